@@ -1,0 +1,61 @@
+// swift-tools-version:6.1
+// Versions are pinned exactly: packages come from a local mirror that holds only these tags.
+import PackageDescription
+
+let package = Package(
+    name: "pec",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "pec", targets: ["pec"]),
+        .executable(name: "pec-mcp", targets: ["pec-mcp"]),
+        .library(name: "PECCore", targets: ["PECCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", exact: "0.12.1"),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CLibSecret", pkgConfig: "libsecret-1", providers: [.apt(["libsecret-1-dev"])]),
+        .target(
+            name: "PECCore",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                "COpenSSL",
+                "CLibSecret",
+            ]
+        ),
+        .executableTarget(
+            name: "pec",
+            dependencies: [
+                "PECCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "pec-mcp",
+            dependencies: [
+                "PECCore",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "PECCoreTests", dependencies: ["PECCore"]),
+        .testTarget(name: "CLITests", dependencies: ["PECCore"]),
+        .testTarget(
+            name: "SandboxTests",
+            dependencies: [
+                "PECCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,17 @@
+import ArgumentParser
+import PECCore
+
+struct ProvidersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "providers",
+        abstract: "List the PEC provider presets: servers, ports, mailbox domains.",
+        discussion: "Use a preset's id with `pec auth login --provider ID`."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let columns = ["id", "name", "imap_host", "imap_port", "smtp_host", "smtp_port", "confidence"]
+        try Console.write(global.renderer.render(ProviderCatalog.rows, layout: .table(columns: columns)))
+    }
+}

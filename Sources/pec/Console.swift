@@ -1,0 +1,25 @@
+import Foundation
+import PECCore
+
+/// Where `pec` writes: results to stdout, everything else to stderr.
+enum Console {
+    static func write(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    static func writeError(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    /// `error: …` (and `hint: …`) on stderr; with `--json` also the error object on stdout, so a
+    /// program reading NDJSON sees why the records stopped.
+    static func report(_ error: PECError, json: Bool, usage: String? = nil) {
+        var text = "error: \(error.message)\n"
+        if let usage { text += usage.hasSuffix("\n") ? usage : usage + "\n" }
+        if let hint = error.hint, usage == nil { text += "hint: \(hint)\n" }
+        writeError(text)
+        if json, let line = try? OutputRenderer(format: .json).render(PECError.Envelope(error)) {
+            write(line)
+        }
+    }
+}

@@ -1,0 +1,20 @@
+import ArgumentParser
+import PECCore
+
+/// The root command: only groups the subcommands.
+struct Pec: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pec",
+        abstract: "Italian PEC (Posta Elettronica Certificata) from the terminal.",
+        discussion: """
+            Reads, verifies, sends and traces certified email over IMAP and SMTP.
+            --json and --verbose work before or after any subcommand.
+
+            Exit codes: 0 ok, 1 error, 2 not authenticated, 3 refused to send.
+            """,
+        version: PECVersion.current,
+        subcommands: [ProvidersCommand.self]
+    )
+
+    @OptionGroup var global: GlobalOptions
+}
