@@ -45,7 +45,7 @@ enum PECTools {
         do {
             let result = try await tool.run(arguments)
             let structured = try JSONValueEncoder().encode(result).strippingEmpty()
-            let text = try OutputRenderer(format: .text).render(result)
+            let text = try OutputRenderer(format: .text).render(record: result)
             return CallTool.Result(
                 content: [.text(text: text, annotations: nil, _meta: nil)],
                 structuredContent: Optional(Value(json: structured)),

@@ -18,7 +18,7 @@ enum Console {
         if let usage { text += usage.hasSuffix("\n") ? usage : usage + "\n" }
         if let hint = error.hint, usage == nil { text += "hint: \(hint)\n" }
         writeError(text)
-        if json, let line = try? OutputRenderer(format: .json).render(PECError.Envelope(error)) {
+        if json, let line = try? OutputRenderer(format: .json).render(record: PECError.Envelope(error)) {
             write(line)
         }
     }

@@ -20,6 +20,11 @@ enum PecMain {
         }
         let log = Logger(label: "pec")
         defer { log.debug("done") }
+        if options.verbose, options.arguments.contains("--version") {
+            let libraries = PECVersion.libraries.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)\n" }
+            Console.write(PECVersion.current + "\n" + libraries.joined())
+            return .ok
+        }
         do {
             var command = try Pec.parseAsRoot(options.arguments)
             log.debug("parsed arguments", metadata: ["command": "\(type(of: command)._commandName)"])

@@ -25,7 +25,7 @@ public struct OutputRenderer: Sendable {
     }
 
     /// One record: a single NDJSON line, or its fields as text. Ends with a newline.
-    public func render<T: Encodable>(_ record: T) throws -> String {
+    public func render<T: Encodable>(record: T) throws -> String {
         let value = try encoder.encode(record).strippingEmpty()
         switch format {
         case .json: return value.serialized + "\n"
@@ -85,7 +85,8 @@ enum TextFormatter {
 
     /// Multi-line text goes below its label, indented, so each record stays readable.
     private static func appendText(_ text: String, prefix: String, indent: String, to lines: inout [String]) {
-        let textLines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // isNewline also splits "\r\n", which Swift sees as one Character.
+        let textLines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
         if textLines.count <= 1 {
             lines.append(prefix + text)
         } else {
@@ -117,7 +118,7 @@ enum TextFormatter {
         let header = columns.map { $0.replacingOccurrences(of: "_", with: " ").uppercased() }
         let cells = rows.map { row in
             columns.map { key in
-                scalarText(row[key] ?? .null).replacingOccurrences(of: "\n", with: " ")
+                scalarText(row[key] ?? .null).split(whereSeparator: \.isNewline).joined(separator: " ")
             }
         }
         let widths = columns.indices.map { i in
