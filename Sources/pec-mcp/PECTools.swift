@@ -79,7 +79,9 @@ extension Value {
         case .string(let s): self = .string(s)
         case .array(let elements): self = .array(elements.map { Value(json: $0) })
         case .object(let members):
-            self = .object(Dictionary(members.map { ($0.key, Value(json: $0.value)) }, uniquingKeysWith: { _, last in last }))
+            self = .object(
+                Dictionary(members.map { ($0.key, Value(json: $0.value)) }, uniquingKeysWith: { _, last in last })
+            )
         }
     }
 }

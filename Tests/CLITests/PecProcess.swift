@@ -54,7 +54,10 @@ struct PecRun {
 
     func jsonLines() throws -> [[String: Any]] {
         try stdoutLines.map { line in
-            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not a JSON object: \(line)")
+            try #require(
+                try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                "not a JSON object: \(line)"
+            )
         }
     }
 }

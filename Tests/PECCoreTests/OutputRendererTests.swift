@@ -29,8 +29,13 @@ struct OutputRendererTests {
         let out = try OutputRenderer(format: .json).render(records)
         let lines = out.split(separator: "\n", omittingEmptySubsequences: false)
         #expect(lines.count == 3 && lines[2].isEmpty)
-        #expect(lines[0] == #"{"id":7,"subject":"Fattura","attachments":[{"filename":"f.pdf","size":1024}],"unread":false}"#)
-        #expect(lines[1] == #"{"id":8,"subject":"Ciao","cc":["a@pec.it","b@pec.it"],"body":"riga 1\r\nriga 2","unread":true}"#)
+        #expect(
+            lines[0] == #"{"id":7,"subject":"Fattura","attachments":[{"filename":"f.pdf","size":1024}],"unread":false}"#
+        )
+        #expect(
+            lines[1]
+                == #"{"id":8,"subject":"Ciao","cc":["a@pec.it","b@pec.it"],"body":"riga 1\r\nriga 2","unread":true}"#
+        )
         for line in lines.dropLast() {
             #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil)
         }

@@ -7,83 +7,109 @@
 public enum ProviderCatalog {
     public static let all: [ProviderPreset] = [
         preset(
-            "aruba", "Aruba PEC",
-            imap: "imaps.pec.aruba.it", smtp: "smtps.pec.aruba.it",
+            "aruba",
+            "Aruba PEC",
+            imap: "imaps.pec.aruba.it",
+            smtp: "smtps.pec.aruba.it",
             domains: ["pec.it", "arubapec.it", "mypec.eu", "gigapec.it", "ingpec.eu"],
             confidence: .verified
         ),
         preset(
-            "pec.it", "Aruba PEC (pec.it mailboxes)",
-            imap: "imaps.pec.aruba.it", smtp: "smtps.pec.aruba.it",
+            "pec.it",
+            "Aruba PEC (pec.it mailboxes)",
+            imap: "imaps.pec.aruba.it",
+            smtp: "smtps.pec.aruba.it",
             domains: [],
             confidence: .verified,
             notes: "pec.it is Aruba's domain: same servers as aruba"
         ),
         preset(
-            "legalmail", "InfoCert Legalmail",
-            imap: "mbox.cert.legalmail.it", smtp: "sendm.cert.legalmail.it",
+            "legalmail",
+            "InfoCert Legalmail",
+            imap: "mbox.cert.legalmail.it",
+            smtp: "sendm.cert.legalmail.it",
             domains: ["legalmail.it", "cert.legalmail.it"],
             confidence: .verified,
             notes: "the username is often the InfoCert User ID, not the address; at most 6 sends a minute"
         ),
         preset(
-            "namirial", "Namirial (Sicurezza Postale)",
-            imap: "imaps.sicurezzapostale.it", smtp: "smtps.sicurezzapostale.it",
+            "namirial",
+            "Namirial (Sicurezza Postale)",
+            imap: "imaps.sicurezzapostale.it",
+            smtp: "smtps.sicurezzapostale.it",
             domains: ["namirialpec.it", "sicurezzapostale.it", "lamiapec.it"],
             confidence: .verified
         ),
         preset(
-            "poste", "Poste Italiane PosteCert",
-            imap: "mail.postecert.it", smtp: "mail.postecert.it",
+            "poste",
+            "Poste Italiane PosteCert",
+            imap: "mail.postecert.it",
+            smtp: "mail.postecert.it",
             domains: ["postecert.it"],
             confidence: .verified
         ),
         preset(
-            "register", "Register.it",
-            imap: "server.pec-email.com", smtp: "server.pec-email.com",
+            "register",
+            "Register.it",
+            imap: "server.pec-email.com",
+            smtp: "server.pec-email.com",
             domains: ["pec-email.com"],
             confidence: .low,
             notes: "sources disagree (imap.pec-email.com / smtp.pec-email.com); check with Register.it"
         ),
         preset(
-            "actalis", "Actalis",
-            imap: "imap.pec.actalis.it", smtp: "smtp.pec.actalis.it",
+            "actalis",
+            "Actalis",
+            imap: "imap.pec.actalis.it",
+            smtp: "smtp.pec.actalis.it",
             domains: ["pec.actalis.it"],
             confidence: .presets
         ),
         preset(
-            "tim", "TIM Trust Technologies (Telecompost)",
-            imap: "mail.telecompost.it", smtp: "smtp.telecompost.it",
+            "tim",
+            "TIM Trust Technologies (Telecompost)",
+            imap: "mail.telecompost.it",
+            smtp: "smtp.telecompost.it",
             domains: ["telecompost.it"],
             confidence: .presets
         ),
         preset(
-            "italiaonline", "Libero / Italiaonline PEC",
-            imap: "mail.postacert.it.net", smtp: "mail.postacert.it.net",
+            "italiaonline",
+            "Libero / Italiaonline PEC",
+            imap: "mail.postacert.it.net",
+            smtp: "mail.postacert.it.net",
             domains: ["postacert.it.net"],
             confidence: .presets
         ),
         preset(
-            "twt", "TWT",
-            imap: "mail.twtcert.it", smtp: "smtp.twtcert.it",
+            "twt",
+            "TWT",
+            imap: "mail.twtcert.it",
+            smtp: "smtp.twtcert.it",
             domains: ["twtcert.it"],
             confidence: .presets
         ),
         preset(
-            "notariato", "Notariato",
-            imap: "imap.postacertificata.notariato.it", smtp: "smtp.postacertificata.notariato.it",
+            "notariato",
+            "Notariato",
+            imap: "imap.postacertificata.notariato.it",
+            smtp: "smtp.postacertificata.notariato.it",
             domains: ["postacertificata.notariato.it", "pec.notariato.it"],
             confidence: .presets
         ),
         preset(
-            "istruzione", "Ministero dell'Istruzione",
-            imap: "imap.pec.istruzione.it", smtp: "smtp.pec.istruzione.it",
+            "istruzione",
+            "Ministero dell'Istruzione",
+            imap: "imap.pec.istruzione.it",
+            smtp: "smtp.pec.istruzione.it",
             domains: ["pec.istruzione.it"],
             confidence: .presets
         ),
         preset(
-            "basilicata", "Regione Basilicata",
-            imap: "imaps.pec.basilicatanet.it", smtp: "smtps.pec.basilicatanet.it",
+            "basilicata",
+            "Regione Basilicata",
+            imap: "imaps.pec.basilicatanet.it",
+            smtp: "smtps.pec.basilicatanet.it",
             domains: ["pec.basilicatanet.it"],
             confidence: .presets
         ),

@@ -27,7 +27,8 @@ public struct StderrLogHandler: LogHandler {
         let elapsed = ContinuousClock.now - start
         let millis = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
-        let extra = merged.isEmpty ? "" : " " + merged.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: " ")
+        let extra =
+            merged.isEmpty ? "" : " " + merged.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: " ")
         let line = "\(program): [+\(String(format: "%.1f", millis)) ms] \(label): \(event.message)\(extra)\n"
         FileHandle.standardError.write(Data(line.utf8))
     }
