@@ -43,7 +43,7 @@ test: deps
 	echo "== sandbox self-test and pec-mcp client tests (pytest)"; \
 	"$$PEC_SANDBOX_PYTHON" -m pytest -q -p no:cacheprovider sandbox/tests Tests/MCPClientTests || rc=1; \
 	echo "== swift test"; \
-	$(SWIFT) test --skip-build || rc=1; \
+	$(SWIFT) test --skip-build --disable-xctest || rc=1; \
 	exit $$rc
 
 # The self-test alone, against a sandbox started with `make sandbox-up`.
