@@ -81,8 +81,9 @@ def italian_now() -> datetime.datetime:
 
 
 def new_identificativo(when: datetime.datetime) -> str:
-    # The "opec" family of ids (Aruba, Namirial, Sogei): opec<n>.<YYYYMMDDhhmmss>.<pid>.<n>.<n>.<n>@<gestore>
-    return f"opec288.{when:%Y%m%d%H%M%S}.{os.getpid():05d}.{next(_counter)}.1.{secrets.randbelow(100)}@{DOMAIN}"
+    """An id of the "opec" family (Aruba, Namirial, Sogei): opec<n>.<YYYYMMDDhhmmss>.<pid>.<n>.<n>.<n>@<gestore>.
+    Used for the identificativo of a submission and for the Message-ID of each receipt."""
+    return f"opec288.{when:%Y%m%d%H%M%S}.{os.getpid():05d}.{next(_counter)}.1.{secrets.randbelow(1000)}@{DOMAIN}"
 
 
 def header_value(message: email.message.Message, name: str) -> str:
@@ -272,7 +273,7 @@ def assemble(signer: Signer, headers: list[tuple[str, str]], entity: bytes) -> b
 
 def _common_headers(sub: Submission, kind: str, to: str, receipt_header: tuple[str, str]) -> list:
     now = italian_now()
-    receipt_id = f"opec288.{now:%Y%m%d%H%M%S}.{os.getpid():05d}.{next(_counter)}.1.{secrets.randbelow(1000)}@{DOMAIN}"
+    receipt_id = new_identificativo(now)
     return [
         ("Return-Path", f"<{GESTORE_ADDRESS}>"),
         ("Date", format_datetime(now)),
