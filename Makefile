@@ -29,7 +29,8 @@ install: deps
 	$(SWIFT) build -c release --product pec
 	$(SWIFT) build -c release --product pec-mcp
 	install -d "$(DESTDIR)$(PREFIX)/bin"
-	install -m 755 "$$($(SWIFT) build -c release --show-bin-path)/pec" "$$($(SWIFT) build -c release --show-bin-path)/pec-mcp" "$(DESTDIR)$(PREFIX)/bin/"
+	@bin="$$($(SWIFT) build -c release --show-bin-path)"; \
+	install -m 755 "$$bin/pec" "$$bin/pec-mcp" "$(DESTDIR)$(PREFIX)/bin/"
 	@echo "installed pec and pec-mcp into $(DESTDIR)$(PREFIX)/bin"
 
 # One sandbox for the whole run, stopped whatever happens; every suite runs even when one fails.

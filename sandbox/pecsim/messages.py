@@ -20,7 +20,7 @@ import os
 import quopri
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.header import decode_header, make_header
 from email.utils import format_datetime, getaddresses
 from xml.sax.saxutils import escape
@@ -69,7 +69,6 @@ class Submission:
     time: datetime.datetime         # Italian local time of acceptance
     to_header: str = ""
     cc_header: str = ""
-    extra: dict = field(default_factory=dict)
 
 
 def italian_now() -> datetime.datetime:
@@ -102,15 +101,15 @@ def to_crlf(data: bytes) -> bytes:
     return re.sub(rb"\r?\n", CRLF, data)
 
 
-def parse_submission(raw: bytes, receipt_type_default: str = "completa") -> tuple[email.message.Message, dict]:
-    """The submitted message and its header facts (addresses lower-cased)."""
+def parse_submission(raw: bytes, receipt_type_default: str = "completa") -> dict:
+    """The submitted message's header facts (addresses lower-cased)."""
     message = email.message_from_bytes(raw, policy=email.policy.compat32)
     def addresses(name):
         return [a.lower() for _, a in getaddresses(message.get_all(name, [])) if a]
     receipt_type = header_value(message, "X-TipoRicevuta").lower() or receipt_type_default
     if receipt_type not in ("completa", "breve", "sintetica"):
         receipt_type = receipt_type_default
-    return message, {
+    return {
         "from": addresses("From"),
         "to": addresses("To"),
         "cc": addresses("Cc"),

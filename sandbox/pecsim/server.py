@@ -116,7 +116,7 @@ class Gestore:
 
     def process(self, auth_user: str, mail_from: str, rcpt_tos: list[str], raw: bytes) -> None:
         raw = m.to_crlf(raw)
-        message, facts = m.parse_submission(raw)
+        facts = m.parse_submission(raw)
         now = m.italian_now()
         message_id = facts["message_id"] or f"<pecsim.{now:%Y%m%d%H%M%S}.{os.getpid()}@{DOMAIN}>"
         header_recipients = facts["to"] + [a for a in facts["cc"] if a not in facts["to"]]
