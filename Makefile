@@ -7,7 +7,7 @@ SANDBOX_DIR ?= /tmp/pec-sandbox
 TEST_SANDBOX_DIR ?= /tmp/pec-sandbox-test
 TEST_SANDBOX = PEC_SANDBOX_IMAPS_PORT=29993 PEC_SANDBOX_SMTPS_PORT=29465 PEC_SANDBOX_SLOW_SECONDS=2
 
-.PHONY: help deps dev build install test sandbox-test lint clean sandbox-up sandbox-down bench
+.PHONY: help deps dev build install test sandbox-test lint clean sandbox-up sandbox-down bench fuzz
 
 help:
 	@echo "make install        build in release mode and install pec and pec-mcp into $(PREFIX)/bin"
@@ -16,7 +16,8 @@ help:
 	@echo "make sandbox-up     start the local PEC sandbox (Dovecot + provider simulator) in $(SANDBOX_DIR)"
 	@echo "make sandbox-down   stop it"
 	@echo "make lint           swift format lint"
-	@echo "make bench          benchmarks"
+	@echo "make bench          benchmarks (release build, own sandbox): list on 100 vs 10 000 messages, start-up"
+	@echo "make fuzz           fuzz the IMAP response parser with libFuzzer (FUZZ_SECONDS, default 60)"
 	@echo "make clean          remove build products"
 
 deps:
@@ -34,7 +35,10 @@ install: deps
 	@echo "installed pec and pec-mcp into $(DESTDIR)$(PREFIX)/bin"
 
 # One sandbox for the whole run, stopped whatever happens; every suite runs even when one fails.
+# The Swift tests run inside a private D-Bus session with an unlocked gnome-keyring, so the
+# Secret Service path is tested for real; tests that need no keyring run pec without that bus.
 test: deps
+	@scripts/install-test-deps.sh
 	$(SWIFT) build --build-tests
 	@$(TEST_SANDBOX) sandbox/sandbox.sh up "$(TEST_SANDBOX_DIR)"
 	@trap 'sandbox/sandbox.sh down "$(TEST_SANDBOX_DIR)"' EXIT INT TERM; \
@@ -43,8 +47,8 @@ test: deps
 	rc=0; \
 	echo "== sandbox self-test and pec-mcp client tests (pytest)"; \
 	"$$PEC_SANDBOX_PYTHON" -m pytest -q -p no:cacheprovider sandbox/tests Tests/MCPClientTests || rc=1; \
-	echo "== swift test"; \
-	$(SWIFT) test --skip-build --disable-xctest || rc=1; \
+	echo "== swift test (in a private D-Bus session with gnome-keyring)"; \
+	PEC_KEYRING_TEST=1 scripts/with-keyring.sh $(SWIFT) test --skip-build --disable-xctest || rc=1; \
 	exit $$rc
 
 # The self-test alone, against a sandbox started with `make sandbox-up`.
@@ -60,8 +64,12 @@ sandbox-down:
 lint:
 	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests
 
-bench:
-	@echo "bench: no benchmarks yet: nothing performance-sensitive (IMAP, MIME) exists before issue 3"
+bench: deps
+	$(SWIFT) build -c release --product pec
+	@scripts/bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
+
+fuzz:
+	@scripts/fuzz.sh
 
 clean:
 	rm -rf .build sandbox/.venv

@@ -25,6 +25,7 @@ let package = Package(
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 "COpenSSL",
@@ -47,7 +48,15 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PECCoreTests", dependencies: ["PECCore"]),
-        .testTarget(name: "CLITests", dependencies: ["PECCore"]),
+        .testTarget(
+            name: "CLITests",
+            dependencies: [
+                "PECCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         .testTarget(
             name: "SandboxTests",
             dependencies: [

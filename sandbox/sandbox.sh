@@ -4,6 +4,17 @@
 #   sandbox.sh up   [DIR]   install what is missing, make certificates and mailboxes, start both servers
 #   sandbox.sh down [DIR]   stop both servers (the directory stays, for its logs)
 #   sandbox.sh env  [DIR]   print the sandbox's settings as shell exports
+#   sandbox.sh seed DIR USER COUNT [--folder NAME] [--reset] [--layout]
+#                           (re)write USER's folder (INBOX by default) with the deterministic corpus of
+#                           COUNT messages (pecsim/corpus.py), prints its manifest DIR/corpus/<user>.json;
+#                           the servers keep running (sessions open on that folder must reconnect).
+#                           --reset empties the whole mailbox first; --layout also writes the three
+#                           extra folders (`seed DIR archivio 60 --reset --layout` restores archivio).
+#
+# Mailboxes (password PEC_SANDBOX_PASSWORD): mario.rossi, anna.bianchi, luca.verdi (empty, for the
+# simulator's flows); archivio (seeded at `up`: 60 messages in INBOX and the folders "Fatture 2026",
+# "Ricevute già lette", "Archivio/2025"; read-only for tests); casella (seeded at `up`: 30 + the same
+# folders with 2 each; for tests that move and mark); bench (empty; `seed` it). All @pec.sandbox.
 #
 # Environment: PEC_SANDBOX_IMAPS_PORT (19993), PEC_SANDBOX_SMTPS_PORT (19465),
 # PEC_SANDBOX_SLOW_SECONDS (3), PEC_SANDBOX_PASSWORD (sandbox), PEC_SANDBOX_VENV (sandbox/.venv).
@@ -19,7 +30,7 @@ SLOW_SECONDS=${PEC_SANDBOX_SLOW_SECONDS:-3}
 PASSWORD=${PEC_SANDBOX_PASSWORD:-sandbox}
 VENV=${PEC_SANDBOX_VENV:-$HERE/.venv}
 DOMAIN=pec.sandbox
-USERS="mario.rossi anna.bianchi luca.verdi"
+USERS="mario.rossi anna.bianchi luca.verdi archivio casella bench"
 
 say() { echo "sandbox: $*" >&2; }
 die() { echo "sandbox: error: $*" >&2; exit 1; }
@@ -151,6 +162,11 @@ protocol imap {
 CONF
 }
 
+corpus() {  # USER COUNT [pecsim.corpus options]: the corpus and its manifest in DIR/corpus/USER.json
+    user=$1; count=$2; shift 2
+    (cd "$HERE" && exec "$VENV/bin/python" -m pecsim.corpus --dir "$DIR" --user "$user" --count "$count" "$@")
+}
+
 stop_pid() {  # PIDFILE NAME
     [ -f "$1" ] || return 0
     pid=$(cat "$1")
@@ -179,6 +195,8 @@ export PEC_SANDBOX_USERS='$(for u in $USERS; do printf '%s@%s ' "$u" "$DOMAIN"; 
 export PEC_SANDBOX_PASSWORD='$PASSWORD'
 export PEC_SANDBOX_SLOW_SECONDS=$SLOW_SECONDS
 export PEC_SANDBOX_PYTHON='$VENV/bin/python'
+export PEC_SANDBOX_CORPUS_DIR='$DIR/corpus'
+export PEC_SANDBOX_CORPUS_USERS='archivio@$DOMAIN casella@$DOMAIN bench@$DOMAIN'
 ENV
 }
 
@@ -196,6 +214,8 @@ up)
     fi
     "$VENV/bin/python" "$HERE/pecsim/pki.py" "$DIR"
     write_dovecot_conf
+    corpus archivio 60 --layout --reset >/dev/null
+    corpus casella 30 --layout --reset >/dev/null
     # Started with its own stdio, so a caller reading our output through a pipe is not held open.
     /usr/sbin/dovecot -c "$DIR/dovecot.conf" </dev/null >"$DIR/dovecot-start.log" 2>&1 ||
         { cat "$DIR/dovecot-start.log" >&2; die "dovecot did not start: see $DIR/dovecot.log"; }
@@ -210,6 +230,7 @@ up)
 sandbox: up in $DIR
   IMAPS 127.0.0.1:$IMAPS_PORT   SMTPS 127.0.0.1:$SMTPS_PORT   CA file $DIR/ca.pem
   mailboxes: $(for u in $USERS; do printf '%s@%s ' "$u" "$DOMAIN"; done)(password: $PASSWORD)
+  corpus manifests (archivio, casella; bench after seed): $DIR/corpus/<user>.json
   settings for scripts: . $DIR/env
   stop it with: make sandbox-down
 MSG
@@ -222,8 +243,28 @@ env)
     [ -f "$DIR/env" ] || die "no sandbox in $DIR (run: make sandbox-up)"
     cat "$DIR/env"
     ;;
+seed)
+    [ $# -ge 4 ] || die "usage: $0 seed DIR USER COUNT [--folder NAME] [--reset] [--layout]"
+    [ -f "$DIR/users" ] || die "no sandbox in $DIR (run: make sandbox-up)"
+    DIR=$(cd "$DIR" && pwd)
+    user=$3; count=$4; shift 4
+    case "$count" in ''|*[!0-9]*) die "COUNT must be a number, not '$count'" ;; esac
+    opts=""; folder=INBOX
+    while [ $# -gt 0 ]; do
+        case "$1" in
+        --reset) opts="$opts --reset"; shift ;;
+        --layout) opts="$opts --layout"; shift ;;
+        --folder) [ $# -ge 2 ] || die "--folder needs a NAME"; folder=$2; shift 2 ;;
+        --folder=*) folder=${1#--folder=}; shift ;;
+        *) die "unknown option: $1" ;;
+        esac
+    done
+    # $opts holds only fixed words; the folder name (spaces, UTF-8) goes through as one argument.
+    manifest=$(corpus "$user" "$count" --folder "$folder" $opts) || die "seeding $user failed"
+    echo "$manifest"
+    ;;
 *)
-    echo "usage: $0 up|down|env [DIR]" >&2
+    echo "usage: $0 up|down|env [DIR] | seed DIR USER COUNT [--folder NAME] [--reset] [--layout]" >&2
     exit 1
     ;;
 esac

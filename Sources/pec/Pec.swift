@@ -13,7 +13,10 @@ struct Pec: AsyncParsableCommand {
             Exit codes: 0 ok, 1 error, 2 not authenticated, 3 refused to send.
             """,
         version: PECVersion.current,
-        subcommands: [ProvidersCommand.self]
+        subcommands: [
+            AuthCommand.self, ListCommand.self, SearchCommand.self, FoldersCommand.self, MarkReadCommand.self,
+            MarkUnreadCommand.self, MoveCommand.self, ProvidersCommand.self,
+        ]
     )
 
     @OptionGroup var global: GlobalOptions

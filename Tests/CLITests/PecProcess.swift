@@ -18,10 +18,19 @@ struct PecRun {
         return root.appendingPathComponent(".build/debug")
     }
 
-    static func run(_ arguments: [String], program: String = "pec", stdin: String = "") throws -> PecRun {
+    /// Runs `program` with `arguments`; `environment` replaces the inherited one when given. A
+    /// run longer than `timeout` seconds is killed and fails the test (no test may hang).
+    static func run(
+        _ arguments: [String],
+        program: String = "pec",
+        stdin: String = "",
+        environment: [String: String]? = nil,
+        timeout: Double = 60
+    ) throws -> PecRun {
         let process = Process()
         process.executableURL = binDirectory.appendingPathComponent(program)
         process.arguments = arguments
+        if let environment { process.environment = environment }
         let out = Pipe()
         let err = Pipe()
         let input = Pipe()
@@ -29,6 +38,11 @@ struct PecRun {
         process.standardError = err
         process.standardInput = input
         try process.run()
+        let killer = DispatchWorkItem { [process] in
+            if process.isRunning { process.terminate() }
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
+        defer { killer.cancel() }
         input.fileHandleForWriting.write(Data(stdin.utf8))
         try input.fileHandleForWriting.close()
         // Read both pipes to the end before waiting, so a large output cannot block the child.
@@ -43,6 +57,11 @@ struct PecRun {
         group.wait()
         let stderrData = stderrBox.data
         process.waitUntilExit()
+        if process.terminationReason == .uncaughtSignal {
+            Issue.record(
+                "\(program) \(arguments.joined(separator: " ")) was killed (signal \(process.terminationStatus))"
+            )
+        }
         return PecRun(
             status: process.terminationStatus,
             stdout: String(decoding: stdoutData, as: UTF8.self),

@@ -11,7 +11,7 @@ struct PECErrorTests {
     func exitCodes(kind: PECError.Kind) {
         let expected: PECExitCode =
             switch kind {
-            case .notAuthenticated, .authenticationFailed: .notAuthenticated
+            case .notAuthenticated: .notAuthenticated
             case .sendRefused: .sendRefused
             default: .error
             }

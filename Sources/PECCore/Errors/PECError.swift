@@ -19,7 +19,8 @@ public struct PECError: Error, Sendable, Equatable, Codable, CustomStringConvert
         /// Input the user gave (an address, a file, an id) is not acceptable.
         case invalidInput = "invalid_input"
         case notAuthenticated = "not_authenticated"
-        /// Credentials were sent and rejected by the server.
+        /// Credentials just typed were rejected by the server (`auth login`: exit 1). Saved
+        /// credentials the server rejects are `notAuthenticated` (exit 2: log in again).
         case authenticationFailed = "authentication_failed"
         case sendRefused = "send_refused"
         /// The server could not be reached or the connection broke.
@@ -53,7 +54,7 @@ public struct PECError: Error, Sendable, Equatable, Codable, CustomStringConvert
 
     public var exitCode: PECExitCode {
         switch kind {
-        case .notAuthenticated, .authenticationFailed: .notAuthenticated
+        case .notAuthenticated: .notAuthenticated
         case .sendRefused: .sendRefused
         default: .error
         }

@@ -1,0 +1,416 @@
+import Foundation
+
+/// The saved accounts and their passwords, in the Python pec-cli's places and formats so its users'
+/// logins keep working: `$XDG_CONFIG_HOME/mayai-cli/pec/credentials.json` (default `~/.config/…`,
+/// mode 0600) and the password in the Secret Service (service `mayai-cli-pec`, user = the address)
+/// or, when no keyring is available, Fernet-encrypted in credentials.json with the key in key.bin.
+///
+/// Everything comes from `environment`, so tests run in temporary directories:
+/// `XDG_CONFIG_HOME`, `HOME`, `DBUS_SESSION_BUS_ADDRESS` / `XDG_RUNTIME_DIR` (whether a keyring is
+/// tried), `PEC_CREDENTIAL_STORE` (`auto` (default), `keyring`: fail when it is unavailable, `file`)
+/// and `PEC_KEYRING_TIMEOUT` (seconds one keyring call may take, default 20).
+public struct AccountStore: Sendable {
+    /// Where passwords go, from `PEC_CREDENTIAL_STORE`.
+    public enum StoreMode: String, Sendable, CaseIterable {
+        /// The keyring when one answers, else the encrypted file.
+        case auto
+        /// The keyring or an error.
+        case keyring
+        /// The encrypted file, without trying the keyring.
+        case file
+    }
+
+    /// What `remove(named:)` did.
+    public struct Removal: Sendable, Equatable {
+        public var account: Account
+        /// Whether a keyring item was deleted.
+        public var keyringItemRemoved: Bool
+        /// Set when the keyring item could not be deleted (the rest was removed); for a warning.
+        public var keyringWarning: String?
+    }
+
+    public var directory: URL
+    public var credentialsFile: URL { directory.appendingPathComponent("credentials.json") }
+    public var keyFile: URL { directory.appendingPathComponent("key.bin") }
+
+    private let environment: [String: String]
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.environment = environment
+        directory = Self.configDirectory(environment).appendingPathComponent("mayai-cli/pec", isDirectory: true)
+    }
+
+    /// `$XDG_CONFIG_HOME` when set and absolute (the XDG spec ignores relative values), else `$HOME/.config`.
+    static func configDirectory(_ environment: [String: String]) -> URL {
+        if let xdg = environment["XDG_CONFIG_HOME"], xdg.hasPrefix("/") {
+            return URL(fileURLWithPath: xdg, isDirectory: true)
+        }
+        let home: String
+        if let value = environment["HOME"], !value.isEmpty {
+            home = value
+        } else if let entry = getpwuid(getuid()), let dir = entry.pointee.pw_dir {
+            home = String(cString: dir)
+        } else {
+            home = "/"
+        }
+        return URL(fileURLWithPath: home, isDirectory: true).appendingPathComponent(".config", isDirectory: true)
+    }
+
+    /// `PEC_CREDENTIAL_STORE`, or `.auto`.
+    public func storeMode() throws(PECError) -> StoreMode {
+        guard let raw = environment["PEC_CREDENTIAL_STORE"]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty
+        else { return .auto }
+        guard let mode = StoreMode(rawValue: raw.lowercased()) else {
+            throw PECError(
+                .invalidInput,
+                "PEC_CREDENTIAL_STORE is \"\(raw)\"; it must be auto, keyring or file",
+                hint: "unset it to use the keyring when there is one and an encrypted file otherwise"
+            )
+        }
+        return mode
+    }
+
+    // MARK: Reading
+
+    /// Every saved account, in login order (first = oldest).
+    public func accounts() throws(PECError) -> [Account] {
+        try load()?.entries.map(\.account) ?? []
+    }
+
+    /// The one set with `pec auth default`, else the one logged in first; nil when none is saved.
+    public func defaultAccount() throws(PECError) -> Account? {
+        guard let document = try load(), let index = document.defaultIndex else { return nil }
+        return document.entries[index].account
+    }
+
+    /// The account `--account NAME` names (nil = the default). Matches the name, then the name or the
+    /// address ignoring case.
+    public func account(named name: String?) throws(PECError) -> Account {
+        let document = try load() ?? CredentialsDocument()
+        let index = try Self.find(name, in: document)
+        return document.entries[index].account
+    }
+
+    /// The password of a saved account, from wherever it was saved.
+    public func password(for account: Account) throws(PECError) -> String {
+        switch account.passwordStorage {
+        case .file: try filePassword(for: account)
+        case .keyring: try keyringPassword(for: account)
+        }
+    }
+
+    private func filePassword(for account: Account) throws(PECError) -> String {
+        let document = try load() ?? CredentialsDocument()
+        guard let index = document.index(named: account.name),
+            let token = document.entries[index].passwordEnc, !token.isEmpty
+        else {
+            throw PECError(
+                .notAuthenticated,
+                "no saved password for \(account.name) in \(credentialsFile.path)",
+                hint: "run `pec auth login` again"
+            )
+        }
+        guard let keyText = try SecureFiles.readPrivate(keyFile) else {
+            throw PECError(
+                .notAuthenticated,
+                "the saved password for \(account.name) cannot be decrypted: \(keyFile.path) is missing",
+                hint: "run `pec auth login` again"
+            )
+        }
+        do throws(Fernet.Failure) {
+            let fernet = try Fernet(key: String(decoding: keyText, as: UTF8.self))
+            let plaintext = try fernet.decrypt(token)
+            guard let password = String(bytes: plaintext, encoding: .utf8) else { throw Fernet.Failure.invalidToken }
+            return password
+        } catch {
+            let why =
+                switch error {
+                case .invalidKey: "\(keyFile.path) does not hold a valid key"
+                case .invalidToken:
+                    "it does not match the key in \(keyFile.path) (the key was replaced or the file altered)"
+                case .crypto(let message): message
+                }
+            throw PECError(
+                .notAuthenticated,
+                "the saved password for \(account.name) cannot be decrypted: \(why)",
+                hint: "run `pec auth login` again"
+            )
+        }
+    }
+
+    private func keyringPassword(for account: Account) throws(PECError) -> String {
+        let keyring = SecretServiceKeyring(environment: environment)
+        let unreachableHint =
+            "unlock or start your keyring (it needs a desktop or D-Bus session), or run `pec auth login` again "
+            + "(without a keyring the password is saved encrypted in \(directory.path))"
+        let availability = keyring.availability()
+        if case .unavailable(let why) = availability {
+            throw PECError(
+                .notAuthenticated,
+                "the password of \(account.name) is in the system keyring, which cannot be reached: \(why)",
+                hint: unreachableHint
+            )
+        }
+        let found: String?
+        do {
+            found = try keyring.lookup(address: account.address)
+        } catch {
+            throw PECError(
+                .notAuthenticated,
+                "the password of \(account.name) cannot be read from the system keyring: \(error.message)",
+                hint: unreachableHint
+            )
+        }
+        guard let password = found else {
+            throw PECError(
+                .notAuthenticated,
+                "the system keyring has no password for \(account.address) (service \(SecretServiceKeyring.service)), "
+                    + "or it is locked",
+                hint: "unlock your keyring, or run `pec auth login` again"
+            )
+        }
+        return password
+    }
+
+    // MARK: Writing
+
+    /// Saves an account and its password: in the keyring when one answers and gives the password back,
+    /// else encrypted in credentials.json. An account with the same name is replaced (keeping its
+    /// place in the login order). Returns where the password went.
+    @discardableResult
+    public func save(_ account: Account, password: String) throws(PECError) -> PasswordStorage {
+        try Self.validate(account)
+        guard !password.isEmpty else { throw PECError(.invalidInput, "the password is empty") }
+        let mode = try storeMode()
+        return try withLock(create: true) { () throws(PECError) -> PasswordStorage in
+            var document = try load() ?? CredentialsDocument()
+            let keyring = SecretServiceKeyring(environment: environment)
+
+            var storage = PasswordStorage.file
+            if mode != .file {
+                var why: String
+                switch keyring.availability() {
+                case .unavailable(let reason):
+                    why = reason
+                case .running, .activatable:
+                    why = ""
+                    do throws(SecretServiceKeyring.Failure) {
+                        try keyring.store(password: password, for: account.address, label: Self.label(account.address))
+                        if try keyring.lookup(address: account.address) == password {
+                            storage = .keyring
+                        } else {
+                            why = "the Secret Service did not give the password back"
+                        }
+                    } catch {
+                        why = error.message
+                    }
+                }
+                if storage != .keyring && mode == .keyring {
+                    throw PECError(
+                        .io,
+                        "cannot save the password in the system keyring: \(why)",
+                        hint: "unset PEC_CREDENTIAL_STORE (or set it to file) to save it encrypted in \(directory.path)"
+                    )
+                }
+            }
+
+            var entry = CredentialsDocument.Entry(account: account)
+            entry.account.passwordStorage = storage
+            if storage == .file {
+                let fernet = try loadOrCreateKey()
+                do {
+                    entry.passwordEnc = try fernet.encrypt(Array(password.utf8))
+                } catch {
+                    throw PECError(.internal, "cannot encrypt the password: \(error)")
+                }
+            }
+            var replaced: CredentialsDocument.Entry?
+            if let index = document.index(named: account.name) {
+                replaced = document.entries[index]
+                entry.extra = document.entries[index].extra
+                document.entries[index] = entry
+            } else {
+                document.entries.append(entry)
+            }
+            try write(document)
+
+            // The replaced account's keyring item, when nothing uses it any more (best effort).
+            if let old = replaced?.account, old.passwordStorage == .keyring,
+                storage != .keyring || old.address.lowercased() != account.address.lowercased(),
+                !document.entries.contains(where: {
+                    $0.account.passwordStorage == .keyring && $0.account.address == old.address
+                }),
+                keyring.availability().isAvailable
+            {
+                _ = try? keyring.clear(address: old.address)
+            }
+            return storage
+        }
+    }
+
+    /// Removes an account: its keyring item and its data. credentials.json and key.bin are deleted
+    /// when no account is left (key.bin as soon as no account uses it).
+    @discardableResult
+    public func remove(named name: String) throws(PECError) -> Removal {
+        try withLock { () throws(PECError) -> Removal in
+            var document = try load(lenient: true) ?? CredentialsDocument()
+            let index = try Self.find(name, in: document)
+            let account = document.entries.remove(at: index).account
+            if let explicit = document.explicitDefault, CredentialsDocument.sameName(explicit, account.name) {
+                document.explicitDefault = nil
+            }
+            var removal = Removal(account: account, keyringItemRemoved: false)
+            let stillUsed = document.entries.contains {
+                $0.account.passwordStorage == .keyring && $0.account.address == account.address
+            }
+            if !stillUsed {
+                // Like the Python pec-cli's logout, the item goes even for a file account (a stale one
+                // from an earlier login), but a keyring that is not running is only woken for a
+                // keyring account.
+                let keyring = SecretServiceKeyring(environment: environment)
+                let availability = keyring.availability()
+                let tryKeyring = availability == .running || account.passwordStorage == .keyring
+                if tryKeyring {
+                    if case .unavailable(let why) = availability {
+                        removal.keyringWarning = "the keyring item of \(account.address) was not removed: \(why)"
+                    } else {
+                        do throws(SecretServiceKeyring.Failure) {
+                            removal.keyringItemRemoved = try keyring.clear(address: account.address)
+                        } catch {
+                            removal.keyringWarning =
+                                "the keyring item of \(account.address) was not removed: \(error.message)"
+                        }
+                    }
+                }
+            }
+            try write(document)
+            return removal
+        }
+    }
+
+    /// Makes an account the default (`pec auth default NAME`).
+    public func setDefault(named name: String) throws(PECError) {
+        try withLock { () throws(PECError) in
+            guard var document = try load() else {
+                throw PECError(.notAuthenticated, "no PEC account is saved", hint: "run `pec auth login`")
+            }
+            let index = try Self.find(name, in: document)
+            document.explicitDefault = document.entries[index].account.name
+            try write(document)
+        }
+    }
+
+    // MARK: Files
+
+    private func load(lenient: Bool = false) throws(PECError) -> CredentialsDocument? {
+        guard let data = try SecureFiles.readPrivate(credentialsFile) else { return nil }
+        return try CredentialsDocument(data: data, path: credentialsFile.path, lenient: lenient)
+    }
+
+    private func write(_ document: CredentialsDocument) throws(PECError) {
+        if document.entries.isEmpty {
+            try SecureFiles.remove(credentialsFile)
+            try SecureFiles.remove(keyFile)
+            return
+        }
+        try SecureFiles.ensureDirectory(directory)
+        try SecureFiles.writeAtomically(try document.encoded(), to: credentialsFile)
+        if !document.entries.contains(where: { $0.account.passwordStorage == .file }) {
+            try SecureFiles.remove(keyFile)
+        }
+    }
+
+    /// The key in key.bin, created (0600) when missing. An existing key is kept: the passwords
+    /// already saved, by us or by the Python pec-cli, are encrypted with it.
+    private func loadOrCreateKey() throws(PECError) -> Fernet {
+        if let data = try SecureFiles.readPrivate(keyFile) {
+            do {
+                return try Fernet(key: String(decoding: data, as: UTF8.self))
+            } catch {
+                throw PECError(
+                    .io,
+                    "\(keyFile.path) does not hold a valid Fernet key",
+                    hint: "delete it and run `pec auth login` again for each account saved in a file"
+                )
+            }
+        }
+        try SecureFiles.ensureDirectory(directory)
+        do {
+            let text = try Fernet.generateKey()
+            try SecureFiles.writeAtomically(Data(text.utf8), to: keyFile)
+            return try Fernet(key: text)
+        } catch let error as PECError {
+            throw error
+        } catch {
+            throw PECError(.internal, "cannot create a key: \(error)")
+        }
+    }
+
+    /// Serialises read-modify-write cycles between pec processes: flock on the directory itself, so no
+    /// lock file is left behind. `create`: make the directory first (for saving).
+    private func withLock<T>(create: Bool = false, _ body: () throws(PECError) -> T) throws(PECError) -> T {
+        if create { try SecureFiles.ensureDirectory(directory) }
+        let fd = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return try body() }  // no directory yet: nothing to race on
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+        defer { flock(fd, LOCK_UN) }
+        return try body()
+    }
+
+    // MARK: Names
+
+    private static func find(_ name: String?, in document: CredentialsDocument) throws(PECError) -> Int {
+        guard !document.entries.isEmpty else {
+            throw PECError(.notAuthenticated, "no PEC account is saved", hint: "run `pec auth login`")
+        }
+        guard let name else { return document.defaultIndex! }
+        if let exact = document.entries.firstIndex(where: { $0.account.name == name }) { return exact }
+        let matches = document.entries.indices.filter {
+            CredentialsDocument.sameName(document.entries[$0].account.name, name)
+                || CredentialsDocument.sameName(document.entries[$0].account.address, name)
+        }
+        let known = document.entries.map(\.account.name).joined(separator: ", ")
+        switch matches.count {
+        case 1:
+            return matches[0]
+        case 0:
+            throw PECError(
+                .notAuthenticated,
+                "no saved account is named \(name); saved: \(known)",
+                hint: "use one of those with --account, or run `pec auth login` to add it"
+            )
+        default:
+            let names = matches.map { document.entries[$0].account.name }.joined(separator: ", ")
+            throw PECError(.invalidInput, "\(name) matches several accounts: \(names)", hint: "use the exact name")
+        }
+    }
+
+    static func validate(_ account: Account) throws(PECError) {
+        let name = account.name
+        guard !name.isEmpty, name.count <= 200, !name.hasPrefix("-"),
+            !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }),
+            name.trimmingCharacters(in: .whitespaces) == name
+        else {
+            throw PECError(
+                .invalidInput,
+                "\"\(name)\" cannot be an account name",
+                hint: "use 1 to 200 characters, without control characters, leading or trailing spaces or a leading -"
+            )
+        }
+        let address = account.address
+        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count >= 2, !parts[0].isEmpty, !parts[parts.count - 1].isEmpty,
+            !address.unicodeScalars.contains(where: {
+                $0.properties.isWhitespace || $0.properties.generalCategory == .control
+            })
+        else {
+            throw PECError(.invalidInput, "\"\(address)\" is not an e-mail address")
+        }
+    }
+
+    static func label(_ address: String) -> String {
+        // The label Python's `keyring` gives its items.
+        "Password for '\(address)' on '\(SecretServiceKeyring.service)'"
+    }
+}

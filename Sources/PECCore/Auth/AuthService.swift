@@ -1,0 +1,163 @@
+import Foundation
+import Logging
+
+/// `pec auth …`: turns a login request into a verified, saved account, and reports accounts.
+public struct AuthService: Sendable {
+    public var store: AccountStore
+    let logger: Logger
+
+    public init(store: AccountStore, logger: Logger = Logger(label: "pec.auth")) {
+        self.store = store
+        self.logger = logger
+    }
+
+    /// Checks the password with a real IMAP login, then saves the account (keyring first, else
+    /// the encrypted file). Nothing is saved when the login fails.
+    public func login(_ request: LoginRequest, password: String) async throws -> AccountStatus {
+        let account = try Self.account(for: request)
+        guard !password.isEmpty else { throw PECError(.usage, "the password is empty") }
+        let access = MailboxAccess(
+            settings: account.connectionSettings(),
+            username: account.address,
+            password: password,
+            passwordIsSaved: false
+        )
+        try await access.withSession(logger: logger) { _ in }
+        var saved = account
+        saved.passwordStorage = try store.save(account, password: password)
+        let isDefault = try store.defaultAccount()?.name == saved.name
+        return AccountStatus(saved, isDefault: isDefault)
+    }
+
+    /// Every saved account (or the one named), oldest first. None saved: not authenticated.
+    public func status(account name: String?) throws -> [AccountStatus] {
+        let defaultName = try store.defaultAccount()?.name
+        if let name {
+            let account = try store.account(named: name)
+            return [AccountStatus(account, isDefault: account.name == defaultName)]
+        }
+        let accounts = try store.accounts()
+        guard !accounts.isEmpty else {
+            throw PECError(.notAuthenticated, "not logged in", hint: "run `pec auth login --address ADDRESS`")
+        }
+        return accounts.map { AccountStatus($0, isDefault: $0.name == defaultName) }
+    }
+
+    /// The account `request` describes, after checking every value.
+    public static func account(for request: LoginRequest) throws -> Account {
+        let address = request.address.trimmingCharacters(in: .whitespaces)
+        guard isPlausibleAddress(address) else {
+            throw PECError(.usage, "\"\(request.address)\" is not an e-mail address")
+        }
+        var preset: ProviderPreset?
+        if let id = request.provider {
+            guard let found = ProviderCatalog.preset(id: id) else {
+                throw PECError(
+                    .usage,
+                    "unknown provider \"\(id)\"",
+                    hint: "`pec providers` lists them; or give --imap-host and --smtp-host"
+                )
+            }
+            preset = found
+        } else if request.imapHost == nil {
+            preset = ProviderCatalog.preset(forAddress: address)
+            guard preset != nil else {
+                throw PECError(
+                    .usage,
+                    "which provider hosts \(address)? pass --provider, or --imap-host and --smtp-host",
+                    hint: "`pec providers` lists the presets"
+                )
+            }
+        }
+        if preset == nil, request.smtpHost == nil {
+            throw PECError(.usage, "--imap-host needs --smtp-host too (sending uses SMTP)")
+        }
+        let imapSecurity = request.imapSecurity ?? preset?.imap.security ?? .implicitTLS
+        let smtpSecurity = request.smtpSecurity ?? preset?.smtp.security ?? .implicitTLS
+        let imap = ServerEndpoint(
+            host: request.imapHost ?? preset?.imap.host ?? "",
+            port: try port(request.imapPort ?? (request.imapHost == nil ? preset?.imap.port : nil), "--imap-port")
+                ?? (imapSecurity == .implicitTLS ? 993 : 143),
+            security: imapSecurity
+        )
+        let smtp = ServerEndpoint(
+            host: request.smtpHost ?? preset?.smtp.host ?? "",
+            port: try port(request.smtpPort ?? (request.smtpHost == nil ? preset?.smtp.port : nil), "--smtp-port")
+                ?? (smtpSecurity == .implicitTLS ? 465 : 587),
+            security: smtpSecurity
+        )
+        for (host, option) in [(imap.host, "--imap-host"), (smtp.host, "--smtp-host")] {
+            guard !host.isEmpty, !host.contains(where: { $0.isWhitespace || $0 == "/" }) else {
+                throw PECError(.usage, "\(option) \"\(host)\" is not a host name")
+            }
+        }
+        var caFile: String?
+        if let path = request.caFile {
+            let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+            guard FileManager.default.isReadableFile(atPath: absolute) else {
+                throw PECError(.io, "cannot read the CA file \(absolute)", hint: "give a readable PEM file")
+            }
+            caFile = absolute
+        }
+        if let timeout = request.timeoutSeconds, !(timeout > 0 && timeout <= 3600) {
+            throw PECError(.usage, "--timeout takes seconds between 0 and 3600, not \(timeout)")
+        }
+        let name = request.name?.trimmingCharacters(in: .whitespaces) ?? address
+        guard !name.isEmpty else { throw PECError(.usage, "--name cannot be empty") }
+        return Account(
+            name: name,
+            address: address,
+            provider: preset?.id,
+            imap: imap,
+            smtp: smtp,
+            caFile: caFile,
+            timeoutSeconds: request.timeoutSeconds,
+            passwordStorage: .keyring
+        )
+    }
+
+    private static func port(_ value: Int?, _ option: String) throws -> Int? {
+        guard let value else { return nil }
+        guard (1...65535).contains(value) else { throw PECError(.usage, "\(option) must be 1–65535, not \(value)") }
+        return value
+    }
+
+    static func isPlausibleAddress(_ address: String) -> Bool {
+        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
+            !parts[1].hasPrefix("."), !parts[1].hasSuffix(".")
+        else { return false }
+        return !address.unicodeScalars.contains { $0.value <= 0x20 || $0 == "<" || $0 == ">" || $0 == "," }
+    }
+}
+
+extension Account {
+    /// How to reach this account's IMAP server; `timeout` (e.g. from `--timeout`) wins over the saved one.
+    public func connectionSettings(timeout: Double? = nil) -> ConnectionSettings {
+        let seconds = timeout ?? timeoutSeconds
+        return ConnectionSettings(
+            endpoint: imap,
+            caFile: caFile,
+            timeout: seconds.map { .milliseconds(Int64($0 * 1000)) } ?? ConnectionSettings.defaultTimeout
+        )
+    }
+}
+
+extension MailboxAccess {
+    /// Access to a saved account's mailbox with its saved password.
+    public init(account: Account, store: AccountStore, timeout: Double? = nil) throws {
+        self.init(
+            settings: account.connectionSettings(timeout: timeout),
+            username: account.address,
+            password: try store.password(for: account),
+            passwordIsSaved: true
+        )
+    }
+}
+
+extension MailboxAccess {
+    /// Logs in and out, to prove the credentials still work.
+    public func checkLogin(logger: Logger = Logger(label: "pec.auth")) async throws {
+        try await withSession(logger: logger) { _ in }
+    }
+}

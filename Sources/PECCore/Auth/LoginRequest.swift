@@ -1,0 +1,88 @@
+/// What `pec auth login` was told: an address and either a provider preset or explicit servers
+/// (explicit values override the preset's).
+public struct LoginRequest: Sendable, Equatable {
+    public var address: String
+    public var name: String?
+    public var provider: String?
+    public var imapHost: String?
+    public var imapPort: Int?
+    public var imapSecurity: ServerEndpoint.Security?
+    public var smtpHost: String?
+    public var smtpPort: Int?
+    public var smtpSecurity: ServerEndpoint.Security?
+    public var caFile: String?
+    public var timeoutSeconds: Double?
+
+    public init(
+        address: String,
+        name: String? = nil,
+        provider: String? = nil,
+        imapHost: String? = nil,
+        imapPort: Int? = nil,
+        imapSecurity: ServerEndpoint.Security? = nil,
+        smtpHost: String? = nil,
+        smtpPort: Int? = nil,
+        smtpSecurity: ServerEndpoint.Security? = nil,
+        caFile: String? = nil,
+        timeoutSeconds: Double? = nil
+    ) {
+        self.address = address
+        self.name = name
+        self.provider = provider
+        self.imapHost = imapHost
+        self.imapPort = imapPort
+        self.imapSecurity = imapSecurity
+        self.smtpHost = smtpHost
+        self.smtpPort = smtpPort
+        self.smtpSecurity = smtpSecurity
+        self.caFile = caFile
+        self.timeoutSeconds = timeoutSeconds
+    }
+}
+
+/// An account as `pec auth status` and `pec auth login` report it (never the password).
+public struct AccountStatus: Codable, Sendable, Equatable {
+    public var name: String
+    public var address: String
+    public var provider: String?
+    public var imapHost: String
+    public var imapPort: Int
+    public var imapSecurity: ServerEndpoint.Security
+    public var smtpHost: String
+    public var smtpPort: Int
+    public var smtpSecurity: ServerEndpoint.Security
+    public var caFile: String?
+    public var timeoutSeconds: Double?
+    public var passwordStorage: String
+    public var isDefault: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case name, address, provider
+        case imapHost = "imap_host"
+        case imapPort = "imap_port"
+        case imapSecurity = "imap_security"
+        case smtpHost = "smtp_host"
+        case smtpPort = "smtp_port"
+        case smtpSecurity = "smtp_security"
+        case caFile = "ca_file"
+        case timeoutSeconds = "timeout_seconds"
+        case passwordStorage = "password_storage"
+        case isDefault = "default"
+    }
+
+    public init(_ account: Account, isDefault: Bool) {
+        name = account.name
+        address = account.address
+        provider = account.provider
+        imapHost = account.imap.host
+        imapPort = account.imap.port
+        imapSecurity = account.imap.security
+        smtpHost = account.smtp.host
+        smtpPort = account.smtp.port
+        smtpSecurity = account.smtp.security
+        caFile = account.caFile
+        timeoutSeconds = account.timeoutSeconds
+        passwordStorage = account.passwordStorage == .keyring ? "keyring" : "file"
+        self.isDefault = isDefault
+    }
+}

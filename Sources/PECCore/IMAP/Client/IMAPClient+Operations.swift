@@ -1,0 +1,268 @@
+import NIOConcurrencyHelpers
+
+/// The mailbox a session has open, with what SELECT/EXAMINE told about it.
+struct SelectedMailbox: Sendable, Equatable {
+    var name: IMAP.MailboxName
+    var readOnly: Bool
+    var messageCount: Int
+    var uidValidity: IMAP.UIDValidity?
+    var uidNext: IMAP.UID?
+}
+
+/// One message as a FETCH returned it: the attributes asked for, body sections as bytes.
+struct FetchedMessage: Sendable, Equatable {
+    var sequenceNumber: IMAP.SequenceNumber
+    var uid: IMAP.UID?
+    var flags: [IMAP.Flag]?
+    var internalDate: IMAP.InternalDate?
+    var size: Int?
+    var envelope: IMAP.Envelope?
+    var bodyStructure: IMAP.BodyStructure?
+    var sections: [IMAP.SectionSpecifier: [UInt8]] = [:]
+}
+
+extension IMAPClient {
+    // MARK: - Authentication
+
+    /// Logs in with AUTHENTICATE PLAIN when offered (one round trip with SASL-IR), else LOGIN.
+    /// A rejected password is a ``PECError/Kind/authenticationFailed`` error.
+    func login(username: String, password: String) async throws {
+        let started = ContinuousClock.now
+        let usePlain = capabilities.contains(.auth("PLAIN"))
+        if !usePlain, capabilities.contains(.loginDisabled) {
+            throw PECError(
+                .authenticationFailed,
+                "the server at \(settings.address) offers neither LOGIN nor AUTHENTICATE PLAIN",
+                hint: "use a TLS connection (port 993) so the server accepts a password"
+            )
+        }
+        let text = try await run(
+            usePlain
+                ? .authenticatePlain(username: username, password: password)
+                : .login(username: username, password: password)
+        )
+        if case .capability(let list) = text.code {
+            capabilities = Set(list)
+        } else {
+            try await refreshCapabilities()
+        }
+        logger.debug("logged in as \(username) in \(NetworkFailure.short(ContinuousClock.now - started))")
+    }
+
+    // MARK: - Mailboxes
+
+    /// Every mailbox, with special-use attributes (\Sent, \Trash …) when the server has them.
+    func listMailboxes() async throws -> [IMAP.ListEntry] {
+        var entries: [IMAP.ListEntry] = []
+        let specialUse = capabilities.contains(.specialUse) && capabilities.contains(.listExtended)
+        try await run(.list(reference: IMAP.MailboxName(wire: []), pattern: "*", returnSpecialUse: specialUse)) {
+            if case .untagged(.list(let entry)) = $0 { entries.append(entry) }
+        }
+        return entries
+    }
+
+    func status(
+        of mailbox: IMAP.MailboxName,
+        _ attributes: [IMAP.StatusAttribute]
+    ) async throws -> IMAP.MailboxStatus {
+        var found: IMAP.MailboxStatus?
+        try await run(.status(mailbox, attributes)) {
+            if case .untagged(.status(_, let status)) = $0 { found = status }
+        }
+        guard let found else { throw malformed("STATUS of \"\(mailbox.displayName)\" returned nothing") }
+        return found
+    }
+
+    /// Opens `mailbox`: EXAMINE when `readOnly` (nothing can change, not even \Recent), SELECT
+    /// otherwise. Opening the mailbox that is already open in a suitable mode costs nothing.
+    @discardableResult
+    func open(_ mailbox: IMAP.MailboxName, readOnly: Bool) async throws -> SelectedMailbox {
+        if let selected, selected.name == mailbox, selected.readOnly == readOnly || !selected.readOnly && readOnly {
+            return selected
+        }
+        self.selected = nil
+        var opened = SelectedMailbox(name: mailbox, readOnly: readOnly, messageCount: 0)
+        let text = try await run(readOnly ? .examine(mailbox) : .select(mailbox)) { response in
+            switch response {
+            case .untagged(.exists(let count)): opened.messageCount = count
+            case .untagged(.condition(.ok, let text)):
+                switch text.code {
+                case .uidValidity(let value)?: opened.uidValidity = value
+                case .uidNext(let value)?: opened.uidNext = value
+                default: break
+                }
+            default: break
+            }
+        }
+        if text.code == .readOnly { opened.readOnly = true }
+        selected = opened
+        return opened
+    }
+
+    // MARK: - Messages
+
+    func uidSearch(_ key: IMAP.SearchKey) async throws -> [IMAP.UID] {
+        var numbers: [UInt32] = []
+        try await run(.uidSearch(key)) {
+            if case .untagged(.search(let found, _)) = $0 { numbers.append(contentsOf: found) }
+        }
+        return numbers.compactMap { $0 == 0 ? nil : IMAP.UID(rawValue: $0) }
+    }
+
+    /// The UIDs of `uids` that exist in the open mailbox.
+    func existingUIDs(_ uids: [IMAP.UID]) async throws -> Set<IMAP.UID> {
+        guard !uids.isEmpty else { return [] }
+        return Set(try await uidSearch(.uid(IMAP.UIDSet(uids))))
+    }
+
+    /// Fetches `items` of `uids`, holding everything in memory: meant for headers and structure.
+    /// Use ``uidFetch(_:_:onEvent:)`` to stream large sections.
+    func uidFetch(_ uids: IMAP.UIDSet, _ items: [IMAP.FetchItem]) async throws -> [FetchedMessage] {
+        var messages: [FetchedMessage] = []
+        var current: FetchedMessage?
+        var section: (IMAP.SectionSpecifier, [UInt8])?
+        try await uidFetch(uids, items) { event in
+            switch event {
+            case .start(let number):
+                current = FetchedMessage(sequenceNumber: number)
+            case .attribute(let attribute):
+                current?.apply(attribute)
+            case .streamingBegin(let spec, _, let count):
+                section = (spec, [])
+                section?.1.reserveCapacity(min(count, 1 << 20))
+            case .streamingBytes(let bytes):
+                section?.1.append(contentsOf: bytes)
+            case .streamingEnd:
+                if let (spec, bytes) = section { current?.sections[spec] = bytes }
+                section = nil
+            case .finish:
+                if let message = current { messages.append(message) }
+                current = nil
+            }
+        }
+        return messages
+    }
+
+    /// Fetches `items` of `uids`, handing every FETCH event to `onEvent` as it arrives, so body
+    /// sections can go straight to a file.
+    func uidFetch(
+        _ uids: IMAP.UIDSet,
+        _ items: [IMAP.FetchItem],
+        onEvent: (IMAP.FetchEvent) throws -> Void
+    ) async throws {
+        try await run(.uidFetch(uids, items)) { response in
+            if case .fetch(let event) = response { try onEvent(event) }
+        }
+    }
+
+    func uidStore(_ uids: IMAP.UIDSet, _ operation: IMAP.StoreOperation) async throws {
+        try await run(.uidStore(uids, operation))
+    }
+
+    /// Moves `uids` with UID MOVE; without MOVE, copies them, marks them \Deleted and expunges
+    /// exactly those UIDs (UID EXPUNGE), never other messages flagged \Deleted.
+    func uidMove(_ uids: IMAP.UIDSet, to destination: IMAP.MailboxName) async throws {
+        if capabilities.contains(.move) {
+            try await run(.uidMove(uids, destination))
+            return
+        }
+        guard capabilities.contains(.uidPlus) else {
+            throw PECError(
+                .server,
+                "the server supports neither MOVE nor UIDPLUS, so the message cannot be moved without "
+                    + "also expunging other deleted messages",
+                hint: "move it with another mail client"
+            )
+        }
+        try await run(.uidCopy(uids, destination))
+        try await run(.uidStore(uids, IMAP.StoreOperation(kind: .add, flags: [.deleted], silent: true)))
+        try await run(.uidExpunge(uids))
+    }
+
+    func noop() async throws -> [IMAP.Response] {
+        var responses: [IMAP.Response] = []
+        try await run(.noop) { responses.append($0) }
+        return responses
+    }
+
+    /// Waits in IDLE for at most `maximum`, or until `stop` returns true for an untagged response,
+    /// and returns the untagged responses seen. Servers without IDLE are asked with one NOOP.
+    func idle(
+        maximum: Duration,
+        until stop: (IMAP.Response) -> Bool = { _ in false }
+    ) async throws -> [IMAP.Response] {
+        guard capabilities.contains(.idle) else { return try await noop() }
+        let tag = "P\(nextTag)"
+        nextTag += 1
+        let encoded = try IMAP.CommandEncoder(capabilities: capabilities).encode(.idle, tag: tag)
+        for part in encoded.parts { try await stream.write(part) }
+        var responses: [IMAP.Response] = []
+        // Wait for the server's "+ idling" before anything may end it.
+        waiting: while true {
+            let response = try await nextResponse()
+            switch response {
+            case .continuation: break waiting
+            case .tagged(let tagged) where tagged.tag == tag:
+                throw IMAPCommandFailure.error(
+                    command: .idle,
+                    status: tagged.status,
+                    text: tagged.text,
+                    settings: settings
+                )
+            default: responses.append(response)
+            }
+        }
+        let doneSent = NIOLockedValueBox(false)
+        let timer = stream.scheduleWrite(IMAP.CommandEncoder.idleDone, after: maximum, claim: doneSent)
+        defer { timer.cancel() }
+        while true {
+            let response = try await nextResponse(readTimeout: maximum + settings.timeout)
+            switch response {
+            case .tagged(let tagged) where tagged.tag == tag:
+                guard tagged.status == .ok else {
+                    throw IMAPCommandFailure.error(
+                        command: .idle,
+                        status: tagged.status,
+                        text: tagged.text,
+                        settings: settings
+                    )
+                }
+                return responses
+            case .untagged(.condition(.bye, let text)):
+                throw PECError(
+                    .network,
+                    "the server at \(settings.address) ended the session: \(text.text)",
+                    retryable: true
+                )
+            default:
+                responses.append(response)
+                if stop(response) {
+                    let first = doneSent.withLockedValue { claimed in
+                        defer { claimed = true }
+                        return !claimed
+                    }
+                    if first { try await stream.write(IMAP.CommandEncoder.idleDone) }
+                }
+            }
+        }
+    }
+}
+
+extension FetchedMessage {
+    init(sequenceNumber: IMAP.SequenceNumber) {
+        self.sequenceNumber = sequenceNumber
+    }
+
+    mutating func apply(_ attribute: IMAP.FetchAttribute) {
+        switch attribute {
+        case .uid(let value): uid = value
+        case .flags(let value): flags = value
+        case .internalDate(let value): internalDate = value
+        case .rfc822Size(let value): size = value
+        case .envelope(let value): envelope = value
+        case .bodyStructure(let value): bodyStructure = value
+        case .nilBody(let section): sections[section] = []
+        case .modSeq, .binarySize, .other: break
+        }
+    }
+}

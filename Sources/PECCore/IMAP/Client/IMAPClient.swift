@@ -1,0 +1,186 @@
+import Logging
+
+/// One IMAP session on a ``NetworkStream``: reads the greeting, sends tagged commands (waiting for
+/// continuations where a synchronizing literal needs one) and hands every untagged response and
+/// FETCH event to the caller while it waits for the tagged completion.
+///
+/// It lives inside ``IMAPClient/withSession(_:logger:_:)`` and is used from one task at a time.
+/// Every error it throws is a ``PECError``.
+final class IMAPClient {
+    let stream: NetworkStream
+    let logger: Logger
+    private var parser = IMAP.ResponseParser()
+    var nextTag = 1
+    var capabilities: Set<IMAP.Capability> = []
+    /// The mailbox selected last, so that repeated selects of the same one are free.
+    var selected: SelectedMailbox?
+
+    init(stream: NetworkStream, logger: Logger) {
+        self.stream = stream
+        self.logger = logger
+    }
+
+    var settings: ConnectionSettings { stream.settings }
+
+    /// Connects, reads the greeting (and upgrades with STARTTLS when the endpoint asks for it),
+    /// runs `body`, then logs out. Connection problems are ``PECError``s with `retryable` set
+    /// when a retry may help.
+    static func withConnection<Result>(
+        _ settings: ConnectionSettings,
+        logger: Logger,
+        _ body: (IMAPClient) async throws -> Result
+    ) async throws -> Result {
+        try await NetworkStream.withStream(settings, logger: logger) { stream in
+            let client = IMAPClient(stream: stream, logger: logger)
+            try await client.readGreeting()
+            if settings.endpoint.security == .startTLS {
+                try await client.startTLS()
+            }
+            if client.capabilities.isEmpty {
+                try await client.refreshCapabilities()
+            }
+            let result = try await body(client)
+            await client.logoutQuietly()
+            return result
+        }
+    }
+
+    // MARK: - Greeting and TLS
+
+    // greeting = "*" SP (resp-cond-auth / resp-cond-bye) CRLF
+    private func readGreeting() async throws {
+        let started = ContinuousClock.now
+        let response = try await nextResponse()
+        guard case .untagged(.condition(let condition, let text)) = response else {
+            throw malformed("the server did not greet as an IMAP server does")
+        }
+        switch condition {
+        case .ok, .preauth:
+            if case .capability(let list) = text.code { capabilities = Set(list) }
+            logger.debug(
+                "greeting from \(settings.address) after \(NetworkFailure.short(ContinuousClock.now - started))"
+            )
+        case .bye:
+            throw PECError(
+                .server,
+                "the server at \(settings.address) refused the connection: \(text.text)",
+                retryable: true
+            )
+        default:
+            throw malformed("unexpected greeting \(condition)")
+        }
+    }
+
+    private func startTLS() async throws {
+        try await refreshCapabilities()
+        guard capabilities.contains(.startTLS) else {
+            throw PECError(
+                .tls,
+                "the server at \(settings.address) does not offer STARTTLS",
+                hint: "use implicit TLS (--imap-security tls), usually on port 993"
+            )
+        }
+        try await run(.startTLS)
+        try await stream.startTLS()
+        // Anything said before TLS must be forgotten (RFC 9051 §6.2.1).
+        parser = IMAP.ResponseParser()
+        capabilities = []
+        try await refreshCapabilities()
+    }
+
+    func refreshCapabilities() async throws {
+        var found: [IMAP.Capability] = []
+        try await run(.capability) { response in
+            if case .untagged(.capability(let list)) = response { found = list }
+        }
+        capabilities = Set(found)
+    }
+
+    private func logoutQuietly() async {
+        do {
+            try await run(.logout)
+        } catch {
+            logger.debug("logout: \(error)")
+        }
+    }
+
+    // MARK: - Running commands
+
+    /// Sends `command` and waits for its completion. Untagged responses and FETCH events that
+    /// arrive meanwhile go to `onResponse`. A NO or BAD completion is thrown as a ``PECError``
+    /// (see ``IMAPCommandFailure``); the completion text is returned on OK.
+    @discardableResult
+    func run(
+        _ command: IMAP.Command,
+        onResponse: (IMAP.Response) throws -> Void = { _ in }
+    ) async throws -> IMAP.ResponseText {
+        let tag = "P\(nextTag)"
+        nextTag += 1
+        let encoded: IMAP.EncodedCommand
+        do {
+            encoded = try IMAP.CommandEncoder(capabilities: capabilities).encode(command, tag: tag)
+        } catch {
+            throw PECError(.invalidInput, "cannot send this to the IMAP server: \(error)")
+        }
+        let started = ContinuousClock.now
+        var parts = encoded.parts[...]
+        if let first = parts.popFirst() { try await stream.write(first) }
+        while true {
+            let response = try await nextResponse()
+            switch response {
+            case .continuation:
+                guard let part = parts.popFirst() else {
+                    throw malformed("the server asked to continue a command that was complete")
+                }
+                try await stream.write(part)
+            case .tagged(let tagged) where tagged.tag == tag:
+                let elapsed = ContinuousClock.now - started
+                logger.debug("\(encoded.redactedDescription) → \(tagged.status) in \(NetworkFailure.short(elapsed))")
+                guard tagged.status == .ok else {
+                    throw IMAPCommandFailure.error(
+                        command: command,
+                        status: tagged.status,
+                        text: tagged.text,
+                        settings: settings
+                    )
+                }
+                return tagged.text
+            case .tagged(let other):
+                throw malformed("completion for unknown command tag \(other.tag)")
+            case .untagged(.condition(.bye, let text)):
+                if case .logout = command {
+                    try onResponse(response)
+                } else {
+                    throw PECError(
+                        .network,
+                        "the server at \(settings.address) ended the session: \(text.text)",
+                        retryable: true
+                    )
+                }
+            case .untagged(.condition(.ok, let text)) where text.code == .alert,
+                .untagged(.condition(.no, let text)) where text.code == .alert:
+                logger.warning("server alert: \(text.text)")
+                try onResponse(response)
+            default:
+                try onResponse(response)
+            }
+        }
+    }
+
+    /// The next complete response (or FETCH event), reading from the network as needed.
+    func nextResponse(readTimeout: Duration? = nil) async throws -> IMAP.Response {
+        while true {
+            do {
+                if let response = try parser.next() { return response }
+            } catch {
+                throw malformed("unreadable response from the IMAP server (\(error))")
+            }
+            let buffer = try await stream.read(timeout: readTimeout)
+            parser.append(buffer.readableBytesView)
+        }
+    }
+
+    func malformed(_ message: String) -> PECError {
+        PECError(.malformed, "\(message) (\(settings.address))", hint: "is this an IMAP server? check host and port")
+    }
+}

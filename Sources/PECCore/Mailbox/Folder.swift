@@ -1,0 +1,64 @@
+/// One folder of the mailbox, as `pec folders` shows it.
+public struct Folder: Codable, Sendable, Equatable {
+    /// The name to pass to `--folder` (decoded from modified UTF-7).
+    public var name: String
+    /// `inbox`, `sent`, `trash`, `drafts`, `junk`, `archive`, `all` or `flagged` when the server
+    /// marks the folder so (RFC 6154).
+    public var specialUse: String?
+    public var messages: Int?
+    public var unread: Int?
+    /// False for folders that only hold other folders.
+    public var selectable: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case name
+        case specialUse = "special_use"
+        case messages, unread, selectable
+    }
+}
+
+/// Finds the server's name for a folder the user named: `inbox` and the special-use names
+/// (`sent`, `trash`, `drafts`, `junk`, `archive`) are aliases resolved through SPECIAL-USE; any
+/// other name is taken verbatim, spaces and accents included.
+struct FolderResolver {
+    static let aliases: [String: IMAP.MailboxAttribute] = [
+        "sent": .sent, "trash": .trash, "drafts": .drafts, "junk": .junk, "archive": .archive,
+    ]
+    /// Names used by servers without SPECIAL-USE, tried in order.
+    static let fallbackNames: [String: [String]] = [
+        "sent": ["Sent", "INBOX.Sent", "INBOX/Sent", "Posta inviata", "Sent Items", "Inviata"],
+        "trash": ["Trash", "INBOX.Trash", "INBOX/Trash", "Cestino", "Deleted Items"],
+        "drafts": ["Drafts", "INBOX.Drafts", "INBOX/Drafts", "Bozze"],
+        "junk": ["Junk", "INBOX.Junk", "Spam", "Posta indesiderata"],
+        "archive": ["Archive", "INBOX.Archive", "Archivio"],
+    ]
+
+    static func resolve(_ name: String?, client: IMAPClient) async throws -> IMAP.MailboxName {
+        guard let name, !name.isEmpty else { return .inbox }
+        let key = name.lowercased()
+        if key == "inbox" { return .inbox }
+        guard let attribute = aliases[key] else { return IMAP.MailboxName(name) }
+        let entries = try await client.listMailboxes()
+        if let entry = entries.first(where: { $0.attributes.contains(attribute) }) {
+            return entry.name
+        }
+        let names = Set(entries.map(\.name.displayName))
+        if let found = fallbackNames[key]?.first(where: names.contains) {
+            return IMAP.MailboxName(found)
+        }
+        throw PECError(
+            .notFound,
+            "this mailbox has no folder marked as \(key)",
+            hint: "`pec folders` lists the folders; pass the name with --folder"
+        )
+    }
+
+    static func specialUse(of entry: IMAP.ListEntry) -> String? {
+        if entry.name.isInbox { return "inbox" }
+        let uses: [(IMAP.MailboxAttribute, String)] = [
+            (.sent, "sent"), (.trash, "trash"), (.drafts, "drafts"), (.junk, "junk"), (.archive, "archive"),
+            (.all, "all"), (.flagged, "flagged"),
+        ]
+        return uses.first { entry.attributes.contains($0.0) }?.1
+    }
+}

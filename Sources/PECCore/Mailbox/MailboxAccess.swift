@@ -1,0 +1,62 @@
+import Logging
+
+/// How to reach and log in to one mailbox: the IMAP server, the credentials, the retry policy.
+/// Use-cases open a session through ``withSession(readOnly:_:)`` and never see the network.
+public struct MailboxAccess: Sendable {
+    public var settings: ConnectionSettings
+    public var username: String
+    public var password: String
+    public var retry: RetryPolicy
+    /// True when the password came from the saved credentials: a rejected login then means the
+    /// saved login is stale (exit 2, "log in again") rather than a mistyped password.
+    public var passwordIsSaved: Bool
+
+    public init(
+        settings: ConnectionSettings,
+        username: String,
+        password: String,
+        retry: RetryPolicy = RetryPolicy(),
+        passwordIsSaved: Bool = true
+    ) {
+        self.settings = settings
+        self.username = username
+        self.password = password
+        self.retry = retry
+        self.passwordIsSaved = passwordIsSaved
+    }
+
+    /// Connects, logs in and runs `body`. Transient failures (timeouts, resets, TRYAGAIN, a BYE
+    /// greeting) restart the whole session after a backoff; with `idempotent: false` only failures
+    /// before `body` started are retried, so a change is never applied twice.
+    func withSession<Result>(
+        logger: Logger,
+        idempotent: Bool = true,
+        _ body: (IMAPClient) async throws -> Result
+    ) async throws -> Result {
+        do {
+            return try await retry.run("IMAP session with \(settings.address)", logger: logger) {
+                try await IMAPClient.withConnection(settings, logger: logger) { client in
+                    try await client.login(username: username, password: password)
+                    do {
+                        return try await body(client)
+                    } catch let error as PECError where !idempotent {
+                        throw NotRetried(error: error)
+                    }
+                }
+            }
+        } catch let wrapped as NotRetried {
+            throw wrapped.error
+        } catch let error as PECError where error.kind == .authenticationFailed && passwordIsSaved {
+            throw PECError(
+                .notAuthenticated,
+                "the server no longer accepts the saved password for \(username): \(error.message)",
+                hint: "log in again with `pec auth login --address \(username)`"
+            )
+        }
+    }
+}
+
+/// Carries an error out of a session whose changes may already be applied, past the retry loop.
+private struct NotRetried: Error {
+    var error: PECError
+}

@@ -1,0 +1,20 @@
+/// Everything needed to open one connection to a mail server: where, how TLS starts, whom to
+/// trust and how long to wait. Hostname verification is always on; there is no switch for it.
+public struct ConnectionSettings: Sendable, Equatable {
+    public static let defaultTimeout: Duration = .seconds(30)
+
+    public var endpoint: ServerEndpoint
+    /// A PEM file of extra trust anchors (a private CA, the sandbox's), trusted besides the system store.
+    public var caFile: String?
+    /// Applies to connecting, to the TLS handshake and to every wait for the server's next bytes.
+    public var timeout: Duration
+
+    public init(endpoint: ServerEndpoint, caFile: String? = nil, timeout: Duration = Self.defaultTimeout) {
+        self.endpoint = endpoint
+        self.caFile = caFile
+        self.timeout = timeout
+    }
+
+    /// `host:port`, for messages.
+    public var address: String { "\(endpoint.host):\(endpoint.port)" }
+}

@@ -1,0 +1,189 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// A byte stream to a mail server (IMAP or SMTP) over TLS, with the timeouts of its
+/// ``ConnectionSettings`` on every wait. It only exists inside ``withStream(_:logger:_:)``, which
+/// closes it however the body ends, and is used from one task at a time.
+///
+/// Every error it throws is a ``PECError`` that says what failed and whether retrying may help.
+final class NetworkStream {
+    let settings: ConnectionSettings
+    private let channel: any Channel
+    private var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+    private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    private let timedOut: NIOLockedValueBox<Bool>
+    private var closedByPeer = false
+
+    private init(
+        settings: ConnectionSettings,
+        channel: any Channel,
+        inbound: NIOAsyncChannelInboundStream<ByteBuffer>,
+        outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
+        timedOut: NIOLockedValueBox<Bool>
+    ) {
+        self.settings = settings
+        self.channel = channel
+        self.inbound = inbound.makeAsyncIterator()
+        self.outbound = outbound
+        self.timedOut = timedOut
+    }
+
+    /// Connects (TLS from the first byte for ``ServerEndpoint/Security/implicitTLS``, plain until
+    /// ``startTLS()`` otherwise), runs `body`, then closes the connection.
+    static func withStream<Result>(
+        _ settings: ConnectionSettings,
+        logger: Logger,
+        _ body: (NetworkStream) async throws -> Result
+    ) async throws -> Result {
+        let tlsContext = try makeTLSContext(settings)
+        let host = settings.endpoint.host
+        let implicitTLS = settings.endpoint.security == .implicitTLS
+        let serverName = NetworkStream.serverName(for: host)
+        let timedOut = NIOLockedValueBox(false)
+        let started = ContinuousClock.now
+        let asyncChannel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        do {
+            asyncChannel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(TimeAmount(settings.timeout))
+                .channelOption(.socketOption(.so_keepalive), value: 1)
+                .connect(host: host, port: settings.endpoint.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        if implicitTLS {
+                            try channel.pipeline.syncOperations.addHandler(
+                                NIOSSLClientHandler(context: tlsContext, serverHostname: serverName)
+                            )
+                        }
+                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch {
+            throw NetworkFailure.pecError(for: error, settings: settings, phase: .connecting)
+        }
+        logger.debug("connected to \(settings.address) in \(NetworkFailure.short(ContinuousClock.now - started))")
+        var bodyError: (any Error)?
+        do {
+            return try await asyncChannel.executeThenClose { inbound, outbound in
+                let stream = NetworkStream(
+                    settings: settings,
+                    channel: asyncChannel.channel,
+                    inbound: inbound,
+                    outbound: outbound,
+                    timedOut: timedOut
+                )
+                do {
+                    return try await body(stream)
+                } catch {
+                    bodyError = error
+                    throw error
+                }
+            }
+        } catch {
+            if let bodyError { throw bodyError }
+            // Errors from closing the channel after the body is done.
+            throw NetworkFailure.pecError(for: error, settings: settings, phase: .reading)
+        }
+    }
+
+    /// The next bytes from the server. Waits at most the settings' timeout; a closed connection
+    /// is an error (a mail server never just stops talking in the middle of a reply).
+    func read(timeout: Duration? = nil) async throws -> ByteBuffer {
+        if closedByPeer {
+            throw NetworkFailure.closed(settings)
+        }
+        let timer = channel.eventLoop.scheduleTask(in: TimeAmount(timeout ?? settings.timeout)) {
+            [timedOut, channel] in
+            timedOut.withLockedValue { $0 = true }
+            channel.close(promise: nil)
+        }
+        defer { timer.cancel() }
+        do {
+            if let buffer = try await inbound.next() {
+                return buffer
+            }
+        } catch {
+            if timedOut.withLockedValue({ $0 }) { throw NetworkFailure.timeout(settings, waitingFor: "the server") }
+            throw NetworkFailure.pecError(for: error, settings: settings, phase: .reading)
+        }
+        if timedOut.withLockedValue({ $0 }) { throw NetworkFailure.timeout(settings, waitingFor: "the server") }
+        closedByPeer = true
+        throw NetworkFailure.closed(settings)
+    }
+
+    func write(_ bytes: [UInt8]) async throws {
+        do {
+            try await outbound.write(ByteBuffer(bytes: bytes))
+        } catch {
+            throw NetworkFailure.pecError(for: error, settings: settings, phase: .writing)
+        }
+    }
+
+    /// Writes `bytes` after `delay` unless cancelled first, without waiting for it: how IDLE is
+    /// ended on time while this task waits for the server (whose answer then wakes it up).
+    /// `claim` is checked and set on the event loop, so a write happens at most once between
+    /// this and any direct write guarded by the same flag.
+    func scheduleWrite(_ bytes: [UInt8], after delay: Duration, claim: NIOLockedValueBox<Bool>) -> Scheduled<Void> {
+        channel.eventLoop.scheduleTask(in: TimeAmount(delay)) { [channel] in
+            let first = claim.withLockedValue { claimed in
+                defer { claimed = true }
+                return !claimed
+            }
+            if first { channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil) }
+        }
+    }
+
+    /// Starts TLS on a plain connection (after the server agreed to STARTTLS). The handshake runs
+    /// before anything else is written; its failures surface on the next read.
+    func startTLS() async throws {
+        do {
+            let context = try Self.makeTLSContext(settings)
+            let serverName = Self.serverName(for: settings.endpoint.host)
+            try await channel.eventLoop.submit { [channel] in
+                try channel.pipeline.syncOperations.addHandler(
+                    NIOSSLClientHandler(context: context, serverHostname: serverName),
+                    position: .first
+                )
+            }.get()
+        } catch let error as PECError {
+            throw error
+        } catch {
+            throw NetworkFailure.pecError(for: error, settings: settings, phase: .handshake)
+        }
+    }
+
+    /// SNI cannot carry an IP address; certificates are then matched against the address itself.
+    private static func serverName(for host: String) -> String? {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        let isIP = host.withCString { inet_pton(AF_INET, $0, &v4) == 1 || inet_pton(AF_INET6, $0, &v6) == 1 }
+        return isIP ? nil : host
+    }
+
+    private static func makeTLSContext(_ settings: ConnectionSettings) throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv12
+        configuration.certificateVerification = .fullVerification
+        if let caFile = settings.caFile {
+            guard FileManager.default.isReadableFile(atPath: caFile) else {
+                throw PECError(
+                    .io,
+                    "cannot read the CA file \(caFile)",
+                    hint: "give the path of a readable PEM file with --ca-file"
+                )
+            }
+            configuration.additionalTrustRoots = [.file(caFile)]
+        }
+        do {
+            return try NIOSSLContext(configuration: configuration)
+        } catch {
+            throw PECError(
+                .tls,
+                "cannot set up TLS\(settings.caFile.map { " with the CA file \($0)" } ?? ""): \(error)",
+                hint: settings.caFile == nil ? nil : "the CA file must hold PEM certificates"
+            )
+        }
+    }
+}

@@ -1,0 +1,151 @@
+import ArgumentParser
+import Foundation
+import PECCore
+
+struct AuthCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "auth",
+        abstract: "Log in, see and remove saved PEC accounts.",
+        subcommands: [Login.self, Status.self, Logout.self, Default.self]
+    )
+
+    struct Login: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a password with the IMAP server and save the account.",
+            discussion: """
+                The password is asked on the terminal (not echoed), or read from stdin with \
+                --password-stdin; it is never a flag. It goes to the Secret Service keyring, or, when \
+                there is none, encrypted into ~/.config/mayai-cli/pec/credentials.json (mode 0600).
+                Give --provider (see `pec providers`), or --imap-host and --smtp-host for any other \
+                server. Nothing is saved if the login fails.
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: "The PEC address, e.g. mario.rossi@pec.it.")
+        var address: String
+
+        @Option(help: "A provider preset id (`pec providers`).")
+        var provider: String?
+
+        @Option(help: "A name for this account, for --account (default: the address).")
+        var name: String?
+
+        @Option(help: "IMAP server host.") var imapHost: String?
+        @Option(help: "IMAP server port (default 993).") var imapPort: Int?
+        @Option(help: "How IMAP starts TLS: tls (implicit) or starttls.") var imapSecurity: ServerEndpoint.Security?
+        @Option(help: "SMTP server host.") var smtpHost: String?
+        @Option(help: "SMTP server port (default 465).") var smtpPort: Int?
+        @Option(help: "How SMTP starts TLS: tls (implicit) or starttls.") var smtpSecurity: ServerEndpoint.Security?
+
+        @Option(help: ArgumentHelp("Also trust the CA certificates in this PEM file.", valueName: "file"))
+        var caFile: String?
+
+        @Option(help: ArgumentHelp("Seconds to wait for the server on each step (default 30).", valueName: "seconds"))
+        var timeout: Double?
+
+        @Flag(help: "Read the password from stdin instead of asking.")
+        var passwordStdin = false
+
+        func run() async throws {
+            let request = LoginRequest(
+                address: address,
+                name: name,
+                provider: provider,
+                imapHost: imapHost,
+                imapPort: imapPort,
+                imapSecurity: imapSecurity,
+                smtpHost: smtpHost,
+                smtpPort: smtpPort,
+                smtpSecurity: smtpSecurity,
+                caFile: caFile,
+                timeoutSeconds: timeout
+            )
+            _ = try AuthService.account(for: request)  // bad flags fail before the password is asked
+            let password = try PasswordInput.read(fromStdin: passwordStdin, prompt: "Password for \(address): ")
+            let status = try await AuthService(store: AccountStore()).login(request, password: password)
+            try Console.write(global.renderer.render(record: status))
+            if !global.json {
+                Console.writeError("logged in as \(status.address); password stored in \(status.passwordStorage)\n")
+            }
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the saved accounts (exit 2 when there is none).",
+            discussion: "With --check, also logs in to each account's IMAP server."
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: "Only this account (name or address).")
+        var account: String?
+
+        @Flag(help: "Log in to the server to check the saved password.")
+        var check = false
+
+        func run() async throws {
+            let store = AccountStore()
+            let statuses = try AuthService(store: store).status(account: account)
+            if check {
+                for status in statuses {
+                    let account = try store.account(named: status.name)
+                    try await MailboxAccess(account: account, store: store).checkLogin()
+                }
+            }
+            try Console.write(global.renderer.render(statuses, layout: .fields))
+        }
+    }
+
+    struct Logout: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Forget an account: its keyring entry and saved data.",
+            discussion: "Without --account, the default account; with --all, every account."
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: "The account to forget (name or address).")
+        var account: String?
+
+        @Flag(help: "Forget every account.")
+        var all = false
+
+        func run() async throws {
+            let store = AccountStore()
+            let targets = all ? try store.accounts() : [try store.account(named: account)]
+            for target in targets {
+                try store.remove(named: target.name)
+                try Console.write(global.renderer.render(record: LoggedOut(name: target.name, address: target.address)))
+            }
+        }
+
+        struct LoggedOut: Encodable {
+            var name: String
+            var address: String
+            var status = "logged-out"
+        }
+    }
+
+    struct Default: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Choose the account commands use when --account is not given."
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The account's name or address.")
+        var account: String
+
+        func run() async throws {
+            let store = AccountStore()
+            let target = try store.account(named: account)
+            try store.setDefault(named: target.name)
+            try Console.write(global.renderer.render(record: AccountStatus(target, isDefault: true)))
+        }
+    }
+}
+
+extension ServerEndpoint.Security: ExpressibleByArgument {}

@@ -1,0 +1,54 @@
+import Foundation
+import PECCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Reads a password without it ever being in argv: from stdin (`--password-stdin`), or typed at
+/// the terminal with echo off, the prompt on stderr.
+enum PasswordInput {
+    static func read(fromStdin: Bool, prompt: String) throws -> String {
+        if fromStdin {
+            let data = FileHandle.standardInput.readDataToEndOfFile()
+            guard var text = String(data: data, encoding: .utf8) else {
+                throw PECError(.invalidInput, "the password on stdin is not UTF-8 text")
+            }
+            // One trailing line end is the `echo`'s, not the password's.
+            if text.hasSuffix("\n") { text.removeLast() }
+            if text.hasSuffix("\r") { text.removeLast() }
+            guard !text.isEmpty else { throw PECError(.usage, "no password on stdin") }
+            return text
+        }
+        guard isatty(STDIN_FILENO) == 1 else {
+            throw PECError(
+                .usage,
+                "no terminal to ask the password on",
+                hint:
+                    "pipe it in with --password-stdin (e.g. `secret-tool lookup … | pec auth login … --password-stdin`)"
+            )
+        }
+        return try readHidden(prompt: prompt)
+    }
+
+    private static func readHidden(prompt: String) throws -> String {
+        FileHandle.standardError.write(Data(prompt.utf8))
+        var saved = termios()
+        let canHide = tcgetattr(STDIN_FILENO, &saved) == 0
+        if canHide {
+            var silent = saved
+            silent.c_lflag &= ~tcflag_t(ECHO)
+            tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
+        }
+        defer {
+            if canHide { tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved) }
+            FileHandle.standardError.write(Data("\n".utf8))
+        }
+        guard let line = Swift.readLine(strippingNewline: true), !line.isEmpty else {
+            throw PECError(.usage, "no password given")
+        }
+        return line
+    }
+}

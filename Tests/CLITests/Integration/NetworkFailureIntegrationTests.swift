@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+
+/// Servers that misbehave: the right error, in bounded time, and no retry where a retry is pointless.
+@Suite("network failures", .enabled(if: SandboxHarness.isAnnounced, "run through `make test`"))
+struct NetworkFailureIntegrationTests {
+    @Test("a server that never answers: a timeout error, after the retries, within the limit")
+    func blackHole() async throws {
+        let sandbox = try SandboxHarness()
+        defer { sandbox.cleanUp() }
+        let server = try await FakeServer.blackHole()
+        let started = Date()
+        let run = try sandbox.pec(
+            [
+                "auth", "login", "--json", "--verbose", "--address", "x@pec.sandbox", "--imap-host", "127.0.0.1",
+                "--imap-port", "\(server.port)", "--smtp-host", "127.0.0.1", "--ca-file", sandbox.caFile,
+                "--timeout", "1", "--password-stdin",
+            ],
+            stdin: "secret\n",
+            timeout: 40
+        )
+        let elapsed = Date().timeIntervalSince(started)
+        await server.close()
+        #expect(run.status == 1)
+        let error = try run.errorObject()
+        #expect(error["kind"] as? String == "timeout")
+        #expect(error["retryable"] as? Bool == true)
+        // 4 attempts of 1 s plus backoff 1 + 2 + 4 s.
+        #expect(elapsed < 20, "took \(elapsed) s")
+        #expect(elapsed >= 7, "the retries should have waited 1 + 2 + 4 s, took \(elapsed) s")
+        #expect(run.stderr.contains("retry 3 of 3"))
+        #expect(!run.stderr.contains("secret"))
+        #expect(!FileManager.default.fileExists(atPath: sandbox.credentialsFile.path))
+    }
+
+    @Test("a certificate for another host: a TLS error at once, no retry")
+    func wrongHost() async throws {
+        let sandbox = try SandboxHarness()
+        defer { sandbox.cleanUp() }
+        let server = try await FakeServer.wrongHostIMAPS(
+            certificate: sandbox.directory + "/server-dns-only.pem",
+            key: sandbox.directory + "/server.key"
+        )
+        let started = Date()
+        let run = try sandbox.pec(
+            [
+                "auth", "login", "--json", "--verbose", "--address", "x@pec.sandbox", "--imap-host", "127.0.0.1",
+                "--imap-port", "\(server.port)", "--smtp-host", "127.0.0.1", "--ca-file", sandbox.caFile,
+                "--password-stdin",
+            ],
+            stdin: "secret\n",
+            timeout: 30
+        )
+        let elapsed = Date().timeIntervalSince(started)
+        await server.close()
+        #expect(run.status == 1)
+        let error = try run.errorObject()
+        #expect(error["kind"] as? String == "tls")
+        #expect(error["retryable"] as? Bool == false)
+        #expect((error["message"] as? String)?.contains("certificate") == true)
+        #expect(!run.stderr.contains("retry"))
+        #expect(elapsed < 5, "took \(elapsed) s")
+    }
+
+    @Test("the sandbox certificate without its CA: refused as untrusted, no retry")
+    func untrusted() throws {
+        let sandbox = try SandboxHarness()
+        defer { sandbox.cleanUp() }
+        let run = try sandbox.pec(
+            [
+                "auth", "login", "--json", "--address", sandbox.address("luca.verdi"), "--imap-host", sandbox.host,
+                "--imap-port", "\(sandbox.imapsPort)", "--smtp-host", sandbox.host, "--password-stdin",
+            ],
+            stdin: sandbox.password + "\n"
+        )
+        #expect(run.status == 1)
+        #expect(try run.errorObject()["kind"] as? String == "tls")
+        #expect(run.stderr.contains("--ca-file"))
+    }
+
+    @Test("connection refused: a network error naming host and port, not retried")
+    func refused() throws {
+        let sandbox = try SandboxHarness()
+        defer { sandbox.cleanUp() }
+        let run = try sandbox.pec(
+            [
+                "auth", "login", "--json", "--address", "x@pec.sandbox", "--imap-host", "127.0.0.1", "--imap-port",
+                "1", "--smtp-host", "127.0.0.1", "--password-stdin",
+            ],
+            stdin: "secret\n",
+            timeout: 30
+        )
+        #expect(run.status == 1)
+        let error = try run.errorObject()
+        #expect(error["kind"] as? String == "network")
+        #expect(error["retryable"] as? Bool == false)
+        #expect((error["message"] as? String)?.contains("127.0.0.1:1") == true)
+    }
+}

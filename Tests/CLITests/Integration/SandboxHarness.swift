@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+
+/// The sandbox `make test` started (Dovecot IMAPS + PEC simulator), and a private pec
+/// configuration directory per test, so tests never share or touch real credentials.
+struct SandboxHarness {
+    static var isAnnounced: Bool { ProcessInfo.processInfo.environment["PEC_SANDBOX"] == "1" }
+    /// `make test` runs the Swift tests inside a private D-Bus session with gnome-keyring.
+    static var hasKeyring: Bool { ProcessInfo.processInfo.environment["PEC_KEYRING_TEST"] == "1" }
+
+    let host: String
+    let imapsPort: Int
+    let smtpsPort: Int
+    let caFile: String
+    let directory: String
+    let password: String
+    let configHome: URL
+
+    init() throws {
+        let env = ProcessInfo.processInfo.environment
+        func value(_ name: String) throws -> String {
+            try #require(env[name], "\(name) is not set although PEC_SANDBOX=1")
+        }
+        host = try value("PEC_SANDBOX_HOST")
+        imapsPort = try #require(Int(try value("PEC_SANDBOX_IMAPS_PORT")))
+        smtpsPort = try #require(Int(try value("PEC_SANDBOX_SMTPS_PORT")))
+        caFile = try value("PEC_SANDBOX_CA_FILE")
+        directory = try value("PEC_SANDBOX_DIR")
+        password = try value("PEC_SANDBOX_PASSWORD")
+        configHome = FileManager.default.temporaryDirectory.appendingPathComponent("pec-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: configHome, withIntermediateDirectories: true)
+    }
+
+    func cleanUp() {
+        try? FileManager.default.removeItem(at: configHome)
+    }
+
+    var credentialsFile: URL { configHome.appendingPathComponent("mayai-cli/pec/credentials.json") }
+
+    /// The environment `pec` runs with: the private config directory, and the Secret Service only
+    /// when `keyring` is set (without a session bus pec must fall back to the encrypted file).
+    func environment(keyring: Bool = false) -> [String: String] {
+        let inherited = ProcessInfo.processInfo.environment
+        var env: [String: String] = [
+            "PATH": inherited["PATH"] ?? "/usr/bin:/bin",
+            "HOME": configHome.path,
+            "XDG_CONFIG_HOME": configHome.path,
+            "LANG": "C.UTF-8",
+        ]
+        if keyring {
+            for name in ["DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "XDG_DATA_HOME", "GNOME_KEYRING_CONTROL"] {
+                env[name] = inherited[name]
+            }
+        }
+        return env
+    }
+
+    func address(_ user: String) -> String { "\(user)@pec.sandbox" }
+
+    /// `pec auth login` for a sandbox user through the custom-host flags.
+    @discardableResult
+    func login(
+        _ user: String,
+        password: String? = nil,
+        keyring: Bool = false,
+        extra: [String] = []
+    ) throws -> PecRun {
+        try pec(
+            [
+                "--json", "auth", "login", "--address", address(user), "--imap-host", host, "--imap-port",
+                "\(imapsPort)", "--smtp-host", host, "--smtp-port", "\(smtpsPort)", "--ca-file", caFile,
+                "--password-stdin",
+            ] + extra,
+            stdin: (password ?? self.password) + "\n",
+            keyring: keyring
+        )
+    }
+
+    func pec(_ arguments: [String], stdin: String = "", keyring: Bool = false, timeout: Double = 60) throws -> PecRun {
+        try PecRun.run(arguments, stdin: stdin, environment: environment(keyring: keyring), timeout: timeout)
+    }
+}
+
+extension PecRun {
+    /// The `{"error":{…}}` object a failing `--json` run prints last.
+    func errorObject() throws -> [String: Any] {
+        let last = try #require(try jsonLines().last, "no JSON on stdout; stderr: \(stderr)")
+        return try #require(last["error"] as? [String: Any], "last line is not an error: \(stdout)")
+    }
+}
