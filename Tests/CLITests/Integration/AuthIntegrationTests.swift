@@ -18,7 +18,7 @@ struct AuthIntegrationTests {
         let attributes = try FileManager.default.attributesOfItem(atPath: sandbox.credentialsFile.path)
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
         let saved = try String(contentsOf: sandbox.credentialsFile, encoding: .utf8)
-        #expect(!saved.contains(sandbox.password + "\""), "the password must not be in the file in clear")
+        #expect(!saved.contains("\"\(sandbox.password)\""), "the password must not be in the file in clear")
         #expect(saved.contains("\"password_enc\""))
 
         let status = try sandbox.pec(["auth", "status", "--json"])

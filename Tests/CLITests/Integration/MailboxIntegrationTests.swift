@@ -93,8 +93,8 @@ struct MailboxIntegrationTests {
         #expect(run.status == 0)
         let lines = run.stdout.split(separator: "\n")
         #expect(lines.count == 4)
-        #expect(lines.first?.hasPrefix("id") == true)
-        #expect(lines.first?.contains("pec_type") == true)
+        #expect(lines.first?.hasPrefix("ID ") == true)
+        #expect(lines.first?.contains("PEC TYPE") == true)
     }
 
     @Test("folders: every folder, special uses, names with spaces and accents; counts match")

@@ -66,8 +66,10 @@ extension IMAPClient {
         _ attributes: [IMAP.StatusAttribute]
     ) async throws -> IMAP.MailboxStatus {
         var found: IMAP.MailboxStatus?
-        try await run(.status(mailbox, attributes)) {
-            if case .untagged(.status(_, let status)) = $0 { found = status }
+        try await reportingMissing(mailbox) {
+            try await run(.status(mailbox, attributes)) {
+                if case .untagged(.status(_, let status)) = $0 { found = status }
+            }
         }
         guard let found else { throw malformed("STATUS of \"\(mailbox.displayName)\" returned nothing") }
         return found
@@ -82,21 +84,50 @@ extension IMAPClient {
         }
         self.selected = nil
         var opened = SelectedMailbox(name: mailbox, readOnly: readOnly, messageCount: 0)
-        let text = try await run(readOnly ? .examine(mailbox) : .select(mailbox)) { response in
-            switch response {
-            case .untagged(.exists(let count)): opened.messageCount = count
-            case .untagged(.condition(.ok, let text)):
-                switch text.code {
-                case .uidValidity(let value)?: opened.uidValidity = value
-                case .uidNext(let value)?: opened.uidNext = value
+        let text = try await reportingMissing(mailbox) {
+            try await run(readOnly ? .examine(mailbox) : .select(mailbox)) { response in
+                switch response {
+                case .untagged(.exists(let count)): opened.messageCount = count
+                case .untagged(.condition(.ok, let text)):
+                    switch text.code {
+                    case .uidValidity(let value)?: opened.uidValidity = value
+                    case .uidNext(let value)?: opened.uidNext = value
+                    default: break
+                    }
                 default: break
                 }
-            default: break
             }
         }
         if text.code == .readOnly { opened.readOnly = true }
         selected = opened
         return opened
+    }
+
+    /// Runs `operation` on `mailbox`; when the server refuses it without saying why (Dovecot
+    /// answers a missing mailbox with a bare NO, no `[NONEXISTENT]`), asks LIST whether the
+    /// mailbox exists, so the user hears "no such folder" rather than a server error.
+    func reportingMissing<Result>(
+        _ mailbox: IMAP.MailboxName,
+        _ operation: () async throws -> Result
+    ) async throws -> Result {
+        do {
+            return try await operation()
+        } catch let error as PECError where error.kind == .server && !error.retryable {
+            var exists = false
+            try await run(
+                .list(reference: IMAP.MailboxName(wire: []), pattern: mailbox.displayName, returnSpecialUse: false)
+            ) {
+                if case .untagged(.list(let entry)) = $0, entry.name == mailbox { exists = true }
+            }
+            guard exists else {
+                throw PECError(
+                    .notFound,
+                    "there is no folder \"\(mailbox.displayName)\"",
+                    hint: "`pec folders` lists the folders"
+                )
+            }
+            throw error
+        }
     }
 
     // MARK: - Messages
