@@ -297,3 +297,31 @@ extension FetchedMessage {
         }
     }
 }
+
+extension IMAPClient {
+    /// Streams one body section of one message into `sink` as it arrives (a whole message is
+    /// `SectionSpecifier(part: [], kind: .complete)`), so memory stays bounded whatever the size.
+    /// Returns the number of bytes written; a message that does not exist is an error.
+    func streamSection(
+        uid: IMAP.UID,
+        section: IMAP.SectionSpecifier,
+        into sink: (ArraySlice<UInt8>) throws -> Void
+    ) async throws -> Int {
+        var written = 0
+        var sawMessage = false
+        try await uidFetch(IMAP.UIDSet([uid]), [.uid, .bodyPeek(section, partial: IMAP.FetchItem.Partial?.none)]) {
+            event in
+            switch event {
+            case .start: sawMessage = true
+            case .streamingBytes(let bytes):
+                try sink(bytes[...])
+                written += bytes.count
+            default: break
+            }
+        }
+        guard sawMessage else {
+            throw PECError(.notFound, "no message with id \(uid.rawValue) in this folder")
+        }
+        return written
+    }
+}
