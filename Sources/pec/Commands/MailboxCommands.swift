@@ -108,38 +108,47 @@ struct FoldersCommand: AsyncParsableCommand {
     }
 }
 
+/// The message a command acts on: its id and the folder it is in.
+struct MessageSelection: ParsableArguments {
+    @Argument(help: "The message id (from `pec list`).")
+    var id: UInt32
+
+    @Option(help: "The folder it is in (default inbox).")
+    var folder: String?
+}
+
 struct MarkReadCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "mark-read",
-        abstract: "Mark a message as read."
-    )
+    static let configuration = CommandConfiguration(commandName: "mark-read", abstract: "Mark a message as read.")
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var accountOptions: AccountOptions
-    @Argument(help: "The message id (from `pec list`).") var id: UInt32
-    @Option(help: "The folder it is in (default inbox).") var folder: String?
+    @OptionGroup var message: MessageSelection
 
     func run() async throws {
-        let change = try await accountOptions.mailbox().setUnread(false, id: id, folder: folder)
-        try Console.write(global.renderer.render(record: change))
+        try await markUnread(false, message, accountOptions, global)
     }
 }
 
 struct MarkUnreadCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "mark-unread",
-        abstract: "Mark a message as unread."
-    )
+    static let configuration = CommandConfiguration(commandName: "mark-unread", abstract: "Mark a message as unread.")
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var accountOptions: AccountOptions
-    @Argument(help: "The message id (from `pec list`).") var id: UInt32
-    @Option(help: "The folder it is in (default inbox).") var folder: String?
+    @OptionGroup var message: MessageSelection
 
     func run() async throws {
-        let change = try await accountOptions.mailbox().setUnread(true, id: id, folder: folder)
-        try Console.write(global.renderer.render(record: change))
+        try await markUnread(true, message, accountOptions, global)
     }
+}
+
+private func markUnread(
+    _ unread: Bool,
+    _ message: MessageSelection,
+    _ accountOptions: AccountOptions,
+    _ global: GlobalOptions
+) async throws {
+    let change = try await accountOptions.mailbox().setUnread(unread, id: message.id, folder: message.folder)
+    try Console.write(global.renderer.render(record: change))
 }
 
 struct MoveCommand: AsyncParsableCommand {
