@@ -47,7 +47,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "PECCoreTests", dependencies: ["PECCore"]),
+        .testTarget(
+            name: "PECCoreTests",
+            dependencies: ["PECCore"],
+            // Raw Dovecot transcripts (CRLF preserved) the IMAP parser is tested on.
+            resources: [.copy("IMAP/Transcripts")]
+        ),
         .testTarget(
             name: "CLITests",
             dependencies: [

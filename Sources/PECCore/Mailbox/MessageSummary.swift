@@ -33,7 +33,7 @@ public struct MessageSummary: Codable, Sendable, Equatable {
             .uid, .flags, .internalDate, .rfc822Size, .bodyStructure,
             .bodyPeek(
                 IMAP.SectionSpecifier(part: [], kind: .headerFields(headerFields)),
-                partial: IMAP.FetchItem.Partial?.none
+                range: nil
             ),
         ]
     }

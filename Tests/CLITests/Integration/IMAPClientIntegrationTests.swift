@@ -32,7 +32,7 @@ struct IMAPClientIntegrationTests {
         defer { sandbox.cleanUp() }
         let target = try #require(corpus.messages(in: "INBOX").filter(\.unread).max { $0.size < $1.size })
         let file = sandbox.configHome.appendingPathComponent("message.eml")
-        FileManager.default.createFile(atPath: file.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: file.path, contents: nil)
         let handle = try FileHandle(forWritingTo: file)
         var chunks = 0
         let written = try await access("archivio").withSession(logger: Logger(label: "test")) { client in

@@ -106,6 +106,7 @@ extension IMAPClient {
     /// Runs `operation` on `mailbox`; when the server refuses it without saying why (Dovecot
     /// answers a missing mailbox with a bare NO, no `[NONEXISTENT]`), asks LIST whether the
     /// mailbox exists, so the user hears "no such folder" rather than a server error.
+    @discardableResult
     func reportingMissing<Result>(
         _ mailbox: IMAP.MailboxName,
         _ operation: () async throws -> Result
@@ -309,7 +310,7 @@ extension IMAPClient {
     ) async throws -> Int {
         var written = 0
         var sawMessage = false
-        try await uidFetch(IMAP.UIDSet([uid]), [.uid, .bodyPeek(section, partial: IMAP.FetchItem.Partial?.none)]) {
+        try await uidFetch(IMAP.UIDSet([uid]), [.uid, .bodyPeek(section, range: nil)]) {
             event in
             switch event {
             case .start: sawMessage = true

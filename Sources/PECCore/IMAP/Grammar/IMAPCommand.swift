@@ -109,8 +109,9 @@ extension IMAP {
         case envelope
         case bodyStructure
         case modSeq
-        /// `BODY.PEEK[section]<offset.length>`.
-        case bodyPeek(SectionSpecifier, partial: Partial?)
+        /// `BODY.PEEK[section]<offset.length>`. Build it with ``bodyPeek(_:partial:)`` (the contract's spelling,
+        /// taking a tuple); the case has its own label so that `partial: nil` is not ambiguous.
+        case bodyPeek(SectionSpecifier, range: Partial?)
 
         /// The byte range of a partial fetch.
         public struct Partial: Hashable, Sendable {
@@ -124,12 +125,12 @@ extension IMAP {
 
         /// `BODY.PEEK[section]<offset.length>` with a tuple, as in the contract.
         public static func bodyPeek(_ section: SectionSpecifier, partial: (offset: Int, length: Int)?) -> FetchItem {
-            .bodyPeek(section, partial: partial.map { Partial(offset: $0.offset, length: $0.length) })
+            .bodyPeek(section, range: partial.map { Partial(offset: $0.offset, length: $0.length) })
         }
 
         /// `BODY.PEEK[section]`.
         public static func bodyPeek(_ section: SectionSpecifier) -> FetchItem {
-            .bodyPeek(section, partial: Optional<Partial>.none)
+            .bodyPeek(section, range: nil)
         }
     }
 

@@ -107,6 +107,7 @@ extension IMAP.GrammarParser {
         }
     }
 
+    // literal = "{" number64 ["+"] "}" CRLF *CHAR8   (the header above, then the bytes)
     /// A whole (non-streamed) literal, limited to ``IMAP/ResponseParser/Options/literalSizeLimit``.
     static func parseLiteral(_ buffer: inout ParseBuffer, _ tracker: StackTracker) throws -> [UInt8] {
         try PL.composite(&buffer, tracker) { buffer, tracker in

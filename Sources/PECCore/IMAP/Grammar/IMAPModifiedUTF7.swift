@@ -104,7 +104,7 @@ extension IMAP {
                         bits &= (1 << UInt32(bitCount)) - 1
                     }
                 }
-                guard octets.count % 2 == 0, bits == 0 else {
+                guard !octets.isEmpty, octets.count % 2 == 0, bits == 0, bitCount < 6 else {
                     throw DecodingError(hint: "modified base64 run is not whole UTF-16")
                 }
                 var units: [UInt16] = []

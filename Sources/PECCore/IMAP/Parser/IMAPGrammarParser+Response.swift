@@ -48,6 +48,7 @@ extension IMAP.GrammarParser {
         }
     }
 
+    // [SP resp-text]
     /// Optional SP then resp-text (tolerance: "a1 OK\r\n" without SP or text).
     static func parseResponseTextAfterKeyword(
         _ buffer: inout ParseBuffer,
@@ -187,6 +188,7 @@ extension IMAP.GrammarParser {
         return .vanished(try parseUIDSet(&buffer, tracker), earlier: earlier)
     }
 
+    // *(TEXT-CHAR / literal) CRLF — the rest of an unknown response
     /// Skips the rest of a line, literals included (for unknown untagged responses), through CRLF.
     static func skipToEndOfLine(_ buffer: inout ParseBuffer, _ tracker: StackTracker) throws {
         while true {
@@ -236,6 +238,7 @@ extension IMAP.GrammarParser {
         try PL.composite(&buffer, tracker, parseResponseCodeUnguarded)
     }
 
+    // resp-text-code (see parseResponseCode), without the backtracking wrapper
     private static func parseResponseCodeUnguarded(
         _ buffer: inout ParseBuffer,
         _ tracker: StackTracker
@@ -260,6 +263,10 @@ extension IMAP.GrammarParser {
         return .other(name: name, value: value)
     }
 
+    // resp-text-code arguments: "BADCHARSET" [SP "(" charset *(SP charset) ")"] / "PERMANENTFLAGS" SP "("
+    // [flag-perm *(SP flag-perm)] ")" / "UIDNEXT" SP nz-number / "UIDVALIDITY" SP nz-number / "UNSEEN" SP nz-number /
+    // "APPENDUID" SP nz-number SP append-uid / "COPYUID" SP nz-number SP uid-set SP uid-set /
+    // "HIGHESTMODSEQ" SP mod-sequence-value / "MODIFIED" SP sequence-set / capability-data
     /// The arguments of the response codes that have some (see ``parseResponseCode(_:_:)``).
     static func parseResponseCodeArguments(
         name: String,

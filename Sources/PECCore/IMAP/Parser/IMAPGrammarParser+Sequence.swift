@@ -33,6 +33,7 @@ extension IMAP.GrammarParser {
         return IMAP.UIDSet(ranges: ranges.map { IMAP.UID($0.lowerBound)...IMAP.UID($0.upperBound) })
     }
 
+    // uid-set = (uniqueid / uid-range) *("," uid-set); uid-range = (uniqueid ":" uniqueid)   (RFC 4315)
     /// A uid-set expanded to its UIDs in the server's order (COPYUID pairs them up), bounded by
     /// ``IMAP/ResponseParser/Options/maxSetExpansion``.
     static func parseExpandedUIDSet(_ buffer: inout ParseBuffer, _ tracker: StackTracker) throws -> [IMAP.UID] {

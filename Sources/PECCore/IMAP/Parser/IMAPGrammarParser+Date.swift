@@ -49,6 +49,7 @@ extension IMAP.GrammarParser {
         }
     }
 
+    // n*m DIGIT
     /// `minLength...maxLength` DIGITs as a small integer.
     static func parseDigits(_ buffer: inout ParseBuffer, minLength: Int, maxLength: Int) throws -> Int {
         let digits = try PL.parseBytes(

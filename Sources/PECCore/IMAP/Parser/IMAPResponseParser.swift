@@ -132,7 +132,7 @@ extension IMAP {
             }
             let available = buffer.count - readIndex
             guard available > 0 else { return nil }
-            let count = min(remaining, available, options.streamingChunkSize)
+            let count = min(remaining, available, max(1, options.streamingChunkSize))
             let chunk = Array(buffer[readIndex..<(readIndex + count)])
             readIndex += count
             mode = .streaming(remaining: remaining - count)

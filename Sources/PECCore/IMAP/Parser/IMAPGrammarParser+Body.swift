@@ -49,6 +49,7 @@ extension IMAP.GrammarParser {
         }
     }
 
+    // [SP ...] — the optional separator before more extension data
     /// SP before more extension data, or false at the closing ")" (extension data is optional).
     static func parseExtensionSeparator(_ buffer: inout ParseBuffer) throws -> Bool {
         PL.skipSpaces(&buffer)
