@@ -5,7 +5,7 @@ SWIFT ?= swift
 # so the two can run side by side.
 SANDBOX_DIR ?= /tmp/pec-sandbox
 TEST_SANDBOX_DIR ?= /tmp/pec-sandbox-test
-TEST_SANDBOX = PEC_SANDBOX_IMAPS_PORT=29993 PEC_SANDBOX_SMTPS_PORT=29465 PEC_SANDBOX_SLOW_SECONDS=2
+TEST_SANDBOX = PEC_SANDBOX_IMAPS_PORT=29993 PEC_SANDBOX_IMAP_PORT=29143 PEC_SANDBOX_SMTPS_PORT=29465 PEC_SANDBOX_SLOW_SECONDS=2
 
 .PHONY: help deps dev build install test sandbox-test lint clean sandbox-up sandbox-down bench fuzz
 

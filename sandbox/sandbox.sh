@@ -16,7 +16,8 @@
 # "Ricevute già lette", "Archivio/2025"; read-only for tests); casella (seeded at `up`: 30 + the same
 # folders with 2 each; for tests that move and mark); bench (empty; `seed` it). All @pec.sandbox.
 #
-# Environment: PEC_SANDBOX_IMAPS_PORT (19993), PEC_SANDBOX_SMTPS_PORT (19465),
+# Environment: PEC_SANDBOX_IMAPS_PORT (19993), PEC_SANDBOX_IMAP_PORT (19143: IMAP with STARTTLS
+# required), PEC_SANDBOX_SMTPS_PORT (19465),
 # PEC_SANDBOX_SLOW_SECONDS (3), PEC_SANDBOX_PASSWORD (sandbox), PEC_SANDBOX_VENV (sandbox/.venv).
 # Nothing in /etc is touched; runs as root (the mail then belongs to Debian's dovecot user) or not.
 set -eu
@@ -25,6 +26,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 CMD=${1:-}
 DIR=${2:-${PEC_SANDBOX_DIR:-/tmp/pec-sandbox}}
 IMAPS_PORT=${PEC_SANDBOX_IMAPS_PORT:-19993}
+IMAP_PORT=${PEC_SANDBOX_IMAP_PORT:-19143}
 SMTPS_PORT=${PEC_SANDBOX_SMTPS_PORT:-19465}
 SLOW_SECONDS=${PEC_SANDBOX_SLOW_SECONDS:-3}
 PASSWORD=${PEC_SANDBOX_PASSWORD:-sandbox}
@@ -137,8 +139,10 @@ namespace inbox {
 }
 service imap-login {
   chroot =
+  # Plain IMAP where TLS must be started with STARTTLS (ssl = required refuses a login before it).
   inet_listener imap {
-    port = 0
+    address = 127.0.0.1
+    port = $IMAP_PORT
   }
   inet_listener imaps {
     address = 127.0.0.1
@@ -188,6 +192,7 @@ export PEC_SANDBOX=1
 export PEC_SANDBOX_DIR='$DIR'
 export PEC_SANDBOX_HOST=127.0.0.1
 export PEC_SANDBOX_IMAPS_PORT=$IMAPS_PORT
+export PEC_SANDBOX_IMAP_PORT=$IMAP_PORT
 export PEC_SANDBOX_SMTPS_PORT=$SMTPS_PORT
 export PEC_SANDBOX_CA_FILE='$DIR/ca.pem'
 export PEC_SANDBOX_DOMAIN=$DOMAIN
@@ -228,7 +233,7 @@ up)
     print_env > "$DIR/env"
     cat >&2 <<MSG
 sandbox: up in $DIR
-  IMAPS 127.0.0.1:$IMAPS_PORT   SMTPS 127.0.0.1:$SMTPS_PORT   CA file $DIR/ca.pem
+  IMAPS 127.0.0.1:$IMAPS_PORT   IMAP+STARTTLS 127.0.0.1:$IMAP_PORT   SMTPS 127.0.0.1:$SMTPS_PORT   CA file $DIR/ca.pem
   mailboxes: $(for u in $USERS; do printf '%s@%s ' "$u" "$DOMAIN"; done)(password: $PASSWORD)
   corpus manifests (archivio, casella; bench after seed): $DIR/corpus/<user>.json
   settings for scripts: . $DIR/env

@@ -6,7 +6,7 @@ set -eu
 BIN_DIR=${1:?usage: scripts/bench.sh BIN_DIR}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 DIR=${PEC_BENCH_SANDBOX_DIR:-/tmp/pec-sandbox-bench}
-export PEC_SANDBOX_IMAPS_PORT=${PEC_BENCH_IMAPS_PORT:-59993} PEC_SANDBOX_SMTPS_PORT=${PEC_BENCH_SMTPS_PORT:-59465}
+export PEC_SANDBOX_IMAPS_PORT=${PEC_BENCH_IMAPS_PORT:-59993} PEC_SANDBOX_IMAP_PORT=${PEC_BENCH_IMAP_PORT:-59143} PEC_SANDBOX_SMTPS_PORT=${PEC_BENCH_SMTPS_PORT:-59465}
 "$HERE/sandbox/sandbox.sh" up "$DIR" >/dev/null 2>&1 || { echo "bench: the sandbox did not start (see $DIR)" >&2; exit 1; }
 trap '"$HERE/sandbox/sandbox.sh" down "$DIR" >/dev/null 2>&1' EXIT INT TERM
 set -a; . "$DIR/env"; set +a

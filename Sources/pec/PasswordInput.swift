@@ -40,10 +40,20 @@ enum PasswordInput {
         if canHide {
             var silent = saved
             silent.c_lflag &= ~tcflag_t(ECHO)
+            savedTerminal = saved
+            // Ctrl-C at the prompt must not leave the terminal without echo.
+            signal(SIGINT) { _ in
+                if var terminal = savedTerminal { tcsetattr(STDIN_FILENO, TCSAFLUSH, &terminal) }
+                _exit(130)
+            }
             tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
         }
         defer {
-            if canHide { tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved) }
+            if canHide {
+                tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
+                signal(SIGINT, SIG_DFL)
+                savedTerminal = nil
+            }
             FileHandle.standardError.write(Data("\n".utf8))
         }
         guard let line = Swift.readLine(strippingNewline: true), !line.isEmpty else {
@@ -52,3 +62,7 @@ enum PasswordInput {
         return line
     }
 }
+
+/// The terminal settings to restore if the user interrupts the password prompt (read by the
+/// signal handler, which cannot capture anything).
+nonisolated(unsafe) private var savedTerminal: termios?

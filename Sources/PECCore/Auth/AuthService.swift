@@ -134,7 +134,8 @@ public struct AuthService: Sendable {
 extension Account {
     /// How to reach this account's IMAP server; `timeout` (e.g. from `--timeout`) wins over the saved one.
     public func connectionSettings(timeout: Double? = nil) -> ConnectionSettings {
-        let seconds = timeout ?? timeoutSeconds
+        // A hand-edited file may hold anything: keep the wait between 0.1 s and an hour.
+        let seconds = (timeout ?? timeoutSeconds).flatMap { $0.isFinite && $0 > 0 ? min(max($0, 0.1), 3600) : nil }
         return ConnectionSettings(
             endpoint: imap,
             caFile: caFile,

@@ -10,36 +10,52 @@ public enum HeaderText {
     }
 
     // encoded-word = "=?" charset ["*" language] "?" encoding "?" encoded-text "?="
-    // Whitespace between two adjacent encoded words is dropped (RFC 2047 §6.2).
+    // Whitespace between two adjacent encoded words is dropped (RFC 2047 §6.2), and the bytes of
+    // adjacent words in the same charset are decoded together: encoders split a UTF-8 character
+    // across two words.
     static func decodeEncodedWords(_ text: String) -> String {
         var output = ""
-        var pendingSpace = ""
-        var previousWasWord = false
+        var run: (charset: String, bytes: [UInt8])?
+        var lastWasWord = false
+        func flushRun() {
+            if let current = run {
+                output += Charset.decode(current.bytes, charset: current.charset) ?? ""
+            }
+            run = nil
+        }
         var rest = Substring(text)
         while !rest.isEmpty {
             guard let start = rest.range(of: "=?") else {
-                output += pendingSpace + rest
+                flushRun()
+                output += rest
                 break
             }
             let before = rest[..<start.lowerBound]
-            if let word = parseEncodedWord(rest[start.lowerBound...]) {
-                let isOnlySpace = before.allSatisfy { $0 == " " || $0 == "\t" }
-                if !(previousWasWord && isOnlySpace) { output += pendingSpace + before }
-                pendingSpace = ""
-                output += word.text
-                previousWasWord = true
-                rest = rest[word.end...]
-            } else {
-                output += pendingSpace + before + "=?"
-                pendingSpace = ""
-                previousWasWord = false
+            guard let word = parseEncodedWord(rest[start.lowerBound...]) else {
+                flushRun()
+                output += before + "=?"
+                lastWasWord = false
                 rest = rest[start.upperBound...]
+                continue
             }
+            let adjacent = lastWasWord && before.allSatisfy { $0 == " " || $0 == "\t" }
+            if adjacent, let current = run, current.charset.lowercased() == word.charset.lowercased() {
+                run?.bytes += word.bytes
+            } else {
+                flushRun()
+                if !adjacent { output += before }
+                run = (word.charset, word.bytes)
+            }
+            lastWasWord = true
+            rest = rest[word.end...]
         }
+        flushRun()
         return output
     }
 
-    private static func parseEncodedWord(_ text: Substring) -> (text: String, end: Substring.Index)? {
+    private static func parseEncodedWord(
+        _ text: Substring
+    ) -> (charset: String, bytes: [UInt8], end: Substring.Index)? {
         // "=?" charset "?" B|Q "?" data "?="
         let body = text.dropFirst(2)
         guard let q1 = body.firstIndex(of: "?") else { return nil }
@@ -57,8 +73,9 @@ public enum HeaderText {
         case "Q", "q": bytes = quotedPrintableWord(payload)
         default: bytes = nil
         }
-        guard let bytes, let decoded = Charset.decode(bytes, charset: charset) else { return nil }
-        return (decoded, end.upperBound)
+        // A charset we cannot decode leaves the word as it was written.
+        guard let bytes, Charset.decode(bytes, charset: charset) != nil else { return nil }
+        return (charset, bytes, end.upperBound)
     }
 
     private static func base64(_ text: Substring) -> [UInt8]? {
@@ -94,6 +111,9 @@ public enum HeaderText {
             if scalar == " " || scalar == "\t" || scalar == "\r" || scalar == "\n" {
                 if !lastWasSpace { output.unicodeScalars.append(" ") }
                 lastWasSpace = true
+            } else if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
+                // Terminal control codes in a subject must never reach the user's terminal.
+                continue
             } else {
                 output.unicodeScalars.append(scalar)
                 lastWasSpace = false

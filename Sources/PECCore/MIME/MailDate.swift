@@ -51,15 +51,20 @@ public struct MailDate: Sendable, Equatable {
         guard time.count == 2 || time.count == 3, let hour = time[0], let minute = time[1] else { return nil }
         let second = time.count == 3 ? time[2] : 0
         guard let second else { return nil }
-        var offset = 0
-        if tokens.count >= 5 {
-            let zone = tokens[4]
-            if let sign = zone.first, sign == "+" || sign == "-", zone.count == 5, let value = Int(zone.dropFirst()) {
-                offset = (value / 100) * 60 + value % 100
-                if sign == "-" { offset = -offset }
-            } else if let named = Self.zones[zone] {
-                offset = named
-            }
+        // No zone, or one we cannot read: the instant is unknown (the caller falls back to the
+        // server's arrival time rather than guess UTC).
+        guard tokens.count >= 5 else { return nil }
+        let zone = tokens[4].replacingOccurrences(of: ":", with: "")
+        var offset: Int
+        if let sign = zone.first, sign == "+" || sign == "-", zone.count == 5,
+            zone.dropFirst().allSatisfy(\.isASCII), let value = Int(zone.dropFirst())
+        {
+            offset = (value / 100) * 60 + value % 100
+            if sign == "-" { offset = -offset }
+        } else if let named = Self.zones[zone] {
+            offset = named
+        } else {
+            return nil
         }
         guard (1...31).contains(day), (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second),
             (1900...9999).contains(year), abs(offset) < 24 * 60

@@ -39,12 +39,15 @@ struct FolderResolver {
         if key == "inbox" { return .inbox }
         guard let attribute = aliases[key] else { return IMAP.MailboxName(name) }
         let entries = try await client.listMailboxes()
+        // A folder really called so (`Trash`) wins over the alias.
+        if let exact = entries.first(where: { $0.name.displayName == name }) {
+            return exact.name
+        }
         if let entry = entries.first(where: { $0.attributes.contains(attribute) }) {
             return entry.name
         }
-        let names = Set(entries.map(\.name.displayName))
-        if let found = fallbackNames[key]?.first(where: names.contains) {
-            return IMAP.MailboxName(found)
+        for candidate in fallbackNames[key] ?? [] {
+            if let entry = entries.first(where: { $0.name.displayName == candidate }) { return entry.name }
         }
         throw PECError(
             .notFound,

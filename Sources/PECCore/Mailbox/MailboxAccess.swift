@@ -26,11 +26,11 @@ public struct MailboxAccess: Sendable {
     }
 
     /// Connects, logs in and runs `body`. Transient failures (timeouts, resets, TRYAGAIN, a BYE
-    /// greeting) restart the whole session after a backoff; with `idempotent: false` only failures
-    /// before `body` started are retried, so a change is never applied twice.
+    /// greeting) restart the whole session after a backoff, unless `change` says the body has
+    /// started changing the mailbox: a change is never applied twice.
     func withSession<Result>(
         logger: Logger,
-        idempotent: Bool = true,
+        change: ChangeProgress? = nil,
         _ body: (IMAPClient) async throws -> Result
     ) async throws -> Result {
         do {
@@ -39,7 +39,7 @@ public struct MailboxAccess: Sendable {
                     try await client.login(username: username, password: password)
                     do {
                         return try await body(client)
-                    } catch let error as PECError where !idempotent {
+                    } catch let error as PECError where change?.started == true {
                         throw NotRetried(error: error)
                     }
                 }
@@ -54,6 +54,15 @@ public struct MailboxAccess: Sendable {
             )
         }
     }
+}
+
+/// Set by a use-case just before it sends the command that changes the mailbox, so that
+/// ``MailboxAccess/withSession(logger:change:_:)`` retries the checks before it but never the change.
+final class ChangeProgress: @unchecked Sendable {
+    // Only touched by the one task running the session.
+    private(set) var started = false
+
+    func start() { started = true }
 }
 
 /// Carries an error out of a session whose changes may already be applied, past the retry loop.

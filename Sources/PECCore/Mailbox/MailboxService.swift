@@ -105,7 +105,8 @@ public struct MailboxService: Sendable {
     public func move(id: UInt32, from source: String?, to destination: String) async throws -> MoveResult {
         let uid = try Self.uid(id)
         guard !destination.isEmpty else { throw PECError(.usage, "--to needs a folder name") }
-        return try await access.withSession(logger: logger, idempotent: false) { client in
+        let change = ChangeProgress()
+        return try await access.withSession(logger: logger, change: change) { client in
             let from = try await FolderResolver.resolve(source, client: client)
             let to = try await FolderResolver.resolve(destination, client: client)
             guard from != to else {
@@ -115,6 +116,7 @@ public struct MailboxService: Sendable {
             _ = try await client.status(of: to, [.messages])
             try await client.open(from, readOnly: false)
             try await Self.requireExisting(uid, in: from, client: client)
+            change.start()
             try await client.uidMove(IMAP.UIDSet([uid]), to: to)
             return MoveResult(id: id, from: from.displayName, to: to.displayName)
         }

@@ -33,9 +33,10 @@ final class NetworkStream {
     }
 
     /// Connects (TLS from the first byte for ``ServerEndpoint/Security/implicitTLS``, plain until
-    /// ``startTLS()`` otherwise), runs `body`, then closes the connection.
+    /// TLS after `dialog`, the protocol's STARTTLS exchange, otherwise), runs `body`, then closes it.
     static func withStream<Result>(
         _ settings: ConnectionSettings,
+        startTLS dialog: (any StartTLSDialog)? = nil,
         logger: Logger,
         _ body: (NetworkStream) async throws -> Result
     ) async throws -> Result {
@@ -46,24 +47,54 @@ final class NetworkStream {
         let timedOut = NIOLockedValueBox(false)
         let started = ContinuousClock.now
         let asyncChannel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        let upgraded: EventLoopFuture<Void>?
         do {
-            asyncChannel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            (asyncChannel, upgraded) = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(TimeAmount(settings.timeout))
                 .channelOption(.socketOption(.so_keepalive), value: 1)
                 .connect(host: host, port: settings.endpoint.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        var upgraded: EventLoopFuture<Void>?
                         if implicitTLS {
                             try channel.pipeline.syncOperations.addHandler(
                                 NIOSSLClientHandler(context: tlsContext, serverHostname: serverName)
                             )
+                        } else if let dialog {
+                            let promise = channel.eventLoop.makePromise(of: Void.self)
+                            try channel.pipeline.syncOperations.addHandler(
+                                StartTLSHandler(dialog: dialog, upgraded: promise) {
+                                    try NIOSSLClientHandler(context: tlsContext, serverHostname: serverName)
+                                }
+                            )
+                            upgraded = promise.futureResult
+                        } else {
+                            throw PECError(.internal, "STARTTLS without a dialog for this protocol")
                         }
-                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                        let wrapped = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                        return (wrapped, upgraded)
                     }
                 }
         } catch {
             throw NetworkFailure.pecError(for: error, settings: settings, phase: .connecting)
         }
         logger.debug("connected to \(settings.address) in \(NetworkFailure.short(ContinuousClock.now - started))")
+        if let upgraded {
+            // Nothing may be written before TLS is in place; the dialog's waits are bounded too.
+            let timer = asyncChannel.channel.eventLoop.scheduleTask(in: TimeAmount(settings.timeout)) {
+                [channel = asyncChannel.channel] in
+                timedOut.withLockedValue { $0 = true }
+                channel.close(promise: nil)
+            }
+            defer { timer.cancel() }
+            do {
+                try await upgraded.get()
+            } catch {
+                try? await asyncChannel.channel.close()
+                if timedOut.withLockedValue({ $0 }) { throw NetworkFailure.timeout(settings, waitingFor: "the server") }
+                throw NetworkFailure.pecError(for: error, settings: settings, phase: .handshake)
+            }
+            logger.debug("STARTTLS done after \(NetworkFailure.short(ContinuousClock.now - started))")
+        }
         var bodyError: (any Error)?
         do {
             return try await asyncChannel.executeThenClose { inbound, outbound in
@@ -132,25 +163,6 @@ final class NetworkStream {
                 return !claimed
             }
             if first { channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil) }
-        }
-    }
-
-    /// Starts TLS on a plain connection (after the server agreed to STARTTLS). The handshake runs
-    /// before anything else is written; its failures surface on the next read.
-    func startTLS() async throws {
-        do {
-            let context = try Self.makeTLSContext(settings)
-            let serverName = Self.serverName(for: settings.endpoint.host)
-            try await channel.eventLoop.submit { [channel] in
-                try channel.pipeline.syncOperations.addHandler(
-                    NIOSSLClientHandler(context: context, serverHostname: serverName),
-                    position: .first
-                )
-            }.get()
-        } catch let error as PECError {
-            throw error
-        } catch {
-            throw NetworkFailure.pecError(for: error, settings: settings, phase: .handshake)
         }
     }
 

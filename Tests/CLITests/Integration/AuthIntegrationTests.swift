@@ -29,6 +29,25 @@ struct AuthIntegrationTests {
         #expect(list.status == 0, "stderr: \(list.stderr)")
     }
 
+    @Test("STARTTLS on the plain IMAP port: login, then list, over TLS")
+    func startTLS() throws {
+        let sandbox = try SandboxHarness()
+        defer { sandbox.cleanUp() }
+        let port = try #require(ProcessInfo.processInfo.environment["PEC_SANDBOX_IMAP_PORT"])
+        let login = try sandbox.pec(
+            [
+                "--json", "auth", "login", "--address", sandbox.address("luca.verdi"), "--imap-host", sandbox.host,
+                "--imap-port", port, "--imap-security", "starttls", "--smtp-host", sandbox.host, "--ca-file",
+                sandbox.caFile, "--password-stdin", "--verbose",
+            ],
+            stdin: sandbox.password + "\n"
+        )
+        #expect(login.status == 0, "stderr: \(login.stderr)")
+        #expect(try login.jsonLines().first?["imap_security"] as? String == "starttls")
+        let list = try sandbox.pec(["list", "--json", "--limit", "1"])
+        #expect(list.status == 0, "stderr: \(list.stderr)")
+    }
+
     @Test("a wrong password at login: exit 1, authentication_failed, nothing saved")
     func wrongPassword() throws {
         let sandbox = try SandboxHarness()

@@ -45,6 +45,24 @@ final class FakeServer: Sendable {
         return FakeServer(channel: channel)
     }
 
+    /// Cleartext IMAP: sends `greeting`, then answers each line the client sends with `reply(line)`
+    /// (nothing when nil). For STARTTLS dialogs that go wrong.
+    static func plainIMAP(
+        greeting: String,
+        reply: @escaping @Sendable (String) -> String?
+    ) async throws -> FakeServer {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(Scripted(greeting: greeting, reply: reply))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0)
+            .get()
+        return FakeServer(channel: channel)
+    }
+
     func close() async {
         try? await channel.close()
     }
@@ -59,6 +77,35 @@ final class FakeServer: Sendable {
                 promise: nil
             )
             context.fireChannelActive()
+        }
+    }
+
+    private final class Scripted: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+        let greeting: String
+        let reply: @Sendable (String) -> String?
+        var pending = ""
+
+        init(greeting: String, reply: @escaping @Sendable (String) -> String?) {
+            self.greeting = greeting
+            self.reply = reply
+        }
+
+        func channelActive(context: ChannelHandlerContext) {
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: greeting)), promise: nil)
+            context.fireChannelActive()
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            pending += String(buffer: unwrapInboundIn(data))
+            while let end = pending.range(of: "\r\n") {
+                let line = String(pending[..<end.lowerBound])
+                pending = String(pending[end.upperBound...])
+                if let answer = reply(line) {
+                    context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: answer)), promise: nil)
+                }
+            }
         }
     }
 }

@@ -96,4 +96,48 @@ struct NetworkFailureIntegrationTests {
         #expect(error["retryable"] as? Bool == false)
         #expect((error["message"] as? String)?.contains("127.0.0.1:1") == true)
     }
+
+    func loginArguments(port: Int, _ sandbox: SandboxHarness) -> [String] {
+        [
+            "auth", "login", "--json", "--address", "x@pec.sandbox", "--imap-host", "127.0.0.1", "--imap-port",
+            "\(port)", "--imap-security", "starttls", "--smtp-host", "127.0.0.1", "--ca-file", sandbox.caFile,
+            "--password-stdin",
+        ]
+    }
+
+    @Test("STARTTLS: bytes injected after the server's OK are refused, not read as if encrypted")
+    func startTLSInjection() async throws {
+        let sandbox = try SandboxHarness()
+        defer { sandbox.cleanUp() }
+        let server = try await FakeServer.plainIMAP(greeting: "* OK [CAPABILITY IMAP4rev1 STARTTLS] fake\r\n") {
+            $0.hasSuffix("STARTTLS") ? "S0 OK go ahead\r\n* CAPABILITY IMAP4rev1 AUTH=PLAIN injected\r\n" : nil
+        }
+        let run = try sandbox.pec(loginArguments(port: server.port, sandbox), stdin: "secret\n", timeout: 30)
+        await server.close()
+        #expect(run.status == 1)
+        let error = try run.errorObject()
+        #expect(error["kind"] as? String == "tls")
+        #expect((error["message"] as? String)?.contains("after agreeing to STARTTLS") == true)
+    }
+
+    @Test("STARTTLS: a cleartext PREAUTH greeting and a refused STARTTLS are TLS errors")
+    func startTLSRefusals() async throws {
+        let sandbox = try SandboxHarness()
+        defer { sandbox.cleanUp() }
+        let preauth = try await FakeServer.plainIMAP(greeting: "* PREAUTH welcome\r\n") { _ in nil }
+        let first = try sandbox.pec(loginArguments(port: preauth.port, sandbox), stdin: "secret\n", timeout: 30)
+        await preauth.close()
+        #expect(first.status == 1)
+        #expect(try first.errorObject()["kind"] as? String == "tls")
+
+        let refusing = try await FakeServer.plainIMAP(greeting: "* OK no tls here\r\n") {
+            $0.hasSuffix("STARTTLS") ? "S0 BAD unknown command\r\n" : nil
+        }
+        let second = try sandbox.pec(loginArguments(port: refusing.port, sandbox), stdin: "secret\n", timeout: 30)
+        await refusing.close()
+        #expect(second.status == 1)
+        let error = try second.errorObject()
+        #expect(error["kind"] as? String == "tls")
+        #expect((error["message"] as? String)?.contains("refused STARTTLS") == true)
+    }
 }

@@ -35,6 +35,10 @@ struct HeaderDecodingTests {
             ("=?windows-1252?Q?=93citato=94?=", "\u{201C}citato\u{201D}"),
             ("=?x-unknown?Q?abc?=", "=?x-unknown?Q?abc?="),
             ("=?UTF-8?B?not base64 at all?=", "=?UTF-8?B?not base64 at all?="),
+            // "à" (C3 A0) split across two words, as some encoders do.
+            ("=?UTF-8?Q?gi=C3?= =?UTF-8?Q?=A0?=", "già"),
+            ("a =?UTF-8?Q?b?= c =?UTF-8?Q?d?=", "a b c d"),
+            ("=?UTF-8?Q?x=1B[31my?=", "x[31my"),
         ]
     )
     func encodedWords(raw: String, expected: String) {
@@ -59,6 +63,7 @@ struct MailDateTests {
             ("Tue, 13 Nov 18 16:39:26 GMT", "2018-11-13T16:39:26+00:00"),
             ("Tue, 3 Mar 2026 08:00:00 +0100 (CET)", "2026-03-03T08:00:00+01:00"),
             ("Sat,  1 Aug 2026 10:00:00 CEST", "2026-08-01T10:00:00+02:00"),
+            ("Sat, 1 Aug 2026 10:00:00 +02:00", "2026-08-01T10:00:00+02:00"),
         ]
     )
     func parses(text: String, iso: String) {
@@ -66,9 +71,10 @@ struct MailDateTests {
     }
 
     @Test(
-        "garbage and impossible dates give nil",
+        "garbage, impossible dates and unknown or missing zones give nil",
         arguments: [
             "", "yesterday", "31 Feb 2026 10:00:00 +0100", "1 Foo 2026 10:00 +0000", "1 Jan 2026 25:00:00 +0000",
+            "1 Jan 2026 10:00:00 XYZ", "1 Jan 2026 10:00:00",
         ]
     )
     func rejects(text: String) {

@@ -27,6 +27,10 @@ extension IMAPClient {
     /// Logs in with AUTHENTICATE PLAIN when offered (one round trip with SASL-IR), else LOGIN.
     /// A rejected password is a ``PECError/Kind/authenticationFailed`` error.
     func login(username: String, password: String) async throws {
+        if preauthenticated {
+            logger.debug("the server pre-authenticated the session; no login needed")
+            return
+        }
         let started = ContinuousClock.now
         let usePlain = capabilities.contains(.auth("PLAIN"))
         if !usePlain, capabilities.contains(.loginDisabled) {
@@ -113,12 +117,15 @@ extension IMAPClient {
     ) async throws -> Result {
         do {
             return try await operation()
-        } catch let error as PECError where error.kind == .server && !error.retryable {
+        } catch let refused as MailboxRefused {
             var exists = false
-            try await run(
-                .list(reference: IMAP.MailboxName(wire: []), pattern: mailbox.displayName, returnSpecialUse: false)
-            ) {
-                if case .untagged(.list(let entry)) = $0, entry.name == mailbox { exists = true }
+            do {
+                let reference = IMAP.MailboxName(wire: [])
+                try await run(.list(reference: reference, pattern: mailbox.displayName, returnSpecialUse: false)) {
+                    if case .untagged(.list(let entry)) = $0, entry.name == mailbox { exists = true }
+                }
+            } catch {
+                throw refused.error
             }
             guard exists else {
                 throw PECError(
@@ -127,7 +134,7 @@ extension IMAPClient {
                     hint: "`pec folders` lists the folders"
                 )
             }
-            throw error
+            throw refused.error
         }
     }
 
@@ -150,7 +157,8 @@ extension IMAPClient {
     /// Fetches `items` of `uids`, holding everything in memory: meant for headers and structure.
     /// Use ``uidFetch(_:_:onEvent:)`` to stream large sections.
     func uidFetch(_ uids: IMAP.UIDSet, _ items: [IMAP.FetchItem]) async throws -> [FetchedMessage] {
-        var messages: [FetchedMessage] = []
+        var messages: [IMAP.UID: FetchedMessage] = [:]
+        var order: [IMAP.UID] = []
         var current: FetchedMessage?
         var section: (IMAP.SectionSpecifier, [UInt8])?
         try await uidFetch(uids, items) { event in
@@ -168,11 +176,21 @@ extension IMAPClient {
                 if let (spec, bytes) = section { current?.sections[spec] = bytes }
                 section = nil
             case .finish:
-                if let message = current { messages.append(message) }
+                // Servers may split one message's data over several FETCH responses, and send
+                // unsolicited ones (another client changed a flag): merge by UID, keep only the
+                // UIDs asked for.
+                if let message = current, let uid = message.uid, uids.contains(uid) {
+                    if let earlier = messages[uid] {
+                        messages[uid] = earlier.merging(message)
+                    } else {
+                        messages[uid] = message
+                        order.append(uid)
+                    }
+                }
                 current = nil
             }
         }
-        return messages
+        return order.compactMap { messages[$0] }
     }
 
     /// Fetches `items` of `uids`, handing every FETCH event to `onEvent` as it arrives, so body
@@ -207,8 +225,15 @@ extension IMAPClient {
             )
         }
         try await run(.uidCopy(uids, destination))
-        try await run(.uidStore(uids, IMAP.StoreOperation(kind: .add, flags: [.deleted], silent: true)))
-        try await run(.uidExpunge(uids))
+        do {
+            try await run(.uidStore(uids, IMAP.StoreOperation(kind: .add, flags: [.deleted], silent: true)))
+            try await run(.uidExpunge(uids))
+        } catch var error as PECError {
+            error.message +=
+                " (the message was already copied to \"\(destination.displayName)\" and is still in the "
+                + "original folder too)"
+            throw error
+        }
     }
 
     func noop() async throws -> [IMAP.Response] {
@@ -285,6 +310,18 @@ extension FetchedMessage {
         self.sequenceNumber = sequenceNumber
     }
 
+    /// This message completed with what a later FETCH response for the same UID added.
+    func merging(_ later: FetchedMessage) -> FetchedMessage {
+        var merged = self
+        merged.flags = later.flags ?? flags
+        merged.internalDate = internalDate ?? later.internalDate
+        merged.size = size ?? later.size
+        merged.envelope = envelope ?? later.envelope
+        merged.bodyStructure = bodyStructure ?? later.bodyStructure
+        merged.sections.merge(later.sections) { first, _ in first }
+        return merged
+    }
+
     mutating func apply(_ attribute: IMAP.FetchAttribute) {
         switch attribute {
         case .uid(let value): uid = value
@@ -313,7 +350,7 @@ extension IMAPClient {
         try await uidFetch(IMAP.UIDSet([uid]), [.uid, .bodyPeek(section, range: nil)]) {
             event in
             switch event {
-            case .start: sawMessage = true
+            case .attribute(.uid(let fetched)) where fetched == uid: sawMessage = true
             case .streamingBytes(let bytes):
                 try sink(bytes[...])
                 written += bytes.count

@@ -12,6 +12,8 @@ final class IMAPClient {
     private var parser = IMAP.ResponseParser()
     var nextTag = 1
     var capabilities: Set<IMAP.Capability> = []
+    /// The server greeted with PREAUTH (over TLS): the session is already logged in.
+    var preauthenticated = false
     /// The mailbox selected last, so that repeated selects of the same one are free.
     var selected: SelectedMailbox?
 
@@ -30,12 +32,12 @@ final class IMAPClient {
         logger: Logger,
         _ body: (IMAPClient) async throws -> Result
     ) async throws -> Result {
-        try await NetworkStream.withStream(settings, logger: logger) { stream in
+        let dialog: (any StartTLSDialog)? = settings.endpoint.security == .startTLS ? IMAPStartTLSDialog() : nil
+        return try await NetworkStream.withStream(settings, startTLS: dialog, logger: logger) { stream in
             let client = IMAPClient(stream: stream, logger: logger)
-            try await client.readGreeting()
-            if settings.endpoint.security == .startTLS {
-                try await client.startTLS()
-            }
+            if dialog == nil {
+                try await client.readGreeting()
+            }  // else the greeting was read in cleartext by the dialog, and forgotten
             if client.capabilities.isEmpty {
                 try await client.refreshCapabilities()
             }
@@ -57,6 +59,7 @@ final class IMAPClient {
         switch condition {
         case .ok, .preauth:
             if case .capability(let list) = text.code { capabilities = Set(list) }
+            preauthenticated = condition == .preauth
             logger.debug(
                 "greeting from \(settings.address) after \(NetworkFailure.short(ContinuousClock.now - started))"
             )
@@ -71,23 +74,6 @@ final class IMAPClient {
         }
     }
 
-    private func startTLS() async throws {
-        try await refreshCapabilities()
-        guard capabilities.contains(.startTLS) else {
-            throw PECError(
-                .tls,
-                "the server at \(settings.address) does not offer STARTTLS",
-                hint: "use implicit TLS (--imap-security tls), usually on port 993"
-            )
-        }
-        try await run(.startTLS)
-        try await stream.startTLS()
-        // Anything said before TLS must be forgotten (RFC 9051 §6.2.1).
-        parser = IMAP.ResponseParser()
-        capabilities = []
-        try await refreshCapabilities()
-    }
-
     func refreshCapabilities() async throws {
         var found: [IMAP.Capability] = []
         try await run(.capability) { response in
@@ -98,7 +84,7 @@ final class IMAPClient {
 
     private func logoutQuietly() async {
         do {
-            try await run(.logout)
+            try await run(.logout, readTimeout: .seconds(3))
         } catch {
             logger.debug("logout: \(error)")
         }
@@ -112,6 +98,7 @@ final class IMAPClient {
     @discardableResult
     func run(
         _ command: IMAP.Command,
+        readTimeout: Duration? = nil,
         onResponse: (IMAP.Response) throws -> Void = { _ in }
     ) async throws -> IMAP.ResponseText {
         let tag = "P\(nextTag)"
@@ -126,7 +113,7 @@ final class IMAPClient {
         var parts = encoded.parts[...]
         if let first = parts.popFirst() { try await stream.write(first) }
         while true {
-            let response = try await nextResponse()
+            let response = try await nextResponse(readTimeout: readTimeout)
             switch response {
             case .continuation:
                 guard let part = parts.popFirst() else {
@@ -137,6 +124,16 @@ final class IMAPClient {
                 let elapsed = ContinuousClock.now - started
                 logger.debug("\(encoded.redactedDescription) → \(tagged.status) in \(NetworkFailure.short(elapsed))")
                 guard tagged.status == .ok else {
+                    if tagged.status == .no, tagged.text.code == nil, command.namesMailbox {
+                        throw MailboxRefused(
+                            error: IMAPCommandFailure.error(
+                                command: command,
+                                status: tagged.status,
+                                text: tagged.text,
+                                settings: settings
+                            )
+                        )
+                    }
                     throw IMAPCommandFailure.error(
                         command: command,
                         status: tagged.status,
@@ -147,6 +144,12 @@ final class IMAPClient {
                 return tagged.text
             case .tagged(let other):
                 throw malformed("completion for unknown command tag \(other.tag)")
+            case .untagged(.condition(.bye, let text)) where command.isAuthentication:
+                // Servers hang up on repeated failed logins: retrying would only make it worse.
+                throw PECError(
+                    .authenticationFailed,
+                    "the server at \(settings.address) closed the connection at login: \(text.text)"
+                )
             case .untagged(.condition(.bye, let text)):
                 if case .logout = command {
                     try onResponse(response)
@@ -182,5 +185,63 @@ final class IMAPClient {
 
     func malformed(_ message: String) -> PECError {
         PECError(.malformed, "\(message) (\(settings.address))", hint: "is this an IMAP server? check host and port")
+    }
+}
+
+/// A bare NO to SELECT, EXAMINE or STATUS: the mailbox may not exist (Dovecot says so only in
+/// prose). ``IMAPClient/reportingMissing(_:_:)`` finds out and throws the right ``PECError``.
+struct MailboxRefused: Error {
+    var error: PECError
+}
+
+extension IMAP.Command {
+    var namesMailbox: Bool {
+        switch self {
+        case .select, .examine, .status: true
+        default: false
+        }
+    }
+
+    var isAuthentication: Bool {
+        switch self {
+        case .login, .authenticatePlain: true
+        default: false
+        }
+    }
+}
+
+/// IMAP's STARTTLS (RFC 9051 §6.2.1): greeting, `STARTTLS`, tagged OK, then TLS. A PREAUTH
+/// greeting in cleartext is refused: it would skip both TLS and login.
+struct IMAPStartTLSDialog: StartTLSDialog {
+    static let tag = "S0"
+
+    func step(after line: [UInt8], number: Int) -> StartTLSStep {
+        let text = String(decoding: line, as: UTF8.self)
+        let upper = text.uppercased()
+        if number == 0 {
+            if upper.hasPrefix("* OK") { return .send(Array("\(Self.tag) STARTTLS\r\n".utf8)) }
+            if upper.hasPrefix("* PREAUTH") {
+                return .fail(
+                    PECError(.tls, "the server logged us in before TLS (PREAUTH in cleartext): refusing to continue")
+                )
+            }
+            if upper.hasPrefix("* BYE") {
+                return .fail(
+                    PECError(.server, "the server refused the connection: \(text.dropFirst(6))", retryable: true)
+                )
+            }
+            return .fail(PECError(.malformed, "the server did not greet as an IMAP server does"))
+        }
+        if upper.hasPrefix("\(Self.tag) OK") { return .upgrade }
+        if upper.hasPrefix("\(Self.tag) ") {
+            return .fail(
+                PECError(
+                    .tls,
+                    "the server refused STARTTLS: \(text.dropFirst(Self.tag.count + 1))",
+                    hint: "use implicit TLS (--imap-security tls, usually port 993)"
+                )
+            )
+        }
+        return .wait
     }
 }
