@@ -106,3 +106,41 @@ struct CLIContractTests {
         #expect(run.stderr.contains("--json"))
     }
 }
+
+/// Bad values for the mailbox commands are usage errors (exit 1) found before any login or
+/// connection: a negative limit, an impossible date, an id that is not a number.
+@Suite("mailbox command arguments")
+struct MailboxArgumentTests {
+    static func isolated() -> [String: String] {
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("pec-empty-\(UUID().uuidString)")
+        return [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin", "HOME": empty.path,
+            "XDG_CONFIG_HOME": empty.path,
+        ]
+    }
+
+    @Test(
+        "usage errors, exit 1, one error line on stderr",
+        arguments: [
+            ["list", "--limit", "-5"], ["search", "x", "--limit", "-1"], ["list", "--from", "2026-13-01"],
+            ["list", "--from", "yesterday"], ["search", "x", "--since", "2026-02-30"], ["mark-read", "abc"],
+            ["move", "12"], ["search", "x", "--field", "everything"], ["list", "--timeout", "0"],
+        ]
+    )
+    func usage(arguments: [String]) throws {
+        let run = try PecRun.run(arguments + ["--json"], environment: Self.isolated())
+        #expect(run.status == 1, "\(arguments): \(run.stderr)")
+        #expect(run.stderr.hasPrefix("error: "), "\(arguments): \(run.stderr)")
+        let last = try #require(try run.jsonLines().last?["error"] as? [String: Any])
+        #expect(last["kind"] as? String == "usage", "\(arguments)")
+    }
+
+    @Test("without any login every mailbox command exits 2 and says how to log in")
+    func notLoggedIn() throws {
+        for arguments in [["list"], ["folders"], ["mark-read", "3"], ["move", "3", "--to", "x"], ["auth", "status"]] {
+            let run = try PecRun.run(arguments, environment: Self.isolated())
+            #expect(run.status == 2, "\(arguments): \(run.stderr)")
+            #expect(run.stderr.contains("pec auth login"), "\(arguments)")
+        }
+    }
+}

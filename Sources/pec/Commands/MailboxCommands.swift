@@ -33,6 +33,10 @@ struct ListCommand: AsyncParsableCommand {
     @Option(help: "How many messages, newest first; 0 for all.")
     var limit = 20
 
+    func validate() throws {
+        guard limit >= 0 else { throw ValidationError("--limit must be 0 (all) or a positive number") }
+    }
+
     func run() async throws {
         let request = ListRequest(
             folder: folder,
@@ -72,6 +76,10 @@ struct SearchCommand: AsyncParsableCommand {
 
     @Option(help: "How many matches, newest first; 0 for all.")
     var limit = 20
+
+    func validate() throws {
+        guard limit >= 0 else { throw ValidationError("--limit must be 0 (all) or a positive number") }
+    }
 
     func run() async throws {
         let request = SearchRequest(
