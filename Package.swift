@@ -50,8 +50,9 @@ let package = Package(
         .testTarget(
             name: "PECCoreTests",
             dependencies: ["PECCore"],
-            // Raw Dovecot transcripts (CRLF preserved) the IMAP parser is tested on.
-            resources: [.copy("IMAP/Transcripts")]
+            // Raw Dovecot transcripts (CRLF preserved) the IMAP parser is tested on; PEC messages and
+            // daticert files for the certification tests.
+            resources: [.copy("IMAP/Transcripts"), .copy("PEC/Fixtures")]
         ),
         .testTarget(
             name: "CLITests",

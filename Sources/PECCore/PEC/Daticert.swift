@@ -1,0 +1,184 @@
+import Foundation
+
+/// The certification data a gestore attaches to every envelope and receipt as `daticert.xml`
+/// (pec-standard.md §6). Values are kept as written (trimmed, entities decoded); enumerated
+/// attributes stay strings so that values nobody documented survive (`tipo="errore"` exists).
+/// JSON keys are snake_case: `gestore_emittente`, `ricevuta_tipo`, `errore_esteso`.
+public struct Daticert: Codable, Sendable, Equatable {
+    /// One `<destinatari tipo="…">` element: an original recipient.
+    public struct Destinatario: Codable, Sendable, Equatable {
+        public var address: String
+        /// `certificato` (a PEC mailbox) or `esterno` (ordinary mail), verbatim.
+        public var tipo: String
+
+        public init(address: String, tipo: String) {
+            self.address = address
+            self.tipo = tipo
+        }
+
+        /// `tipo="esterno"`: an ordinary mailbox, which never sends avvenuta-consegna (§15.5).
+        public var isExternal: Bool { tipo.lowercased() == "esterno" }
+    }
+
+    /// `<data zona="+0100"><giorno>13/11/2018</giorno><ora>16:39:26</ora></data>`: when the
+    /// gestore issued the message, Italian local time with its UTC offset.
+    public struct EventTime: Codable, Sendable, Equatable {
+        /// `dd/mm/yyyy`, as written.
+        public var giorno: String
+        /// `hh:mm:ss`, as written.
+        public var ora: String
+        /// `+hhmm`, as written; nil when the element has no `zona`.
+        public var zona: String?
+        /// `YYYY-MM-DDTHH:MM:SS+hh:mm`, composed from the three; nil when any of them is malformed.
+        public var iso8601: String?
+
+        public init(giorno: String, ora: String, zona: String?) {
+            self.giorno = giorno
+            self.ora = ora
+            self.zona = zona
+            self.iso8601 = Self.compose(giorno: giorno, ora: ora, zona: zona)
+        }
+
+        /// The instant, when ``iso8601`` could be composed.
+        public var date: Date? {
+            guard let iso8601 else { return nil }
+            return ISO8601DateFormatter().date(from: iso8601)
+        }
+
+        static func compose(giorno: String, ora: String, zona: String?) -> String? {
+            let day = giorno.split(separator: "/", omittingEmptySubsequences: false)
+            let time = ora.split(separator: ":", omittingEmptySubsequences: false)
+            guard day.count == 3, time.count == 3, let zona else { return nil }
+            guard let dd = number(day[0], digits: 1...2, in: 1...31),
+                let mm = number(day[1], digits: 1...2, in: 1...12),
+                let yyyy = number(day[2], digits: 4...4, in: 1...9999),
+                let hour = number(time[0], digits: 1...2, in: 0...23),
+                let minute = number(time[1], digits: 1...2, in: 0...59),
+                let second = number(time[2], digits: 1...2, in: 0...60)
+            else { return nil }
+            let zone = Array(zona.utf8)
+            guard zone.count == 5, zone[0] == UInt8(ascii: "+") || zone[0] == UInt8(ascii: "-"),
+                let offsetHours = number(Substring(zona.dropFirst().prefix(2)), digits: 2...2, in: 0...23),
+                let offsetMinutes = number(Substring(zona.suffix(2)), digits: 2...2, in: 0...59)
+            else { return nil }
+            let sign = zone[0] == UInt8(ascii: "+") ? "+" : "-"
+            return "\(pad(yyyy, 4))-\(pad(mm, 2))-\(pad(dd, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2))"
+                + "\(sign)\(pad(offsetHours, 2)):\(pad(offsetMinutes, 2))"
+        }
+
+        private static func number(_ text: Substring, digits: ClosedRange<Int>, in range: ClosedRange<Int>) -> Int? {
+            guard digits.contains(text.count), text.allSatisfy({ $0.isASCII && $0.isNumber }),
+                let value = Int(text), range.contains(value)
+            else { return nil }
+            return value
+        }
+
+        private static func pad(_ value: Int, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+    }
+
+    /// `postacert/@tipo`, verbatim (lower-cased by nobody): see ``kind``.
+    public var tipo: String
+    /// `postacert/@errore`: `nessuno` (the DTD default when absent), `no-dest`, `no-dominio`, `virus`, `altro`.
+    public var errore: String
+    public var mittente: String
+    public var destinatari: [Destinatario]
+    /// The original Reply-To (the sender when there was none). Required by the DTD, tolerated missing.
+    public var risposte: String?
+    /// The original subject, already decoded by the gestore.
+    public var oggetto: String?
+    public var gestoreEmittente: String
+    public var data: EventTime
+    /// The PEC id: the same in the envelope and in every receipt of one message.
+    public var identificativo: String
+    /// The client's original Message-ID, with its angle brackets (`<…@…>`), entities decoded.
+    public var msgid: String?
+    /// `ricevuta/@tipo`: `completa` (DTD default when the element has no attribute), `breve`, `sintetica`;
+    /// nil when there is no `<ricevuta>` element (accettazione, errore-consegna …).
+    public var ricevutaTipo: String?
+    /// The one recipient this (non-)delivery refers to.
+    public var consegna: String?
+    /// Recipients taken in charge (presa-in-carico); empty when none.
+    public var ricezione: [String]
+    /// Detail such as `5.1.1 - ARUBA PEC S.p.A. - indirizzo non valido`.
+    public var erroreEsteso: String?
+
+    public init(
+        tipo: String,
+        errore: String = "nessuno",
+        mittente: String,
+        destinatari: [Destinatario],
+        risposte: String?,
+        oggetto: String?,
+        gestoreEmittente: String,
+        data: EventTime,
+        identificativo: String,
+        msgid: String? = nil,
+        ricevutaTipo: String? = nil,
+        consegna: String? = nil,
+        ricezione: [String] = [],
+        erroreEsteso: String? = nil
+    ) {
+        self.tipo = tipo
+        self.errore = errore
+        self.mittente = mittente
+        self.destinatari = destinatari
+        self.risposte = risposte
+        self.oggetto = oggetto
+        self.gestoreEmittente = gestoreEmittente
+        self.data = data
+        self.identificativo = identificativo
+        self.msgid = msgid
+        self.ricevutaTipo = ricevutaTipo
+        self.consegna = consegna
+        self.ricezione = ricezione
+        self.erroreEsteso = erroreEsteso
+    }
+
+    /// ``tipo`` as a message kind; unknown values become ``PECMessageKind/other(_:)``.
+    public var kind: PECMessageKind { PECMessageKind(rawValue: tipo) }
+
+    private enum CodingKeys: String, CodingKey {
+        case tipo, errore, mittente, destinatari, risposte, oggetto
+        case gestoreEmittente = "gestore_emittente"
+        case data, identificativo, msgid
+        case ricevutaTipo = "ricevuta_tipo"
+        case consegna, ricezione
+        case erroreEsteso = "errore_esteso"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        // Explicit so that absent values are written as null, not left out: every key is always there.
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(tipo, forKey: .tipo)
+        try container.encode(errore, forKey: .errore)
+        try container.encode(mittente, forKey: .mittente)
+        try container.encode(destinatari, forKey: .destinatari)
+        try container.encode(risposte, forKey: .risposte)
+        try container.encode(oggetto, forKey: .oggetto)
+        try container.encode(gestoreEmittente, forKey: .gestoreEmittente)
+        try container.encode(data, forKey: .data)
+        try container.encode(identificativo, forKey: .identificativo)
+        try container.encode(msgid, forKey: .msgid)
+        try container.encode(ricevutaTipo, forKey: .ricevutaTipo)
+        try container.encode(consegna, forKey: .consegna)
+        try container.encode(ricezione, forKey: .ricezione)
+        try container.encode(erroreEsteso, forKey: .erroreEsteso)
+    }
+}
+
+extension Daticert.EventTime {
+    private enum CodingKeys: String, CodingKey {
+        case giorno, ora, zona, iso8601
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(giorno, forKey: .giorno)
+        try container.encode(ora, forKey: .ora)
+        try container.encode(zona, forKey: .zona)
+        try container.encode(iso8601, forKey: .iso8601)
+    }
+}
