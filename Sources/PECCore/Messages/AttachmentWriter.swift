@@ -1,0 +1,103 @@
+import Foundation
+
+/// Writes attachments into one directory safely: a name from a message is only a suggestion.
+/// Names are reduced to a plain file name (no `..`, no `/`, no control characters, no reserved
+/// Windows names, not empty), made unique against what is already there and what was written in
+/// this run, and every file is written to a temporary name first and renamed into place, so an
+/// existing file is never overwritten and an interrupted save never leaves a half-written file.
+public struct AttachmentWriter {
+    public let directory: URL
+    private var taken: Set<String> = []
+
+    /// Fails unless `directory` exists and is a writable directory.
+    public init(directory path: String) throws {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw PECError(.io, "\(url.path) is not a directory", hint: "create it first, e.g. mkdir -p \(url.path)")
+        }
+        guard FileManager.default.isWritableFile(atPath: url.path) else {
+            throw PECError(.io, "cannot write into \(url.path)")
+        }
+        self.directory = url
+    }
+
+    /// A safe file name for `suggested` (which may be nil or hostile).
+    public static func sanitize(_ suggested: String?, fallback: String = "attachment") -> String {
+        var name = (suggested ?? "").replacingOccurrences(of: "\\", with: "/")
+        name = name.split(separator: "/").last.map(String.init) ?? ""
+        name = String(
+            name.unicodeScalars.filter { scalar in
+                scalar.value >= 0x20 && !(0x7F...0x9F).contains(scalar.value)
+                    && !"<>:\"|?*".unicodeScalars.contains(scalar)
+            }.map(Character.init)
+        )
+        name = name.trimmingCharacters(in: CharacterSet(charactersIn: " .")).trimmingCharacters(in: .whitespaces)
+        if name.isEmpty || name == "." || name == ".." { name = fallback }
+        // Names Windows reserves whatever the extension (a saved folder may be shared).
+        let stem = name.split(separator: ".", maxSplits: 1).first.map { $0.uppercased() } ?? ""
+        let reserved = ["CON", "PRN", "AUX", "NUL"] + (1...9).flatMap { ["COM\($0)", "LPT\($0)"] }
+        if reserved.contains(stem) { name = "_" + name }
+        // Keep names within common file system limits (255 bytes), extension kept.
+        while name.utf8.count > 200 {
+            let ext = (name as NSString).pathExtension
+            let base = (name as NSString).deletingPathExtension
+            name = String(base.dropLast(10)) + (ext.isEmpty ? "" : "." + ext)
+        }
+        return name
+    }
+
+    /// Writes one attachment: `produce` is given a sink for the decoded bytes (called as they are
+    /// decoded, so nothing needs to be held in memory). Returns the final path.
+    public mutating func write(
+        suggestedName: String?,
+        _ produce: (_ sink: (ArraySlice<UInt8>) throws -> Void) throws -> Void
+    ) throws -> URL {
+        let name = uniqueName(Self.sanitize(suggestedName))
+        let final = directory.appendingPathComponent(name)
+        let temporary = directory.appendingPathComponent(".\(name).pec-\(UUID().uuidString.prefix(8)).part")
+        guard
+            FileManager.default.createFile(
+                atPath: temporary.path,
+                contents: nil,
+                attributes: [.posixPermissions: 0o600]
+            )
+        else {
+            throw PECError(.io, "cannot create a file in \(directory.path)")
+        }
+        do {
+            let handle = try FileHandle(forWritingTo: temporary)
+            defer { try? handle.close() }
+            try produce { bytes in try handle.write(contentsOf: bytes) }
+            try handle.synchronize()
+            // link + unlink instead of rename: never replaces a file that appeared meanwhile.
+            guard link(temporary.path, final.path) == 0 else {
+                throw PECError(.io, "cannot save \(final.path): \(String(cString: strerror(errno)))")
+            }
+            unlink(temporary.path)
+        } catch {
+            unlink(temporary.path)
+            if let error = error as? PECError { throw error }
+            throw PECError(.io, "cannot save \(final.path): \(error.localizedDescription)")
+        }
+        taken.insert(name)
+        return final
+    }
+
+    /// `name`, or `name (2).ext`, `name (3).ext` … whichever is free here.
+    private func uniqueName(_ name: String) -> String {
+        func free(_ candidate: String) -> Bool {
+            !taken.contains(candidate)
+                && !FileManager.default.fileExists(atPath: directory.appendingPathComponent(candidate).path)
+        }
+        if free(name) { return name }
+        let ext = (name as NSString).pathExtension
+        let base = (name as NSString).deletingPathExtension
+        var counter = 2
+        while true {
+            let candidate = "\(base) (\(counter))" + (ext.isEmpty ? "" : ".\(ext)")
+            if free(candidate) { return candidate }
+            counter += 1
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+
+@testable import PECCore
+
+@Suite("saving attachments")
+struct AttachmentWriterTests {
+    @Test(
+        "hostile or empty names become plain file names inside the directory",
+        arguments: [
+            ("../../etc/passwd", "passwd"), ("/etc/shadow", "shadow"), ("..\\..\\win.ini", "win.ini"),
+            ("", "attachment"), ("..", "attachment"), ("con", "_con"), ("NUL.txt", "_NUL.txt"),
+            ("fattura però €.pdf", "fattura però €.pdf"), ("a\u{0}b\u{1B}c.txt", "abc.txt"), ("  .hidden ", "hidden"),
+            ("x:y?.pdf", "xy.pdf"),
+        ]
+    )
+    func sanitize(input: String, expected: String) {
+        #expect(AttachmentWriter.sanitize(input) == expected)
+    }
+
+    @Test("duplicates and existing files get new names; nothing is overwritten; no temporary file is left")
+    func unique() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pec-att-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Data("old".utf8).write(to: directory.appendingPathComponent("a.pdf"))
+        var writer = try AttachmentWriter(directory: directory.path)
+        let first = try writer.write(suggestedName: "a.pdf") { try $0(Array("one".utf8)[...]) }
+        let second = try writer.write(suggestedName: "../a.pdf") { try $0(Array("two".utf8)[...]) }
+        #expect(first.lastPathComponent == "a (2).pdf")
+        #expect(second.lastPathComponent == "a (3).pdf")
+        #expect(try String(contentsOf: directory.appendingPathComponent("a.pdf"), encoding: .utf8) == "old")
+        #expect(try String(contentsOf: second, encoding: .utf8) == "two")
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+        #expect(names == ["a (2).pdf", "a (3).pdf", "a.pdf"])
+    }
+
+    @Test("a failure while writing leaves no file behind")
+    func failure() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pec-att-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var writer = try AttachmentWriter(directory: directory.path)
+        struct Broken: Error {}
+        #expect(throws: PECError.self) {
+            _ = try writer.write(suggestedName: "x.bin") { sink in
+                try sink(Array(repeating: 1, count: 1000)[...])
+                throw Broken()
+            }
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+    }
+
+    @Test("a directory that does not exist is an io error")
+    func missingDirectory() {
+        #expect(throws: PECError.self) { _ = try AttachmentWriter(directory: "/nonexistent/pec/dir") }
+    }
+}
