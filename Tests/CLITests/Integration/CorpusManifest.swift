@@ -11,6 +11,7 @@ struct CorpusManifest: Decodable {
         var messageId: String
         var subject: String
         var from: String
+        var fromName: String?
         var date: String?
         var internaldate: String
         var kind: String
@@ -20,9 +21,11 @@ struct CorpusManifest: Decodable {
         var hasAttachments: Bool
         var attachments: [String]
         var size: Int
+        var extra: [String: String]?
 
         enum CodingKeys: String, CodingKey {
-            case folder, uid, subject, from, date, internaldate, kind, special, unread, attachments, size
+            case folder, uid, subject, from, date, internaldate, kind, special, unread, attachments, size, extra
+            case fromName = "from_name"
             case messageId = "message_id"
             case pecType = "pec_type"
             case hasAttachments = "has_attachments"

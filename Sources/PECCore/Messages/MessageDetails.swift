@@ -1,0 +1,70 @@
+/// What `pec get` and `pec verify` report about one message: for a PEC envelope, the sender's
+/// real message (from postacert.eml) with the envelope's data beside it.
+public struct MessageDetails: Codable, Sendable {
+    /// The IMAP UID (`get`), or nil for a file (`verify`).
+    public var id: UInt32?
+    /// The file read (`verify`).
+    public var file: String?
+    public var date: String?
+    public var from: String?
+    public var to: [String] = []
+    public var cc: [String] = []
+    public var subject: String?
+    /// The PEC kind, only when a gestore's signature vouches for it (see ``claimedPECType``).
+    public var pecType: PECMessageKind?
+    /// A PEC kind the headers claim but no valid gestore signature confirms: never a delivery.
+    public var claimedPECType: PECMessageKind?
+    public var body: String?
+    public var bodyHTML: String?
+    public var attachments: [AttachmentInfo] = []
+    /// The daticert.xml `tipo`, when there is one.
+    public var pecCertType: String?
+    /// The parsed daticert.xml (`--cert`).
+    public var pecCert: Daticert?
+    /// The S/MIME check (`--verify`, always for `pec verify`).
+    public var signature: SignatureCheck?
+    /// For an envelope: the transport data, while the fields above describe the original message.
+    public var envelope: EnvelopeInfo?
+    public var warnings: [String] = []
+
+    enum CodingKeys: String, CodingKey {
+        case id, file, date, from, to, cc, subject
+        case pecType = "pec_type"
+        case claimedPECType = "claimed_pec_type"
+        case body
+        case bodyHTML = "body_html"
+        case attachments
+        case pecCertType = "pec_cert_type"
+        case pecCert = "pec_cert"
+        case signature, envelope, warnings
+    }
+}
+
+/// One file in a message.
+public struct AttachmentInfo: Codable, Sendable, Equatable {
+    public var filename: String
+    public var contentType: String
+    /// Decoded size in bytes.
+    public var size: Int
+    /// The MIME part number (1.2.3), for scripts.
+    public var part: String
+    /// Where `--save-attachments` wrote it.
+    public var savedAs: String?
+
+    enum CodingKeys: String, CodingKey {
+        case filename
+        case contentType = "content_type"
+        case size, part
+        case savedAs = "saved_as"
+    }
+}
+
+/// The transport envelope (busta di trasporto) around a PEC's original message.
+public struct EnvelopeInfo: Codable, Sendable, Equatable {
+    public var from: String?
+    public var subject: String?
+    public var date: String?
+    public var identificativo: String?
+    /// How many envelopes were opened (2 for a PEC forwarded as a PEC).
+    public var depth: Int
+}

@@ -1,0 +1,231 @@
+import Foundation
+
+/// Turns a raw message into ``MessageDetails``: classifies it (headers and daticert, never the
+/// Subject), checks the gestore's signature, and for an envelope shows the original message from
+/// postacert.eml. Pure: bytes in, values out.
+public struct MessageReader: Sendable {
+    public struct Options: Sendable {
+        /// Parse daticert.xml into `pec_cert`.
+        public var certification = false
+        /// Put the signature check in the result (it is always made for PEC messages).
+        public var signature = false
+        /// Show HTML bodies and the certification files among the attachments.
+        public var verbose = false
+        public init(certification: Bool = false, signature: Bool = false, verbose: Bool = false) {
+            self.certification = certification
+            self.signature = signature
+            self.verbose = verbose
+        }
+    }
+
+    /// The files PEC adds around a message; hidden unless asked for.
+    static let certificationFiles: Set<String> = ["daticert.xml", "postacert.eml", "smime.p7s", "smime.p7m"]
+
+    let trust: PECTrustStore
+    let options: Options
+
+    public init(trust: PECTrustStore, options: Options = Options()) {
+        self.trust = trust
+        self.options = options
+    }
+
+    /// The parts of `raw` that are not the message's own, kept for saving attachments.
+    public struct Reading: Sendable {
+        public var details: MessageDetails
+        /// The entities listed in `details.attachments`, in the same order.
+        public var attachmentEntities: [MIMEEntity]
+    }
+
+    public func read(_ raw: [UInt8]) throws -> Reading {
+        let message: MIMEMessage
+        do {
+            message = try MIMEMessage(parsing: raw)
+        } catch {
+            throw PECError(.malformed, "the message cannot be read as MIME: \(error)")
+        }
+        var details = MessageDetails()
+        var warnings: [String] = []
+
+        // The certified part: the multipart/signed entity (possibly inside a mailing-list wrapper).
+        let scope = Self.certifiedEntity(in: message.root) ?? message.root
+        let daticertEntity = Self.find(in: scope) { $0.filename?.lowercased() == "daticert.xml" }
+        var daticert: Daticert?
+        if let daticertEntity {
+            do {
+                daticert = try DaticertParser.parse(daticertEntity.decodedBody)
+            } catch {
+                warnings.append("daticert.xml cannot be read: \(error)")
+            }
+        }
+        let classification = PECClassification(headers: message.headers, daticert: daticert)
+        if let mismatch = classification.mismatch { warnings.append(mismatch) }
+
+        var signature: SignatureCheck?
+        if classification.kind != nil || options.signature {
+            signature = SignatureVerifier().verify(rawMessage: raw, trust: trust)
+        }
+        if let kind = classification.kind {
+            if signature?.status == .valid {
+                details.pecType = kind
+            } else {
+                details.claimedPECType = kind
+                warnings.append(
+                    "claims to be a PEC \(kind.rawValue) but its gestore signature is "
+                        + "\(signature?.status.rawValue ?? "unchecked"): not a certified message"
+                )
+            }
+        }
+        details.pecCertType = daticert?.tipo
+        if options.certification { details.pecCert = daticert }
+        if options.signature { details.signature = signature }
+
+        // An envelope: the original is in postacert.eml (itself possibly another envelope).
+        var content = message.root
+        var contentScope = scope
+        if classification.kind == .postaCertificata || classification.kind == .anomalia {
+            var depth = 0
+            var current = scope
+            while depth < 4, let inner = Self.postacert(in: current), let embedded = inner.children.first {
+                depth += 1
+                content = embedded
+                current = Self.certifiedEntity(in: embedded) ?? embedded
+                guard PECMessageKind(headers: embedded.headers) == .postaCertificata else { break }
+            }
+            contentScope = content
+            if depth > 0 {
+                details.envelope = EnvelopeInfo(
+                    from: message.headers.text("From"),
+                    subject: message.headers.text("Subject"),
+                    date: Self.date(message.headers),
+                    identificativo: daticert?.identificativo,
+                    depth: depth
+                )
+            }
+        }
+
+        let headers = content.headers
+        details.from = headers.text("From")
+        details.to = Self.addresses(headers, "To")
+        details.cc = Self.addresses(headers, "Cc")
+        details.subject = headers.text("Subject")
+        details.date = Self.date(headers)
+        details.body = Self.body(in: contentScope, subtype: "plain")
+        if details.body == nil || options.verbose {
+            details.bodyHTML = Self.body(in: contentScope, subtype: "html")
+        }
+
+        var entities: [MIMEEntity] = []
+        for entity in Self.attachments(in: contentScope) {
+            let name = entity.filename ?? (entity.contentType.isMessage ? "message.eml" : "attachment")
+            if !options.verbose, Self.certificationFiles.contains(name.lowercased()) { continue }
+            entities.append(entity)
+        }
+        if options.verbose, details.envelope != nil {
+            // The envelope's own certification files, after the original's attachments.
+            for entity in Self.attachments(in: scope)
+            where entity.filename.map({
+                Self.certificationFiles.contains($0.lowercased())
+            }) == true {
+                entities.append(entity)
+            }
+        }
+        details.attachments = entities.map { entity in
+            AttachmentInfo(
+                filename: entity.filename ?? (entity.contentType.isMessage ? "message.eml" : "attachment"),
+                contentType: entity.contentType.mimeType,
+                size: entity.contentType.isMessage ? entity.rawBody.count : entity.decodedSize,
+                part: entity.path.map(String.init).joined(separator: ".")
+            )
+        }
+        details.warnings = warnings
+        return Reading(details: details, attachmentEntities: entities)
+    }
+
+    // MARK: - Finding parts
+
+    /// The outermost multipart/signed entity, looking through wrappers (mailing lists put the
+    /// signed message inside a multipart/mixed) but never into an enclosed message.
+    static func certifiedEntity(in root: MIMEEntity) -> MIMEEntity? {
+        if root.contentType.mimeType == "multipart/signed" { return root }
+        guard root.isMultipart else { return nil }
+        for child in root.children {
+            if let found = certifiedEntity(in: child) { return found }
+        }
+        return nil
+    }
+
+    /// The first entity under `root` (not inside an enclosed message) that matches.
+    static func find(in root: MIMEEntity, _ predicate: (MIMEEntity) -> Bool) -> MIMEEntity? {
+        if predicate(root) { return root }
+        guard root.isMultipart else { return nil }
+        for child in root.children {
+            if let found = find(in: child, predicate) { return found }
+        }
+        return nil
+    }
+
+    static func postacert(in scope: MIMEEntity) -> MIMEEntity? {
+        find(in: scope) {
+            $0.contentType.isMessage && ($0.filename?.lowercased() ?? "postacert.eml") == "postacert.eml"
+        }
+    }
+
+    /// The first inline text part of `subtype`, in its charset.
+    static func body(in root: MIMEEntity, subtype: String) -> String? {
+        find(in: root) {
+            $0.contentType.type == "text" && $0.contentType.subtype == subtype && !$0.isAttachment
+                && $0.filename == nil
+        }?.text
+    }
+
+    /// Parts meant as files: a name or an attachment disposition, or an enclosed message; never
+    /// the parts of an enclosed message, never the signature of this one.
+    static func attachments(in root: MIMEEntity) -> [MIMEEntity] {
+        var found: [MIMEEntity] = []
+        func walk(_ entity: MIMEEntity) {
+            if entity.isMultipart {
+                entity.children.forEach(walk)
+                return
+            }
+            let type = entity.contentType.mimeType
+            if type == "application/pkcs7-signature" || type == "application/x-pkcs7-signature",
+                entity.filename?.lowercased() != "smime.p7s"
+            {
+                return
+            }
+            if entity.contentType.isMessage || entity.isAttachment || entity.filename != nil {
+                found.append(entity)
+            }
+        }
+        walk(root)
+        return found
+    }
+
+    static func date(_ headers: HeaderFields) -> String? {
+        headers.text("Date").flatMap(MailDate.init(parsing:))?.iso8601
+    }
+
+    /// The addresses of an address header, split on commas outside quotes and angle brackets.
+    static func addresses(_ headers: HeaderFields, _ name: String) -> [String] {
+        guard let text = headers.text(name) else { return [] }
+        var result: [String] = []
+        var current = ""
+        var quoted = false
+        var angle = 0
+        for character in text {
+            switch character {
+            case "\"": quoted.toggle()
+            case "<": angle += 1
+            case ">": angle = max(0, angle - 1)
+            case "," where !quoted && angle == 0:
+                result.append(current)
+                current = ""
+                continue
+            default: break
+            }
+            current.append(character)
+        }
+        result.append(current)
+        return result.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+}

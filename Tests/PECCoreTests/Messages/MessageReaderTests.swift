@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+
+@testable import PECCore
+
+/// The whole reading of a message (MIME, classification, daticert, signature, envelope) on the
+/// real corpus, against its expected.ndjson, and on the sandbox-made fixtures.
+@Suite("reading whole messages")
+struct MessageReaderTests {
+    struct Expectation: Sendable, CustomTestStringConvertible {
+        var file: String
+        var kind: String?
+        var signature: String
+        var hasPostacert: Bool
+        var testDescription: String { file }
+    }
+
+    static let expectations: [Expectation] = {
+        guard let directory = SignatureFixtures.corpusDirectory,
+            let text = try? String(contentsOf: directory.appendingPathComponent("expected.ndjson"), encoding: .utf8)
+        else { return [] }
+        return text.split(whereSeparator: \.isNewline).compactMap { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                let file = object["file"] as? String, let signature = object["signature"] as? String
+            else { return nil }
+            return Expectation(
+                file: file,
+                kind: (object["x_ricevuta"] as? String) ?? (object["x_trasporto"] as? String),
+                signature: signature,
+                hasPostacert: object["has_postacert_eml"] as? Bool ?? false
+            )
+        }
+    }()
+
+    @Test(
+        "every message of the shared corpus: kind, signature, envelope as expected.ndjson says",
+        .enabled(if: SignatureFixtures.corpusAvailable, "skipped: the shared corpus of real PEC messages is not here"),
+        arguments: expectations
+    )
+    func corpus(expectation: Expectation) throws {
+        let directory = try #require(SignatureFixtures.corpusDirectory)
+        let raw = Array(try Data(contentsOf: directory.appendingPathComponent(expectation.file)))
+        let reader = MessageReader(trust: try PECTrustStore(systemRoots: false), options: .init(signature: true))
+        let details = try reader.read(raw).details
+        let status = details.signature?.status
+        switch expectation.signature {
+        case "valid": #expect(status == .valid)
+        case "absent": #expect(status == .unsigned)
+        default: #expect(status == .invalid)
+        }
+        let shown = details.pecType ?? details.claimedPECType
+        #expect(shown?.rawValue == expectation.kind)
+        if expectation.signature == "valid" {
+            #expect(details.pecType != nil && details.claimedPECType == nil)
+        } else if expectation.kind != nil {
+            #expect(details.pecType == nil, "an unsigned claim must never be shown as certified")
+            #expect(!details.warnings.isEmpty)
+        }
+        if expectation.kind == "posta-certificata" && expectation.hasPostacert {
+            #expect(details.envelope?.depth == 1)
+            #expect(details.subject?.hasPrefix("POSTA CERTIFICATA:") == false || expectation.file.contains("email_3"))
+        }
+        #expect(!details.attachments.contains { $0.filename == "smime.p7s" || $0.filename == "daticert.xml" })
+    }
+
+    @Test("a sandbox acceptance receipt: valid with the sandbox CA, only claimed without it")
+    func sandboxReceipt() throws {
+        let raw = try SignatureFixtures.bundled("sandbox-accettazione.eml")
+        let trusted = try PECTrustStore(systemRoots: false, caFiles: [SignatureFixtures.bundledPath("sandbox-ca.pem")])
+        let valid = try MessageReader(trust: trusted, options: .init(certification: true)).read(raw).details
+        #expect(valid.pecType == .accettazione)
+        #expect(valid.pecCert?.tipo == "accettazione")
+        #expect(valid.signature == nil, "the signature block is only shown when asked for")
+
+        let untrusted = try MessageReader(trust: try PECTrustStore(systemRoots: false)).read(raw).details
+        #expect(untrusted.pecType == nil)
+        #expect(untrusted.claimedPECType == .accettazione)
+    }
+
+    @Test("plain mail has no PEC kind and no warning; garbage is a malformed error, never a crash")
+    func plainAndGarbage() throws {
+        let reader = MessageReader(trust: try PECTrustStore(systemRoots: false))
+        let plain = Array("From: a@b.it\r\nTo: c@d.it\r\nSubject: ciao\r\n\r\nbody\r\n".utf8)
+        let details = try reader.read(plain).details
+        #expect(details.pecType == nil && details.claimedPECType == nil && details.warnings.isEmpty)
+        #expect(details.body?.contains("body") == true)
+        #expect(details.to == ["c@d.it"])
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20 {
+            let garbage = (0..<2000).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            _ = try? reader.read(garbage)
+        }
+    }
+}
