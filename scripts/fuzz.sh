@@ -1,44 +1,60 @@
 #!/bin/sh
-# `make fuzz`: fuzz the IMAP response parser with libFuzzer.
+# `make fuzz`: fuzz the pure parsers with libFuzzer.
 #
-# Compiles Fuzz/IMAPResponseFuzzer.swift with the grammar sources alone (they are pure Swift) using
-# -sanitize=fuzzer,address, seeds the corpus with the captured Dovecot transcripts, and runs for
-# FUZZ_SECONDS (default 60). Exits 1 when the fuzzer finds a crash, a hang (> 5 s on one input) or a
-# leak; the reproducer is in .build/fuzz/artifacts/ (replay: .build/fuzz/imap-response-fuzzer FILE).
-# Environment: FUZZ_SECONDS (60), FUZZ_CORPUS (.build/fuzz/corpus, kept and grown between runs).
+#   scripts/fuzz.sh [imap|mime|all]      (default all: one run each)
+#
+# Each target is compiled from its own sources alone (pure Swift + Foundation) with
+# -sanitize=fuzzer,address: imap = Sources/PECCore/IMAP/{Grammar,Parser,Encoding} +
+# Fuzz/IMAPResponseFuzzer.swift, mime = Sources/PECCore/MIME + Fuzz/MIMEFuzzer.swift. Seeds: the
+# captured Dovecot transcripts (imap), the PEC test messages (mime). Runs FUZZ_SECONDS (default 60)
+# per target and exits 1 when the fuzzer finds a crash, a hang (> 5 s on one input) or a leak; the
+# reproducer is in .build/fuzz/<target>/artifacts/ (replay: .build/fuzz/<target>/fuzzer FILE).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 seconds=${FUZZ_SECONDS:-60}
-work=.build/fuzz
-corpus=${FUZZ_CORPUS:-$work/corpus}
-binary=$work/imap-response-fuzzer
-mkdir -p "$corpus" "$work/artifacts"
+which=${1:-all}
 
-echo "fuzz: compiling the IMAP grammar with -sanitize=fuzzer,address" >&2
-swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name PECCore -swift-version 6 \
-    Sources/PECCore/IMAP/Grammar/*.swift Sources/PECCore/IMAP/Parser/*.swift \
-    Sources/PECCore/IMAP/Encoding/*.swift Fuzz/IMAPResponseFuzzer.swift -o "$binary" 2>&1 |
-    grep -v "Cannot export local symbol" >&2 || true
-[ -x "$binary" ] || { echo "fuzz: the fuzzer did not build" >&2; exit 1; }
+fuzz() {  # NAME FUZZER-SOURCE SOURCES... (seeds are set up by the caller in $work/corpus)
+    name=$1; fuzzer=$2; shift 2
+    work=.build/fuzz/$name
+    mkdir -p "$work/corpus" "$work/artifacts"
+    echo "fuzz[$name]: compiling with -sanitize=fuzzer,address" >&2
+    swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name PECCore -swift-version 6 \
+        "$@" "$fuzzer" -o "$work/fuzzer" 2>&1 | grep -v "Cannot export local symbol" >&2 || true
+    [ -x "$work/fuzzer" ] || { echo "fuzz[$name]: the fuzzer did not build" >&2; exit 1; }
+    echo "fuzz[$name]: running for $seconds s" >&2
+    set +e
+    "$work/fuzzer" "$work/corpus" -max_len=4096 -timeout=5 -rss_limit_mb=2048 -max_total_time="$seconds" \
+        -print_final_stats=1 -artifact_prefix="$root/$work/artifacts/"
+    status=$?
+    set -e
+    if [ "$status" -ne 0 ]; then
+        echo "fuzz[$name]: FAILED (exit $status); reproducers in $work/artifacts/" >&2
+        exit 1
+    fi
+    echo "fuzz[$name]: no crash found in $seconds s" >&2
+}
 
-# Seeds: each transcript behind a control byte that decides the chunking (one chunk, or three).
-for file in Tests/PECCoreTests/IMAP/Transcripts/*.txt; do
-    name=$(basename "$file" .txt)
-    for control in 000 210 074; do
-        out="$corpus/seed-$name-$control"
-        [ -f "$out" ] || { printf "\\$control" > "$out"; cat "$file" >> "$out"; }
+seed() {  # NAME FILE... : each file behind control bytes that vary the chunking
+    name=$1; shift
+    mkdir -p ".build/fuzz/$name/corpus"
+    for file in "$@"; do
+        [ -f "$file" ] || continue
+        base=$(basename "$file")
+        for control in 000 210 074; do
+            out=".build/fuzz/$name/corpus/seed-$base-$control"
+            [ -f "$out" ] || { printf "\\$control" > "$out"; head -c 4095 "$file" >> "$out"; }
+        done
     done
-done
+}
 
-echo "fuzz: running for $seconds s on $corpus" >&2
-set +e
-"$binary" "$corpus" -max_len=4096 -timeout=5 -rss_limit_mb=2048 -max_total_time="$seconds" \
-    -print_final_stats=1 -artifact_prefix="$root/$work/artifacts/"
-status=$?
-set -e
-if [ "$status" -ne 0 ]; then
-    echo "fuzz: FAILED (exit $status); reproducers in $work/artifacts/" >&2
-    exit 1
+if [ "$which" = imap ] || [ "$which" = all ]; then
+    seed imap Tests/PECCoreTests/IMAP/Transcripts/*.txt
+    fuzz imap Fuzz/IMAPResponseFuzzer.swift Sources/PECCore/IMAP/Grammar/*.swift \
+        Sources/PECCore/IMAP/Parser/*.swift Sources/PECCore/IMAP/Encoding/*.swift
 fi
-echo "fuzz: no crash found in $seconds s" >&2
+if [ "$which" = mime ] || [ "$which" = all ]; then
+    seed mime Tests/PECCoreTests/PEC/Fixtures/*.eml
+    fuzz mime Fuzz/MIMEFuzzer.swift Sources/PECCore/MIME/*.swift
+fi
