@@ -144,3 +144,56 @@ struct MailboxArgumentTests {
         }
     }
 }
+
+/// `pec verify` on files, offline: exit 0 only when every message is validly signed by a gestore.
+@Suite("pec verify")
+struct VerifyCommandTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("PECCoreTests/PEC/Fixtures")
+
+    static func fixture(_ name: String) -> String { fixtures.appendingPathComponent(name).path }
+
+    @Test("a sandbox receipt: valid with its CA (exit 0), untrusted without (exit 1)")
+    func trust() throws {
+        let file = Self.fixture("sandbox-accettazione.eml")
+        let valid = try PecRun.run(["verify", file, "--ca-file", Self.fixture("sandbox-ca.pem"), "--json"])
+        #expect(valid.status == 0, "stderr: \(valid.stderr)")
+        let record = try #require(try valid.jsonLines().first)
+        #expect(record["pec_type"] as? String == "accettazione")
+        #expect((record["signature"] as? [String: Any])?["status"] as? String == "valid")
+
+        let untrusted = try PecRun.run(["verify", file, "--json"])
+        #expect(untrusted.status == 1)
+        #expect(untrusted.stderr.contains("untrusted"))
+        #expect(try untrusted.jsonLines().first?["claimed_pec_type"] as? String == "accettazione")
+    }
+
+    @Test("standard input with -, several files at once; one bad file fails the run")
+    func stdinAndMany() throws {
+        let receipt = try String(contentsOfFile: Self.fixture("sandbox-accettazione.eml"), encoding: .isoLatin1)
+        let ca = Self.fixture("sandbox-ca.pem")
+        let piped = try PecRun.run(["verify", "-", "--ca-file", ca, "--json"], stdin: receipt)
+        #expect(piped.status == 0, "stderr: \(piped.stderr)")
+        #expect(try piped.jsonLines().first?["file"] as? String == "(stdin)")
+
+        let garbage = FileManager.default.temporaryDirectory.appendingPathComponent("pec-garbage-\(UUID()).eml")
+        try Data((0..<3000).map { UInt8(truncatingIfNeeded: $0 &* 7919) }).write(to: garbage)
+        defer { try? FileManager.default.removeItem(at: garbage) }
+        let mixed = try PecRun.run([
+            "verify", Self.fixture("sandbox-accettazione.eml"), garbage.path, "--ca-file", ca, "--json",
+        ])
+        #expect(mixed.status == 1)
+        let lines = try mixed.jsonLines()
+        #expect(lines.count == 3, "two records and the error: \(mixed.stdout)")
+        #expect((lines[1]["signature"] as? [String: Any])?["status"] as? String == "unsigned")
+    }
+
+    @Test("a file that does not exist, or a directory: an io error, exit 1")
+    func missing() throws {
+        for path in ["/nonexistent/x.eml", "/tmp"] {
+            let run = try PecRun.run(["verify", path, "--json"])
+            #expect(run.status == 1)
+            #expect(try run.jsonLines().last?["error"] as? [String: Any] != nil, "\(path)")
+        }
+    }
+}
