@@ -20,6 +20,7 @@ fuzz() {  # NAME FUZZER-SOURCE SOURCES... (seeds are set up by the caller in $wo
     work=.build/fuzz/$name
     mkdir -p "$work/corpus" "$work/artifacts"
     echo "fuzz[$name]: compiling with -sanitize=fuzzer,address" >&2
+    rm -f "$work/fuzzer"  # a failed compile must not leave an old binary to run
     swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name PECCore -swift-version 6 \
         "$@" "$fuzzer" -o "$work/fuzzer" 2>&1 | grep -v "Cannot export local symbol" >&2 || true
     [ -x "$work/fuzzer" ] || { echo "fuzz[$name]: the fuzzer did not build" >&2; exit 1; }
