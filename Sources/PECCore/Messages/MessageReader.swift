@@ -46,9 +46,11 @@ public struct MessageReader: Sendable {
         var details = MessageDetails()
         var warnings: [String] = []
 
-        // The certified part: the multipart/signed entity (possibly inside a mailing-list wrapper).
-        let scope = Self.certifiedEntity(in: message.root) ?? message.root
-        let daticertEntity = Self.find(in: scope) { $0.filename?.lowercased() == "daticert.xml" }
+        // The certified part: the multipart/signed entity (possibly inside a mailing-list
+        // wrapper). Certification data counts only inside it: a daticert.xml merely attached to
+        // an unsigned message certifies nothing.
+        let signed = Self.certifiedEntity(in: message.root)
+        let daticertEntity = signed.flatMap { Self.find(in: $0) { $0.filename?.lowercased() == "daticert.xml" } }
         var daticert: Daticert?
         if let daticertEntity {
             do {
@@ -65,33 +67,48 @@ public struct MessageReader: Sendable {
             signature = SignatureVerifier().verify(rawMessage: raw, trust: trust)
         }
         if let kind = classification.kind {
-            if signature?.status == .valid {
-                details.pecType = kind
-            } else {
+            if let problem = Self.certificationProblem(
+                kind: kind,
+                signature: signature,
+                headers: message.headers,
+                daticert: daticert
+            ) {
                 details.claimedPECType = kind
-                warnings.append(
-                    "claims to be a PEC \(kind.rawValue) but its gestore signature is "
-                        + "\(signature?.status.rawValue ?? "unchecked"): not a certified message"
-                )
+                warnings.append("claims to be a PEC \(kind.rawValue) but \(problem): not a certified message")
+            } else {
+                details.pecType = kind
             }
         }
+        let certified = details.pecType != nil
         details.pecCertType = daticert?.tipo
         if options.certification { details.pecCert = daticert }
         if options.signature { details.signature = signature }
 
-        // An envelope: the original is in postacert.eml (itself possibly another envelope).
+        // A certified envelope: the original is in postacert.eml. A further envelope inside is
+        // opened only when its own gestore signature holds; the sender controls what is inside.
         var content = message.root
+        let scope = (classification.kind != nil ? signed : nil) ?? message.root
         var contentScope = scope
-        if classification.kind == .postaCertificata || classification.kind == .anomalia {
+        var envelopeScopes: [MIMEEntity] = []
+        if certified, classification.kind == .postaCertificata || classification.kind == .anomalia {
             var depth = 0
             var current = scope
             while depth < 4, let inner = Self.postacert(in: current), let embedded = inner.children.first {
                 depth += 1
+                envelopeScopes.append(current)
                 content = embedded
-                current = Self.certifiedEntity(in: embedded) ?? embedded
                 guard PECMessageKind(headers: embedded.headers) == .postaCertificata else { break }
+                let nested = SignatureVerifier().verify(rawMessage: Array(inner.rawBody), trust: trust)
+                let nestedSigned = Self.certifiedEntity(in: embedded)
+                guard nested.status == .valid, nested.gestorePolicy, let nestedSigned else {
+                    warnings.append(
+                        "the original message looks like another PEC envelope but is not signed by a gestore"
+                    )
+                    break
+                }
+                current = nestedSigned
             }
-            contentScope = content
+            contentScope = depth > 0 ? content : scope
             if depth > 0 {
                 details.envelope = EnvelopeInfo(
                     from: message.headers.text("From"),
@@ -115,18 +132,17 @@ public struct MessageReader: Sendable {
         }
 
         var entities: [MIMEEntity] = []
+        let opened = details.envelope != nil
         for entity in Self.attachments(in: contentScope) {
-            let name = entity.filename ?? (entity.contentType.isMessage ? "message.eml" : "attachment")
-            if !options.verbose, Self.certificationFiles.contains(name.lowercased()) { continue }
+            // The certification files of a PEC are the gestore's; in ordinary mail, or in an
+            // opened envelope's original, every file is the sender's, whatever its name.
+            if classification.kind != nil, !opened, !options.verbose, Self.isCertificationFile(entity) { continue }
             entities.append(entity)
         }
-        if options.verbose, details.envelope != nil {
-            // The envelope's own certification files, after the original's attachments.
-            for entity in Self.attachments(in: scope)
-            where entity.filename.map({
-                Self.certificationFiles.contains($0.lowercased())
-            }) == true {
-                entities.append(entity)
+        if options.verbose {
+            // The envelopes' own certification files, after the original's attachments.
+            for scope in envelopeScopes {
+                entities += Self.attachments(in: scope).filter(Self.isCertificationFile)
             }
         }
         details.attachments = entities.map { entity in
@@ -139,6 +155,46 @@ public struct MessageReader: Sendable {
         }
         details.warnings = warnings
         return Reading(details: details, attachmentEntities: entities)
+    }
+
+    /// Why `kind` is not confirmed by a gestore (pec-standard §10.2), or nil when it is: a valid
+    /// signature, by a certificate with the gestori's policy, for the address in From, over a
+    /// daticert.xml of the same kind (the X- headers themselves are outside the signature).
+    static func certificationProblem(
+        kind: PECMessageKind,
+        signature: SignatureCheck?,
+        headers: HeaderFields,
+        daticert: Daticert?
+    ) -> String? {
+        guard let signature, signature.status == .valid else {
+            return "its gestore signature is \(signature?.status.rawValue ?? "unchecked")"
+        }
+        guard signature.gestorePolicy else {
+            return "its signer is not a PEC gestore (no certificate policy \(SignatureCheck.gestorePolicyOID))"
+        }
+        let from = addresses(headers, "From").first.map(addrSpec)?.lowercased()
+        guard let signer = signature.signerEmail?.lowercased(), signer == from else {
+            return "it is signed by \(signature.signerEmail ?? "an unnamed signer"), not by its From address"
+        }
+        if kind != .anomalia {
+            guard let daticert else { return "it has no signed daticert.xml" }
+            guard daticert.kind == kind else {
+                return "its signed daticert.xml says \(daticert.tipo)"
+            }
+        }
+        return nil
+    }
+
+    /// `a@b.it` from `"Name" <a@b.it>` or `a@b.it`.
+    static func addrSpec(_ address: String) -> String {
+        if let open = address.lastIndex(of: "<"), let close = address[open...].firstIndex(of: ">") {
+            return String(address[address.index(after: open)..<close]).trimmingCharacters(in: .whitespaces)
+        }
+        return address.trimmingCharacters(in: .whitespaces)
+    }
+
+    static func isCertificationFile(_ entity: MIMEEntity) -> Bool {
+        entity.filename.map { certificationFiles.contains($0.lowercased()) } ?? false
     }
 
     // MARK: - Finding parts

@@ -77,7 +77,11 @@ public enum MessageFiles {
     /// Reads a message file, or stdin for `-`. Refuses what is not a regular, readable file.
     public static func read(_ path: String, limit: Int = 256 << 20) throws -> [UInt8] {
         if path == "-" {
-            return Array(FileHandle.standardInput.readDataToEndOfFile())
+            let data = FileHandle.standardInput.readDataToEndOfFile()
+            guard data.count <= limit else {
+                throw PECError(.invalidInput, "standard input is larger than \(limit >> 20) MB")
+            }
+            return Array(data)
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {

@@ -31,6 +31,12 @@ public struct SignatureCheck: Sendable, Equatable, Codable {
     public var digestAlgorithm: String?
     /// Why the signature is not valid, in words; nil when valid.
     public var reason: String?
+    /// The signer certificate carries the policy AgID assigns to PEC gestori (1.3.76.16.3.1.1):
+    /// what tells a gestore's signature from any other S/MIME signature.
+    public var gestorePolicy: Bool = false
+
+    /// The OID of the certificate policy of PEC gestori' signing certificates.
+    public static let gestorePolicyOID = "1.3.76.16.3.1.1"
 
     public init(
         status: Status,
@@ -58,5 +64,6 @@ public struct SignatureCheck: Sendable, Equatable, Codable {
         case signingTime = "signing_time"
         case digestAlgorithm = "digest_algorithm"
         case reason
+        case gestorePolicy = "gestore_policy"
     }
 }

@@ -161,6 +161,7 @@ public struct SignatureVerifier: Sendable {
         result.signerSubject = name(X509_get_subject_name(certificate))
         result.signerIssuer = name(X509_get_issuer_name(certificate))
         result.signerEmail = email(certificate)
+        result.gestorePolicy = pec_certificate_has_policy(certificate, SignatureCheck.gestorePolicyOID) == 1
         return result
     }
 

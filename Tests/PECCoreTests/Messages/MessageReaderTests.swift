@@ -56,9 +56,11 @@ struct MessageReaderTests {
             #expect(details.pecType == nil, "an unsigned claim must never be shown as certified")
             #expect(!details.warnings.isEmpty)
         }
-        if expectation.kind == "posta-certificata" && expectation.hasPostacert {
+        if expectation.kind == "posta-certificata" && expectation.hasPostacert && expectation.signature == "valid" {
             #expect(details.envelope?.depth == 1)
-            #expect(details.subject?.hasPrefix("POSTA CERTIFICATA:") == false || expectation.file.contains("email_3"))
+            #expect(details.subject?.hasPrefix("POSTA CERTIFICATA:") == false)
+        } else {
+            #expect(details.envelope == nil, "only a certified envelope is opened")
         }
         #expect(!details.attachments.contains { $0.filename == "smime.p7s" || $0.filename == "daticert.xml" })
     }
@@ -90,5 +92,35 @@ struct MessageReaderTests {
             let garbage = (0..<2000).map { _ in UInt8.random(in: 0...255, using: &generator) }
             _ = try? reader.read(garbage)
         }
+    }
+
+    @Test("a genuine receipt whose unsigned X-Ricevuta header was changed is not certified")
+    func forgedHeader() throws {
+        let raw = try SignatureFixtures.bundled("sandbox-accettazione.eml")
+        let text = String(decoding: raw, as: UTF8.self)
+        let forged = Array(
+            text.replacingOccurrences(of: "X-Ricevuta: accettazione", with: "X-Ricevuta: avvenuta-consegna").utf8
+        )
+        #expect(forged != raw)
+        let trust = try PECTrustStore(systemRoots: false, caFiles: [SignatureFixtures.bundledPath("sandbox-ca.pem")])
+        let details = try MessageReader(trust: trust, options: .init(signature: true)).read(forged).details
+        #expect(details.signature?.status == .valid, "the header is outside the signature")
+        #expect(details.pecType == nil)
+        #expect(details.claimedPECType == .avvenutaConsegna)
+        #expect(details.warnings.contains { $0.contains("daticert.xml says accettazione") })
+    }
+
+    @Test("a daticert.xml attached to an unsigned message certifies nothing")
+    func attachedDaticert() throws {
+        let daticert = try DaticertFixtures.bytes("synthetic_presa-in-carico")
+        let message =
+            "From: a@b.it\r\nTo: c@d.it\r\nSubject: inoltro\r\nMIME-Version: 1.0\r\n"
+            + "Content-Type: multipart/mixed; boundary=\"XX\"\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nciao\r\n"
+            + "--XX\r\nContent-Type: application/xml; name=\"daticert.xml\"\r\n"
+            + "Content-Disposition: attachment; filename=\"daticert.xml\"\r\n\r\n"
+            + String(decoding: daticert, as: UTF8.self) + "\r\n--XX--\r\n"
+        let details = try MessageReader(trust: try PECTrustStore(systemRoots: false)).read(Array(message.utf8)).details
+        #expect(details.pecType == nil && details.claimedPECType == nil && details.pecCertType == nil)
+        #expect(details.attachments.map(\.filename) == ["daticert.xml"], "it is just a file here")
     }
 }
