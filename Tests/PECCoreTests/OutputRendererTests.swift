@@ -89,4 +89,16 @@ struct OutputRendererTests {
         let renderer = OutputRenderer(format: .json)
         #expect(try renderer.render(record: records[0]) == renderer.render([records[0]]))
     }
+
+    @Test("text output shows control characters and bidi overrides instead of obeying them; JSON keeps them")
+    func terminalSafety() throws {
+        struct Row: Encodable { var body: String }
+        let row = Row(body: "ok\u{1B}[8mhidden\u{202E}txt.exe\nnext\tline")
+        let text = try OutputRenderer(format: .text).render(record: row)
+        #expect(!text.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x202E })
+        #expect(text.contains("\u{241B}[8mhidden"))
+        #expect(text.contains("next\tline"))
+        let json = try OutputRenderer(format: .json).render(record: row)
+        #expect(json.contains("\\u001b"))
+    }
 }

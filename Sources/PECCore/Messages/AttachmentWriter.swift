@@ -29,6 +29,7 @@ public struct AttachmentWriter {
         name = String(
             name.unicodeScalars.filter { scalar in
                 scalar.value >= 0x20 && !(0x7F...0x9F).contains(scalar.value)
+                    && !(0x202A...0x202E).contains(scalar.value) && !(0x2066...0x2069).contains(scalar.value)
                     && !"<>:\"|?*".unicodeScalars.contains(scalar)
             }.map(Character.init)
         )
@@ -53,9 +54,8 @@ public struct AttachmentWriter {
         suggestedName: String?,
         _ produce: (_ sink: (ArraySlice<UInt8>) throws -> Void) throws -> Void
     ) throws -> URL {
-        let name = uniqueName(Self.sanitize(suggestedName))
-        let final = directory.appendingPathComponent(name)
-        let temporary = directory.appendingPathComponent(".\(name).pec-\(UUID().uuidString.prefix(8)).part")
+        let wanted = Self.sanitize(suggestedName)
+        let temporary = directory.appendingPathComponent(".\(wanted).pec-\(UUID().uuidString.prefix(8)).part")
         guard
             FileManager.default.createFile(
                 atPath: temporary.path,
@@ -65,30 +65,61 @@ public struct AttachmentWriter {
         else {
             throw PECError(.io, "cannot create a file in \(directory.path)")
         }
+        defer { unlink(temporary.path) }
         do {
             let handle = try FileHandle(forWritingTo: temporary)
             defer { try? handle.close() }
             try produce { bytes in try handle.write(contentsOf: bytes) }
             try handle.synchronize()
-            // link + unlink instead of rename: never replaces a file that appeared meanwhile.
-            guard link(temporary.path, final.path) == 0 else {
+        } catch let error as PECError {
+            throw error
+        } catch {
+            throw PECError(.io, "cannot save \(wanted) in \(directory.path): \(error.localizedDescription)")
+        }
+        // Another process may take a name meanwhile: try the next one rather than give up.
+        for _ in 0..<1000 {
+            let name = uniqueName(wanted)
+            let final = directory.appendingPathComponent(name)
+            if try Self.placeWithoutReplacing(temporary, at: final) {
+                taken.insert(name)
+                return final
+            }
+            taken.insert(name)
+        }
+        throw PECError(.io, "cannot find a free name for \(wanted) in \(directory.path)")
+    }
+
+    /// Moves `temporary` to `final` unless something is there already (false then). `link` is
+    /// atomic and never replaces; file systems without hard links (FAT, some network shares) get
+    /// an exclusive create of the final name, which this process then owns and may replace.
+    static func placeWithoutReplacing(_ temporary: URL, at final: URL) throws -> Bool {
+        if link(temporary.path, final.path) == 0 { return true }
+        switch errno {
+        case EEXIST:
+            return false
+        case EPERM, ENOTSUP, EOPNOTSUPP, EXDEV, EMLINK:
+            let descriptor = open(final.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
+            if descriptor < 0 {
+                if errno == EEXIST { return false }
                 throw PECError(.io, "cannot save \(final.path): \(String(cString: strerror(errno)))")
             }
-            unlink(temporary.path)
-        } catch {
-            unlink(temporary.path)
-            if let error = error as? PECError { throw error }
-            throw PECError(.io, "cannot save \(final.path): \(error.localizedDescription)")
+            close(descriptor)
+            guard rename(temporary.path, final.path) == 0 else {
+                unlink(final.path)
+                throw PECError(.io, "cannot save \(final.path): \(String(cString: strerror(errno)))")
+            }
+            return true
+        default:
+            throw PECError(.io, "cannot save \(final.path): \(String(cString: strerror(errno)))")
         }
-        taken.insert(name)
-        return final
     }
 
     /// `name`, or `name (2).ext`, `name (3).ext` … whichever is free here.
     private func uniqueName(_ name: String) -> String {
         func free(_ candidate: String) -> Bool {
-            !taken.contains(candidate)
-                && !FileManager.default.fileExists(atPath: directory.appendingPathComponent(candidate).path)
+            // lstat: a dangling symbolic link counts as taken too.
+            var info = stat()
+            return !taken.contains(candidate) && lstat(directory.appendingPathComponent(candidate).path, &info) != 0
         }
         if free(name) { return name }
         let ext = (name as NSString).pathExtension

@@ -149,7 +149,7 @@ public struct MessageReader: Sendable {
             AttachmentInfo(
                 filename: entity.filename ?? (entity.contentType.isMessage ? "message.eml" : "attachment"),
                 contentType: entity.contentType.mimeType,
-                size: entity.contentType.isMessage ? entity.rawBody.count : entity.decodedSize,
+                size: entity.decodedSize,
                 part: entity.path.map(String.init).joined(separator: ".")
             )
         }

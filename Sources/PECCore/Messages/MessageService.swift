@@ -59,11 +59,9 @@ extension MailboxService {
         if writer != nil {
             for (index, entity) in reading.attachmentEntities.enumerated() {
                 let saved = try writer!.write(suggestedName: details.attachments[index].filename) { sink in
-                    if entity.contentType.isMessage {
-                        try sink(entity.rawBody)
-                    } else {
-                        try sink(entity.decodedBody[...])
-                    }
+                    // An enclosed message is saved as the .eml it is (decoded if it was sent
+                    // base64 or quoted-printable, which message/global allows).
+                    try sink(entity.decodedBody[...])
                 }
                 details.attachments[index].savedAs = saved.path
             }
@@ -108,8 +106,8 @@ public enum MessageFiles {
             throw PECError(.io, "cannot write \(url.path): \(error.localizedDescription)")
         }
         defer { unlink(temporary.path) }
-        guard link(temporary.path, url.path) == 0 else {
-            throw PECError(.io, "cannot save \(url.path): \(String(cString: strerror(errno)))")
+        guard try AttachmentWriter.placeWithoutReplacing(temporary, at: url) else {
+            throw PECError(.io, "\(url.path) already exists", hint: "choose another file name; pec never overwrites it")
         }
     }
 
@@ -122,8 +120,16 @@ public enum MessageFiles {
         let trust = try PECTrustStore(caFiles: caFiles)
         var reader = options
         reader.signature = true
-        return try paths.map { path in
-            var details = try MessageReader(trust: trust, options: reader).read(read(path)).details
+        // One unreadable file does not hide the verdict on the others: it gets a record with the
+        // reason, and no signature (so it counts as failed).
+        return paths.map { path in
+            var details: MessageDetails
+            do {
+                details = try MessageReader(trust: trust, options: reader).read(read(path)).details
+            } catch {
+                details = MessageDetails()
+                details.warnings = [(error as? PECError)?.message ?? "\(error)"]
+            }
             details.file = path == "-" ? "(stdin)" : path
             return details
         }

@@ -100,9 +100,38 @@ enum TextFormatter {
         case .null: ""
         case .bool(let b): b ? "true" : "false"
         case .number(let n): n
-        case .string(let s): s
+        case .string(let s): terminalSafe(s)
         case .array(let elements): elements.map(scalarText).joined(separator: ", ")
         case .object: value.serialized
+        }
+    }
+
+    /// Text from a message must not drive the terminal: control characters (ESC sequences could
+    /// hide a warning or rewrite the screen) become visible control pictures (␛), and bidirectional
+    /// overrides (which make `invoice‮fdp.exe` look like `invoiceexe.pdf`) are shown as U+FFFD.
+    /// Line ends and tabs stay. JSON output keeps the exact text, escaped by JSON itself.
+    static func terminalSafe(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isUnsafe) else { return text }
+        var output = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if !isUnsafe(scalar) {
+                output.append(scalar)
+            } else if scalar.value < 0x20 {
+                output.append(Unicode.Scalar(0x2400 + scalar.value) ?? "\u{FFFD}")
+            } else if scalar.value == 0x7F {
+                output.append("\u{2421}")
+            } else {
+                output.append("\u{FFFD}")
+            }
+        }
+        return String(output)
+    }
+
+    private static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x0A, 0x0D, 0x09: false
+        case 0x00..<0x20, 0x7F...0x9F, 0x202A...0x202E, 0x2066...0x2069: true
+        default: false
         }
     }
 

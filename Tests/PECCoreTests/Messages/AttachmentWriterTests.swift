@@ -11,7 +11,7 @@ struct AttachmentWriterTests {
             ("../../etc/passwd", "passwd"), ("/etc/shadow", "shadow"), ("..\\..\\win.ini", "win.ini"),
             ("", "attachment"), ("..", "attachment"), ("con", "_con"), ("NUL.txt", "_NUL.txt"),
             ("fattura però €.pdf", "fattura però €.pdf"), ("a\u{0}b\u{1B}c.txt", "abc.txt"), ("  .hidden ", "hidden"),
-            ("x:y?.pdf", "xy.pdf"),
+            ("x:y?.pdf", "xy.pdf"), ("invoice\u{202E}fdp.exe", "invoicefdp.exe"),
         ]
     )
     func sanitize(input: String, expected: String) {
@@ -54,5 +54,21 @@ struct AttachmentWriterTests {
     @Test("a directory that does not exist is an io error")
     func missingDirectory() {
         #expect(throws: PECError.self) { _ = try AttachmentWriter(directory: "/nonexistent/pec/dir") }
+    }
+
+    @Test("a dangling symbolic link with the same name is neither followed nor replaced")
+    func danglingLink() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pec-att-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let outside = FileManager.default.temporaryDirectory.appendingPathComponent("pec-outside-\(UUID().uuidString)")
+        try FileManager.default.createSymbolicLink(
+            atPath: directory.appendingPathComponent("r.pdf").path,
+            withDestinationPath: outside.path
+        )
+        var writer = try AttachmentWriter(directory: directory.path)
+        let saved = try writer.write(suggestedName: "r.pdf") { try $0(Array("data".utf8)[...]) }
+        #expect(saved.lastPathComponent == "r (2).pdf")
+        #expect(!FileManager.default.fileExists(atPath: outside.path), "nothing written through the link")
     }
 }
