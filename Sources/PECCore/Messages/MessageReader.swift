@@ -64,7 +64,9 @@ public struct MessageReader: Sendable {
 
         var signature: SignatureCheck?
         if classification.kind != nil || options.signature {
-            signature = SignatureVerifier().verify(rawMessage: raw, trust: trust)
+            // Check the very entity this reading takes the certification data from, so the
+            // verifier's own part lookup cannot pick a different one.
+            signature = SignatureVerifier().verify(rawMessage: signed.map { Array($0.rawBytes) } ?? raw, trust: trust)
         }
         if let kind = classification.kind {
             if let problem = Self.certificationProblem(
