@@ -81,6 +81,13 @@ public struct MessageReader: Sendable {
                 details.pecType = kind
             }
         }
+        // Two MIME readers look at a signed message (ours and OpenSSL's): a structure they could
+        // read differently (a repeated boundary) must not be certified.
+        if details.pecType != nil, let signed, Self.hasAmbiguousBoundary(signed) {
+            details.claimedPECType = details.pecType
+            details.pecType = nil
+            warnings.append("its MIME structure is ambiguous (a repeated boundary parameter): not a certified message")
+        }
         let certified = details.pecType != nil
         details.pecCertType = daticert?.tipo
         if options.certification { details.pecCert = daticert }
@@ -185,6 +192,18 @@ public struct MessageReader: Sendable {
             }
         }
         return nil
+    }
+
+    /// Whether `entity` or a multipart inside it names its boundary more than once (or has two
+    /// Content-Type fields), which readers resolve differently.
+    static func hasAmbiguousBoundary(_ entity: MIMEEntity) -> Bool {
+        let types = entity.headers.values(named: "Content-Type")
+        if types.count > 1 { return true }
+        if let value = types.first {
+            let text = String(decoding: value, as: UTF8.self).lowercased()
+            if text.components(separatedBy: "boundary").count > 2 { return true }
+        }
+        return entity.isMultipart && entity.children.contains(where: hasAmbiguousBoundary)
     }
 
     /// `a@b.it` from `"Name" <a@b.it>` or `a@b.it`.

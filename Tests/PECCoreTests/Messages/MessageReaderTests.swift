@@ -123,4 +123,21 @@ struct MessageReaderTests {
         #expect(details.pecType == nil && details.claimedPECType == nil && details.pecCertType == nil)
         #expect(details.attachments.map(\.filename) == ["daticert.xml"], "it is just a file here")
     }
+
+    @Test("a signed receipt with a repeated boundary parameter is not certified")
+    func repeatedBoundary() throws {
+        let raw = try SignatureFixtures.bundled("sandbox-accettazione.eml")
+        let text = String(decoding: raw, as: UTF8.self)
+        // The real boundary first (what our parser uses), a second one after it.
+        let header = try #require(text.range(of: "Content-Type: multipart/signed"))
+        // (The fixture has CRLF line ends, which Swift sees as one Character.)
+        let lineEnd = try #require(text[header.upperBound...].range(of: "\r\n"))
+        let forged = Array(text.replacingCharacters(in: lineEnd, with: "; boundary=\"other\"\r\n").utf8)
+        let trust = try PECTrustStore(systemRoots: false, caFiles: [SignatureFixtures.bundledPath("sandbox-ca.pem")])
+        let details = try MessageReader(trust: trust).read(forged).details
+        #expect(details.pecType == nil)
+        #expect(details.warnings.contains { $0.contains("ambiguous") })
+        let genuine = try MessageReader(trust: trust).read(raw).details
+        #expect(genuine.pecType == .accettazione, "the untouched receipt stays certified")
+    }
 }
