@@ -22,7 +22,7 @@ public struct AuthService: Sendable {
             password: password,
             passwordIsSaved: false
         )
-        try await access.withSession(logger: logger) { _ in }
+        try await access.checkLogin(logger: logger)
         var saved = account
         saved.passwordStorage = try store.save(account, password: password)
         let isDefault = try store.defaultAccount()?.name == saved.name

@@ -158,11 +158,7 @@ final class NetworkStream {
     /// this and any direct write guarded by the same flag.
     func scheduleWrite(_ bytes: [UInt8], after delay: Duration, claim: NIOLockedValueBox<Bool>) -> Scheduled<Void> {
         channel.eventLoop.scheduleTask(in: TimeAmount(delay)) { [channel] in
-            let first = claim.withLockedValue { claimed in
-                defer { claimed = true }
-                return !claimed
-            }
-            if first { channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil) }
+            if claim.claimOnce() { channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil) }
         }
     }
 
@@ -196,6 +192,16 @@ final class NetworkStream {
                 "cannot set up TLS\(settings.caFile.map { " with the CA file \($0)" } ?? ""): \(error)",
                 hint: settings.caFile == nil ? nil : "the CA file must hold PEM certificates"
             )
+        }
+    }
+}
+
+extension NIOLockedValueBox<Bool> {
+    /// Sets the flag; true only for the first caller, whichever thread it runs on.
+    func claimOnce() -> Bool {
+        withLockedValue { claimed in
+            defer { claimed = true }
+            return !claimed
         }
     }
 }

@@ -14,8 +14,6 @@ public struct RetryPolicy: Sendable, Equatable {
         self.maxDelay = maxDelay
     }
 
-    public static let none = RetryPolicy(maxRetries: 0)
-
     /// The wait before retry number `retry` (0-based).
     public func delay(beforeRetry retry: Int) -> Duration {
         var delay = baseDelay

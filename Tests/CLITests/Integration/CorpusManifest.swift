@@ -46,6 +46,15 @@ struct CorpusManifest: Decodable {
         return try JSONDecoder().decode(CorpusManifest.self, from: Data(contentsOf: url))
     }
 
+    /// A fresh harness logged in as `user` (the file store), with that user's manifest.
+    static func loggedIn(as user: String) throws -> (SandboxHarness, CorpusManifest) {
+        let sandbox = try SandboxHarness()
+        let corpus = try load(user: user, sandbox: sandbox)
+        let login = try sandbox.login(user)
+        try #require(login.status == 0, "login failed: \(login.stderr)")
+        return (sandbox, corpus)
+    }
+
     func messages(in folder: String) -> [Message] {
         messages.filter { $0.folder == folder }.sorted { $0.uid > $1.uid }
     }

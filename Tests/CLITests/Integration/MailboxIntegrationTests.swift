@@ -9,10 +9,7 @@ struct MailboxIntegrationTests {
     let corpus: CorpusManifest
 
     init() throws {
-        sandbox = try SandboxHarness()
-        corpus = try CorpusManifest.load(user: "archivio", sandbox: sandbox)
-        let login = try sandbox.login("archivio")
-        try #require(login.status == 0, "login failed: \(login.stderr)")
+        (sandbox, corpus) = try CorpusManifest.loggedIn(as: "archivio")
     }
 
     @Test("list: the 20 newest of INBOX, newest first, every field as the manifest says")
@@ -185,10 +182,7 @@ struct MailboxChangeIntegrationTests {
     let corpus: CorpusManifest
 
     init() throws {
-        sandbox = try SandboxHarness()
-        corpus = try CorpusManifest.load(user: "casella", sandbox: sandbox)
-        let login = try sandbox.login("casella")
-        try #require(login.status == 0, "login failed: \(login.stderr)")
+        (sandbox, corpus) = try CorpusManifest.loggedIn(as: "casella")
     }
 
     private func row(_ id: UInt32, folder: String = "INBOX") throws -> [String: Any]? {

@@ -12,10 +12,7 @@ struct MessageIntegrationTests {
     let corpus: CorpusManifest
 
     init() throws {
-        sandbox = try SandboxHarness()
-        corpus = try CorpusManifest.load(user: "archivio", sandbox: sandbox)
-        let login = try sandbox.login("archivio")
-        try #require(login.status == 0, "login failed: \(login.stderr)")
+        (sandbox, corpus) = try CorpusManifest.loggedIn(as: "archivio")
     }
 
     func envelope() throws -> CorpusManifest.Message {

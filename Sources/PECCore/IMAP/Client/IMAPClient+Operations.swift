@@ -294,11 +294,7 @@ extension IMAPClient {
             default:
                 responses.append(response)
                 if stop(response) {
-                    let first = doneSent.withLockedValue { claimed in
-                        defer { claimed = true }
-                        return !claimed
-                    }
-                    if first { try await stream.write(IMAP.CommandEncoder.idleDone) }
+                    if doneSent.claimOnce() { try await stream.write(IMAP.CommandEncoder.idleDone) }
                 }
             }
         }
