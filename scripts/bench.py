@@ -4,7 +4,11 @@ Each measurement runs the real `pec` binary as a child process and reads its wal
 resident memory (ru_maxrss from wait4). Prints a table; exits 1 if listing 10 000 messages costs
 clearly more than listing 100 (the cost must not depend on the mailbox size).
 """
+import base64
+import datetime
+import hashlib
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -65,6 +69,36 @@ def seed(count):
     return time.perf_counter() - start
 
 
+def write_big_envelope(megabytes):
+    """A busta di trasporto whose postacert.eml carries a `megabytes` MB PDF, signed by the sandbox
+    gestore, dropped into the bench user's INBOX. Returns the attachment's SHA-256."""
+    sys.path.insert(0, os.path.join(os.path.dirname(SANDBOX_SH)))
+    from pecsim import messages as m
+    from pecsim.corpus import chown, load_user
+    from pathlib import Path
+    sandbox = Path(DIR)
+    address, maildir, owner = load_user(sandbox, "bench")
+    signer = m.Signer(sandbox / "gestore.pem", sandbox / "gestore.key", [sandbox / "ca1.pem"])
+    pdf = b"%PDF-1.4\n" + os.urandom(megabytes * 1024 * 1024) + b"\n%%EOF\n"
+    inner = (f"From: Mario Rossi <mario.rossi@pec.sandbox>\r\nTo: {address}\r\nSubject: Allegato grande\r\n"
+             "Date: Sat, 21 Nov 2026 10:00:00 +0100\r\nMessage-ID: <bench-big@pec.sandbox>\r\nMIME-Version: 1.0\r\n"
+             'Content-Type: multipart/mixed; boundary="big"\r\n\r\n--big\r\n'
+             "Content-Type: text/plain; charset=utf-8\r\n\r\nIn allegato.\r\n--big\r\n"
+             'Content-Type: application/pdf; name="grande.pdf"\r\nContent-Disposition: attachment; filename="grande.pdf"\r\n'
+             "Content-Transfer-Encoding: base64\r\n\r\n").encode()
+    inner += base64.encodebytes(pdf).replace(b"\n", b"\r\n") + b"--big--\r\n"
+    when = datetime.datetime.now(datetime.timezone.utc)
+    sub = m.Submission(raw=inner, sender="mario.rossi@pec.sandbox", recipients=[(address, "certificato")],
+                       subject_raw="Allegato grande", subject="Allegato grande", reply_to="mario.rossi@pec.sandbox",
+                       message_id="<bench-big@pec.sandbox>", receipt_type="completa",
+                       identificativo=m.new_identificativo(when), time=when, to_header=address)
+    raw = m.transport_envelope(signer, sub)
+    name = maildir / "new" / f"{int(time.time())}.bench-big.{os.getpid()}"
+    name.write_bytes(raw)
+    chown(name, owner)
+    return hashlib.sha256(pdf).hexdigest(), len(raw)
+
+
 def main():
     print(f"pec bench: {PEC}, {RUNS} runs each after a warm-up, sandbox {DIR}")
     measure("pec --help", ["--help"], warmups=2)
@@ -85,13 +119,35 @@ def main():
     measure("pec --json search (subject, 10 000)", ["--json", "search", "fattura", "--field", "subject"])
     elapsed, out = run(["--json", "list", "--limit", "0"])
     print(f"{'pec --json list --limit 0 (all 10 000)':<44} {elapsed * 1000:7.1f} ms, {len(out.splitlines())} rows")
+    failed = False
+    digest, size = write_big_envelope(50)
+    _, out = run(["--json", "list", "--limit", "1"])
+    uid = str(__import__("json").loads(out.splitlines()[0])["id"])
+    saved = tempfile.mkdtemp(prefix="pec-bench-save-")
+    args = ["--json", "get", uid, "--verify", "--ca-file", os.environ["PEC_SANDBOX_CA_FILE"], "--save-attachments", saved]
+    samples = []
+    for _ in range(3):
+        samples.append(run_rss(args))
+        files = os.listdir(saved)
+        with open(os.path.join(saved, "grande.pdf"), "rb") as f:
+            if hashlib.sha256(f.read()).hexdigest() != digest:
+                sys.exit("bench: the saved attachment differs from the one sent")
+        for name in files:
+            os.unlink(os.path.join(saved, name))
+    shutil.rmtree(saved)
+    big_rss = max(s[1] for s in samples)
+    print(f"{'get --verify --save-attachments, 50 MB PDF':<44} median {statistics.median(s[0] for s in samples) * 1000:7.1f} ms"
+          f"   envelope {size / 1048576:.1f} MiB   peak RSS {big_rss:6.1f} MiB")
+    if big_rss >= 64:
+        print("bench: FAIL: saving a 50 MB attachment needs 64 MiB or more")
+        failed = True
     ratio = large["median_ms"] / small["median_ms"]
     print(f"list on 10 000 / list on 100: {ratio:.2f}x time, "
           f"{large['peak_rss_mib'] / small['peak_rss_mib']:.2f}x peak RSS")
     if ratio > 1.5:
         print("bench: FAIL: listing cost grows with the mailbox size")
-        return 1
-    return 0
+        failed = True
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

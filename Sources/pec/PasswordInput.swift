@@ -42,7 +42,7 @@ enum PasswordInput {
             silent.c_lflag &= ~tcflag_t(ECHO)
             savedTerminal = saved
             // Ctrl-C at the prompt must not leave the terminal without echo.
-            signal(SIGINT) { _ in
+            previousInterruptHandler = signal(SIGINT) { _ in
                 if var terminal = savedTerminal { tcsetattr(STDIN_FILENO, TCSAFLUSH, &terminal) }
                 _exit(130)
             }
@@ -51,7 +51,7 @@ enum PasswordInput {
         defer {
             if canHide {
                 tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
-                signal(SIGINT, SIG_DFL)
+                signal(SIGINT, previousInterruptHandler)
                 savedTerminal = nil
             }
             FileHandle.standardError.write(Data("\n".utf8))
@@ -66,3 +66,5 @@ enum PasswordInput {
 /// The terminal settings to restore if the user interrupts the password prompt (read by the
 /// signal handler, which cannot capture anything).
 nonisolated(unsafe) private var savedTerminal: termios?
+/// What handled Ctrl-C before the prompt (pec's own cleanup of temporary files).
+nonisolated(unsafe) private var previousInterruptHandler: (@convention(c) (Int32) -> Void)?

@@ -56,26 +56,8 @@ public struct AttachmentWriter {
     ) throws -> URL {
         let wanted = Self.sanitize(suggestedName)
         let temporary = directory.appendingPathComponent(".\(wanted).pec-\(UUID().uuidString.prefix(8)).part")
-        guard
-            FileManager.default.createFile(
-                atPath: temporary.path,
-                contents: nil,
-                attributes: [.posixPermissions: 0o600]
-            )
-        else {
-            throw PECError(.io, "cannot create a file in \(directory.path)")
-        }
-        defer { unlink(temporary.path) }
-        do {
-            let handle = try FileHandle(forWritingTo: temporary)
-            defer { try? handle.close() }
-            try produce { bytes in try handle.write(contentsOf: bytes) }
-            try handle.synchronize()
-        } catch let error as PECError {
-            throw error
-        } catch {
-            throw PECError(.io, "cannot save \(wanted) in \(directory.path): \(error.localizedDescription)")
-        }
+        try Self.writeTemporary(temporary, into: directory, produce)
+        defer { TemporaryFiles.remove(temporary) }
         // Another process may take a name meanwhile: try the next one rather than give up.
         for _ in 0..<1000 {
             let name = uniqueName(wanted)
@@ -87,6 +69,30 @@ public struct AttachmentWriter {
             taken.insert(name)
         }
         throw PECError(.io, "cannot find a free name for \(wanted) in \(directory.path)")
+    }
+
+    /// Writes `temporary` as a new private file (created exclusively, never through a link) with
+    /// what `produce` gives, flushed to disk.
+    static func writeTemporary(
+        _ temporary: URL,
+        into directory: URL,
+        _ produce: (_ sink: (ArraySlice<UInt8>) throws -> Void) throws -> Void
+    ) throws {
+        let handle: FileHandle
+        do {
+            handle = try TemporaryFiles.create(temporary)
+        } catch {
+            throw PECError(.io, "cannot create a file in \(directory.path)", hint: (error as? PECError)?.message)
+        }
+        do {
+            defer { try? handle.close() }
+            try produce { bytes in try handle.write(contentsOf: bytes) }
+            try handle.synchronize()
+        } catch {
+            TemporaryFiles.remove(temporary)
+            if let error = error as? PECError { throw error }
+            throw PECError(.io, "cannot write into \(directory.path): \(error.localizedDescription)")
+        }
     }
 
     /// Moves `temporary` to `final` unless something is there already (false then). `link` is

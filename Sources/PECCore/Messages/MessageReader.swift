@@ -36,13 +36,15 @@ public struct MessageReader: Sendable {
         public var attachmentEntities: [MIMEEntity]
     }
 
+    /// Reads a message held in memory.
     public func read(_ raw: [UInt8]) throws -> Reading {
-        let message: MIMEMessage
-        do {
-            message = try MIMEMessage(parsing: raw)
-        } catch {
-            throw PECError(.malformed, "the message cannot be read as MIME: \(error)")
-        }
+        try read(InMemoryMessage(raw))
+    }
+
+    /// Reads a message; `content` decides what is held in memory and checks signatures on the
+    /// exact original bytes.
+    public func read(_ content: some MessageContent) throws -> Reading {
+        let message = content.message
         var details = MessageDetails()
         var warnings: [String] = []
 
@@ -52,7 +54,9 @@ public struct MessageReader: Sendable {
         let signed = Self.certifiedEntity(in: message.root)
         let daticertEntity = signed.flatMap { Self.find(in: $0) { $0.filename?.lowercased() == "daticert.xml" } }
         var daticert: Daticert?
-        if let daticertEntity {
+        if let daticertEntity, !content.isHeld(daticertEntity) {
+            warnings.append("daticert.xml is too large to be certification data")
+        } else if let daticertEntity {
             do {
                 daticert = try DaticertParser.parse(daticertEntity.decodedBody)
             } catch {
@@ -66,7 +70,9 @@ public struct MessageReader: Sendable {
         if classification.kind != nil || options.signature {
             // Check the very entity this reading takes the certification data from, so the
             // verifier's own part lookup cannot pick a different one.
-            signature = SignatureVerifier().verify(rawMessage: signed.map { Array($0.rawBytes) } ?? raw, trust: trust)
+            signature =
+                signed.map { content.verifySignature(of: $0, trust: trust) }
+                ?? SignatureCheck(status: .unsigned, reason: "the message has no multipart/signed part")
         }
         if let kind = classification.kind {
             if let problem = Self.certificationProblem(
@@ -95,7 +101,7 @@ public struct MessageReader: Sendable {
 
         // A certified envelope: the original is in postacert.eml. A further envelope inside is
         // opened only when its own gestore signature holds; the sender controls what is inside.
-        var content = message.root
+        var original = message.root
         let scope = (classification.kind != nil ? signed : nil) ?? message.root
         var contentScope = scope
         var envelopeScopes: [MIMEEntity] = []
@@ -105,11 +111,11 @@ public struct MessageReader: Sendable {
             while depth < 4, let inner = Self.postacert(in: current), let embedded = inner.children.first {
                 depth += 1
                 envelopeScopes.append(current)
-                content = embedded
+                original = embedded
                 guard PECMessageKind(headers: embedded.headers) == .postaCertificata else { break }
-                let nested = SignatureVerifier().verify(rawMessage: Array(inner.rawBody), trust: trust)
                 let nestedSigned = Self.certifiedEntity(in: embedded)
-                guard nested.status == .valid, nested.gestorePolicy, let nestedSigned else {
+                let nested = nestedSigned.map { content.verifySignature(of: $0, trust: trust) }
+                guard let nested, nested.status == .valid, nested.gestorePolicy, let nestedSigned else {
                     warnings.append(
                         "the original message looks like another PEC envelope but is not signed by a gestore"
                     )
@@ -117,7 +123,7 @@ public struct MessageReader: Sendable {
                 }
                 current = nestedSigned
             }
-            contentScope = depth > 0 ? content : scope
+            contentScope = depth > 0 ? original : scope
             if depth > 0 {
                 details.envelope = EnvelopeInfo(
                     from: message.headers.text("From"),
@@ -129,15 +135,15 @@ public struct MessageReader: Sendable {
             }
         }
 
-        let headers = content.headers
+        let headers = original.headers
         details.from = headers.text("From")
         details.to = Self.addresses(headers, "To")
         details.cc = Self.addresses(headers, "Cc")
         details.subject = headers.text("Subject")
         details.date = Self.date(headers)
-        details.body = Self.body(in: contentScope, subtype: "plain")
+        details.body = Self.body(in: contentScope, subtype: "plain", content: content, warnings: &warnings)
         if details.body == nil || options.verbose {
-            details.bodyHTML = Self.body(in: contentScope, subtype: "html")
+            details.bodyHTML = Self.body(in: contentScope, subtype: "html", content: content, warnings: &warnings)
         }
 
         var entities: [MIMEEntity] = []
@@ -158,7 +164,7 @@ public struct MessageReader: Sendable {
             AttachmentInfo(
                 filename: entity.filename ?? (entity.contentType.isMessage ? "message.eml" : "attachment"),
                 contentType: entity.contentType.mimeType,
-                size: entity.decodedSize,
+                size: content.decodedSize(of: entity),
                 part: entity.path.map(String.init).joined(separator: ".")
             )
         }
@@ -248,11 +254,24 @@ public struct MessageReader: Sendable {
     }
 
     /// The first inline text part of `subtype`, in its charset.
-    static func body(in root: MIMEEntity, subtype: String) -> String? {
-        find(in: root) {
+    static func body(
+        in root: MIMEEntity,
+        subtype: String,
+        content: some MessageContent,
+        warnings: inout [String]
+    ) -> String? {
+        let part = find(in: root) {
             $0.contentType.type == "text" && $0.contentType.subtype == subtype && !$0.isAttachment
                 && $0.filename == nil
-        }?.text
+        }
+        guard let part else { return nil }
+        guard content.isHeld(part) else {
+            warnings.append(
+                "the \(subtype) body (\(content.decodedSize(of: part)) bytes) is too large to show; save the message with --save-eml"
+            )
+            return nil
+        }
+        return part.text
     }
 
     /// Parts meant as files: a name or an attachment disposition, or an enclosed message; never

@@ -33,37 +33,62 @@ public struct GetRequest: Sendable {
 extension MailboxService {
     /// One message in full: read with BODY.PEEK on a read-only EXAMINE (never marked read),
     /// classified, signature-checked, envelope unwrapped; attachments saved when asked.
+    ///
+    /// The message is streamed into a private temporary file, never held whole in memory: large
+    /// parts stay in the file (see ``SpooledMessage``) and are decoded from it when saved.
     public func get(_ request: GetRequest) async throws -> MessageDetails {
         let uid = try Self.uid(request.id)
         var writer = try request.saveAttachments.map { try AttachmentWriter(directory: $0) }
         if let path = request.saveEML, FileManager.default.fileExists(atPath: path) {
             throw PECError(.io, "\(path) already exists", hint: "choose another file name; pec never overwrites it")
         }
-        let trust = try PECTrustStore(caFiles: ([access.settings.caFile].compactMap { $0 }) + request.caFiles)
-        let raw: [UInt8] = try await access.withSession(logger: logger) { client in
+        // Only certificates given for signatures are trusted for them: the account's CA file
+        // vouches for a mail server's TLS certificate, not for a gestore.
+        let trust = try PECTrustStore(caFiles: request.caFiles)
+        let spool = try await access.withSession(logger: logger) { client in
             let mailbox = try await FolderResolver.resolve(request.folder, client: client)
             try await client.open(mailbox, readOnly: true)
             try await Self.requireExisting(uid, in: mailbox, client: client)
-            var bytes: [UInt8] = []
-            _ = try await client.streamSection(uid: uid, section: IMAP.SectionSpecifier(part: [], kind: .complete)) {
-                bytes.append(contentsOf: $0)
+            // A fresh file per attempt: a retry after a broken connection starts over.
+            let (url, handle) = try TemporaryFiles.createPrivate(suffix: ".eml")
+            do {
+                defer { try? handle.close() }
+                _ = try await client.streamSection(uid: uid, section: IMAP.SectionSpecifier(part: [], kind: .complete))
+                {
+                    try handle.write(contentsOf: $0)
+                }
+                return url
+            } catch {
+                TemporaryFiles.remove(url)
+                if let error = error as? PECError { throw error }
+                throw PECError(.io, "cannot write the message to \(url.path): \(error.localizedDescription)")
             }
-            return bytes
         }
-        let reading = try MessageReader(trust: trust, options: request.options).read(raw)
+        defer { TemporaryFiles.remove(spool) }
+        let message = try SpooledMessage(file: spool)
+        let reading = try MessageReader(trust: trust, options: request.options).read(message)
         var details = reading.details
         details.id = request.id
         if let path = request.saveEML {
-            try MessageFiles.writeNew(raw[...], to: path)
+            try MessageFiles.writeNew(to: path) { try message.writeRaw(to: $0) }
         }
         if writer != nil {
+            var saved: [String] = []
             for (index, entity) in reading.attachmentEntities.enumerated() {
-                let saved = try writer!.write(suggestedName: details.attachments[index].filename) { sink in
+                do {
                     // An enclosed message is saved as the .eml it is (decoded if it was sent
                     // base64 or quoted-printable, which message/global allows).
-                    try sink(entity.decodedBody[...])
+                    let url = try writer!.write(suggestedName: details.attachments[index].filename) { sink in
+                        try message.writeDecodedBody(of: entity, to: sink)
+                    }
+                    details.attachments[index].savedAs = url.path
+                    saved.append(url.path)
+                } catch var error as PECError {
+                    if !saved.isEmpty {
+                        error.message += "; saved before the failure: " + saved.joined(separator: ", ")
+                    }
+                    throw error
                 }
-                details.attachments[index].savedAs = saved.path
             }
         }
         return details
@@ -72,40 +97,45 @@ extension MailboxService {
 
 /// `pec verify`: saved messages checked offline.
 public enum MessageFiles {
-    /// Reads a message file, or stdin for `-`. Refuses what is not a regular, readable file.
-    public static func read(_ path: String, limit: Int = 256 << 20) throws -> [UInt8] {
-        if path == "-" {
-            let data = FileHandle.standardInput.readDataToEndOfFile()
-            guard data.count <= limit else {
-                throw PECError(.invalidInput, "standard input is larger than \(limit >> 20) MB")
+    /// Standard input, copied into a private temporary file (removed by the caller).
+    static func spoolStandardInput(limit: Int = 1 << 30) throws -> URL {
+        let (url, handle) = try TemporaryFiles.createPrivate(suffix: ".eml")
+        do {
+            defer { try? handle.close() }
+            var total = 0
+            while let chunk = try FileHandle.standardInput.read(upToCount: 64 * 1024), !chunk.isEmpty {
+                total += chunk.count
+                guard total <= limit else {
+                    throw PECError(.invalidInput, "standard input is larger than \(limit >> 20) MB")
+                }
+                try handle.write(contentsOf: chunk)
             }
-            return Array(data)
+            return url
+        } catch {
+            TemporaryFiles.remove(url)
+            if let error = error as? PECError { throw error }
+            throw PECError(.io, "cannot read standard input: \(error.localizedDescription)")
         }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw PECError(.io, "no such file: \(path)")
-        }
-        guard !isDirectory.boolValue else { throw PECError(.io, "\(path) is a directory, not a message file") }
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw PECError(.io, "cannot read \(path)") }
-        defer { try? handle.close() }
-        let data = try handle.readToEnd() ?? Data()
-        guard data.count <= limit else { throw PECError(.invalidInput, "\(path) is larger than \(limit >> 20) MB") }
-        return Array(data)
     }
 
     /// Writes `bytes` to a new file at `path`, atomically (temporary name, then a link that fails
     /// rather than replace a file that appeared meanwhile).
     public static func writeNew(_ bytes: ArraySlice<UInt8>, to path: String) throws {
+        try writeNew(to: path) { try $0(bytes) }
+    }
+
+    /// `writeNew` with the bytes given in chunks by `produce`.
+    public static func writeNew(
+        to path: String,
+        _ produce: (_ sink: (ArraySlice<UInt8>) throws -> Void) throws -> Void
+    ) throws {
         let url = URL(fileURLWithPath: path).standardizedFileURL
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(
+        let directory = url.deletingLastPathComponent()
+        let temporary = directory.appendingPathComponent(
             ".\(url.lastPathComponent).pec-\(UUID().uuidString.prefix(8)).part"
         )
-        do {
-            try Data(bytes).write(to: temporary, options: [.withoutOverwriting])
-        } catch {
-            throw PECError(.io, "cannot write \(url.path): \(error.localizedDescription)")
-        }
-        defer { unlink(temporary.path) }
+        try AttachmentWriter.writeTemporary(temporary, into: directory, produce)
+        defer { TemporaryFiles.remove(temporary) }
         guard try AttachmentWriter.placeWithoutReplacing(temporary, at: url) else {
             throw PECError(.io, "\(url.path) already exists", hint: "choose another file name; pec never overwrites it")
         }
@@ -125,7 +155,9 @@ public enum MessageFiles {
         return paths.map { path in
             var details: MessageDetails
             do {
-                details = try MessageReader(trust: trust, options: reader).read(read(path)).details
+                let file = path == "-" ? try spoolStandardInput() : URL(fileURLWithPath: path)
+                defer { if path == "-" { TemporaryFiles.remove(file) } }
+                details = try MessageReader(trust: trust, options: reader).read(SpooledMessage(file: file)).details
             } catch {
                 details = MessageDetails()
                 details.warnings = [(error as? PECError)?.message ?? "\(error)"]

@@ -58,6 +58,37 @@ public struct SignatureVerifier: Sendable {
         }
     }
 
+    /// The check of a `multipart/signed` already split: its first part's exact bytes are `range` of
+    /// the open file `descriptor` (read through, never held whole), `signature` the decoded
+    /// smime.p7s. OpenSSL canonicalises the content's line ends as it does for a message it splits.
+    func verify(
+        detachedContentIn descriptor: Int32,
+        range: Range<Int>,
+        signature: [UInt8],
+        trust: PECTrustStore,
+        at time: Date? = nil
+    ) -> SignatureCheck {
+        ERR_clear_error()
+        defer { ERR_clear_error() }
+        let cms: OpaquePointer? = signature.withUnsafeBytes { raw in
+            var pointer: UnsafePointer<UInt8>? = raw.baseAddress?.assumingMemoryBound(to: UInt8.self)
+            guard pointer != nil else { return nil }
+            return d2i_CMS_ContentInfo(nil, &pointer, raw.count)
+        }
+        guard let cms else {
+            return SignatureCheck(
+                status: .invalid,
+                reason: "the S/MIME signature cannot be read (\(Self.drainErrors()))"
+            )
+        }
+        defer { CMS_ContentInfo_free(cms) }
+        guard let content = pec_BIO_new_fd_range(descriptor, Int64(range.lowerBound), Int64(range.count)) else {
+            return SignatureCheck(status: .invalid, reason: "OpenSSL could not read the signed content")
+        }
+        defer { BIO_free(content) }
+        return Self.check(cms, content: content, trust: trust, at: time)
+    }
+
     private static func check(
         _ cms: OpaquePointer,
         content: OpaquePointer?,

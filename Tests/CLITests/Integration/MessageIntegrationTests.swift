@@ -25,7 +25,7 @@ struct MessageIntegrationTests {
     func envelopeUnwrapped() throws {
         defer { sandbox.cleanUp() }
         let target = try envelope()
-        let run = try sandbox.pec(["get", "\(target.uid)", "--json", "--verify", "--cert"])
+        let run = try sandbox.pec(["get", "\(target.uid)", "--json", "--verify", "--cert", "--ca-file", sandbox.caFile])
         #expect(run.status == 0, "stderr: \(run.stderr)")
         let details = try #require(try run.jsonLines().first)
         #expect(details["pec_type"] as? String == "posta-certificata")
@@ -47,6 +47,20 @@ struct MessageIntegrationTests {
             !attachments.contains { ($0["filename"] as? String) == "daticert.xml" },
             "certification files are hidden"
         )
+    }
+
+    @Test(
+        "the account's TLS CA file is not trusted for gestore signatures: without --ca-file the envelope is untrusted"
+    )
+    func tlsTrustIsNotSignatureTrust() throws {
+        defer { sandbox.cleanUp() }
+        let target = try envelope()
+        let run = try sandbox.pec(["get", "\(target.uid)", "--json", "--verify"])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let details = try #require(try run.jsonLines().first)
+        #expect((details["signature"] as? [String: Any])?["status"] as? String == "untrusted")
+        #expect(details["pec_type"] == nil)
+        #expect(details["claimed_pec_type"] as? String == "posta-certificata")
     }
 
     @Test("a saved receipt verifies offline: valid with the sandbox CA, untrusted without, invalid when altered")
