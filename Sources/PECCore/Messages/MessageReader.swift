@@ -149,9 +149,10 @@ public struct MessageReader: Sendable {
         var entities: [MIMEEntity] = []
         let opened = details.envelope != nil
         for entity in Self.attachments(in: contentScope) {
-            // The certification files of a PEC are the gestore's; in ordinary mail, or in an
-            // opened envelope's original, every file is the sender's, whatever its name.
-            if classification.kind != nil, !opened, !options.verbose, Self.isCertificationFile(entity) { continue }
+            // The certification files of a certified PEC are the gestore's; in ordinary mail, in a
+            // message that only claims to be a PEC (its postacert.eml is all there is to read), or
+            // in an opened envelope's original, every file is shown, whatever its name.
+            if certified, !opened, !options.verbose, Self.isCertificationFile(entity) { continue }
             entities.append(entity)
         }
         if options.verbose {
