@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", exact: "0.12.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
     ],
     targets: [
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
@@ -28,6 +29,7 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 "COpenSSL",
                 "CLibSecret",
             ]
@@ -49,7 +51,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PECCoreTests",
-            dependencies: ["PECCore"],
+            dependencies: ["PECCore", .product(name: "GRDB", package: "GRDB.swift")],
             // Raw Dovecot transcripts (CRLF preserved) the IMAP parser is tested on; PEC messages and
             // daticert files for the certification tests.
             resources: [.copy("IMAP/Transcripts"), .copy("PEC/Fixtures")]

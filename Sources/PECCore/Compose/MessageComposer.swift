@@ -21,8 +21,10 @@ import Foundation
 /// or a lost connection — gets the same Message-ID, so the provider's receipts and our journal
 /// can recognise it; a change to any field, or the next minute, gives another one. The length
 /// prefixes make the encoding unambiguous (no two different messages hash the same input).
+/// A deliberate second send of the same content (`pec send --resend`) adds a `resend` field last,
+/// so it gets an id of its own.
 public enum MessageComposer {
-    public static func compose(_ message: OutgoingMessage, date: Date) throws -> ComposedMessage {
+    public static func compose(_ message: OutgoingMessage, date: Date, resend: String? = nil) throws -> ComposedMessage {
         try message.validate()
 
         var attachments: [ComposedAttachment] = []
@@ -30,7 +32,7 @@ public enum MessageComposer {
             attachments.append(try fingerprint(url))
         }
 
-        let digest = try messageDigest(message, attachments: attachments, date: date)
+        let digest = try messageDigest(message, attachments: attachments, date: date, resend: resend)
         let digestHex = SHA256Digest.hex(digest)
         let domain = String(message.from.split(separator: "@").last ?? "").lowercased()
         let messageID = "<" + digestHex.prefix(32) + "@" + domain + ">"
@@ -180,9 +182,12 @@ public enum MessageComposer {
     // MARK: - Message-ID
 
     /// See the type's documentation for what goes in and why.
-    static func messageDigest(_ message: OutgoingMessage, attachments: [ComposedAttachment], date: Date) throws
-        -> [UInt8]
-    {
+    static func messageDigest(
+        _ message: OutgoingMessage,
+        attachments: [ComposedAttachment],
+        date: Date,
+        resend: String? = nil
+    ) throws -> [UInt8] {
         let digest = try SHA256Digest()
         func field(_ bytes: some Collection<UInt8>) {
             count(bytes.count)
@@ -208,6 +213,7 @@ public enum MessageComposer {
         }
         field(message.receipt?.rawValue ?? "")
         field(HeaderEncoding.utcMinute(date))
+        if let resend { field("resend:" + resend) }
         return try digest.finalize()
     }
 }

@@ -23,6 +23,8 @@ public struct PECError: Error, Sendable, Equatable, Codable, CustomStringConvert
         /// credentials the server rejects are `notAuthenticated` (exit 2: log in again).
         case authenticationFailed = "authentication_failed"
         case sendRefused = "send_refused"
+        /// The same message was already sent (or may have been): the ledger refuses it again.
+        case duplicate
         /// The server could not be reached or the connection broke.
         case network
         case timeout

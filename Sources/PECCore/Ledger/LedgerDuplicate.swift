@@ -1,0 +1,46 @@
+import Foundation
+
+/// Thrown by ``SendLedger/beginAttempt(_:)`` when the ledger shows that the same Message-ID was already sent,
+/// or may have been: a PEC has the legal weight of a registered letter, so it must not go out twice by accident.
+public struct LedgerDuplicate: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The earlier attempt, as recorded.
+    public var existing: LedgerSend
+
+    public init(existing: LedgerSend) {
+        self.existing = existing
+    }
+
+    /// What happened earlier, then what the user can do.
+    public var description: String {
+        "\(message); \(hint)"
+    }
+
+    /// The same refusal in the project's error type (kind `send_refused`: nothing was contacted).
+    public var pecError: PECError {
+        PECError(.sendRefused, message, hint: hint)
+    }
+
+    private var message: String {
+        let id = existing.messageID
+        let when = existing.lastAttemptAt.formatted(.iso8601)
+        switch existing.status {
+        case .sent:
+            return "\(id) was already sent on \(when)"
+        case .uncertain:
+            return
+                "\(id) may already have been sent: the attempt on \(when) ended without a clear answer from the server"
+        case .sending:
+            return
+                "\(id) may already have been sent: the attempt started on \(when) never recorded its outcome "
+                + "(the process was interrupted, or is still running)"
+        case .failed, .refused:
+            // Not thrown for these (they are retried), but the text must still be true.
+            return "\(id) was already tried on \(when) (\(existing.status.rawValue))"
+        }
+    }
+
+    private var hint: String {
+        "run `pec trace \(SecureFiles.shellQuoted(existing.messageID))` to see its receipts, "
+            + "or use `--resend` to send it again as a new message"
+    }
+}

@@ -1,0 +1,122 @@
+import GRDB
+
+/// The ledger's database schema: its migrations, and the checks that a file really is a ledger this pec can use.
+enum LedgerSchema {
+    /// `PRAGMA application_id` of a ledger ("PECL"): tells a pec ledger from any other SQLite file.
+    static let applicationID: Int32 = 0x5045_434C
+
+    /// Every schema change, in order. Adding one is one `registerMigration` line here plus its function below;
+    /// a registered migration must never be edited once released (existing ledgers have already run it).
+    static func makeMigrator() -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-sends", migrate: createSends)
+        return migrator
+    }
+
+    /// v1: one row per Message-ID, with its recipients and attachments.
+    private static func createSends(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE sends (
+                    message_id TEXT NOT NULL PRIMARY KEY,
+                    account TEXT NOT NULL,
+                    from_address TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    prepared_at TEXT NOT NULL,
+                    first_attempt_at TEXT NOT NULL,
+                    last_attempt_at TEXT NOT NULL,
+                    attempts INTEGER NOT NULL CHECK (attempts >= 1),
+                    status TEXT NOT NULL CHECK (status IN ('sending', 'sent', 'failed', 'uncertain', 'refused')),
+                    smtp_reply TEXT,
+                    error TEXT,
+                    identificativo TEXT,
+                    size INTEGER NOT NULL CHECK (size >= 0)
+                );
+                CREATE INDEX sends_identificativo ON sends (identificativo);
+                CREATE INDEX sends_last_attempt_at ON sends (last_attempt_at);
+
+                -- NOCASE: the server gets one RCPT TO per mailbox, whatever its case.
+                CREATE TABLE send_recipients (
+                    message_id TEXT NOT NULL REFERENCES sends (message_id) ON DELETE CASCADE,
+                    address TEXT NOT NULL COLLATE NOCASE,
+                    role TEXT NOT NULL CHECK (role IN ('to', 'cc')),
+                    accepted INTEGER CHECK (accepted IN (0, 1)),
+                    smtp_code INTEGER,
+                    smtp_text TEXT,
+                    PRIMARY KEY (message_id, address)
+                );
+
+                CREATE TABLE send_attachments (
+                    message_id TEXT NOT NULL REFERENCES sends (message_id) ON DELETE CASCADE,
+                    position INTEGER NOT NULL,
+                    filename TEXT NOT NULL,
+                    content_type TEXT NOT NULL,
+                    size INTEGER NOT NULL CHECK (size >= 0),
+                    sha256 TEXT NOT NULL,
+                    PRIMARY KEY (message_id, position)
+                );
+                """
+        )
+        // Inside the migration's transaction, so a file is marked as a ledger exactly when it has the tables.
+        try db.execute(sql: "PRAGMA application_id = \(applicationID)")
+    }
+
+    /// Refuses a file that is some other SQLite database, or a ledger migrated by a newer pec; otherwise
+    /// brings the schema up to date.
+    static func prepare(_ pool: DatabasePool, path: String) throws(PECError) {
+        let migrator = makeMigrator()
+        do {
+            try pool.read { db in try checkIdentity(db, migrator: migrator, path: path) }
+        } catch {
+            throw LedgerErrors.map(error, path: path, action: "open")
+        }
+        do {
+            try migrator.migrate(pool)
+        } catch {
+            // Two processes opening a brand-new ledger at once can both decide to run a migration; the second
+            // then fails on the tables the first created. That is fine as long as the schema is now complete.
+            let completed = try? pool.read { db in try migrator.hasCompletedMigrations(db) }
+            if completed == true { return }
+            throw LedgerErrors.map(error, path: path, action: "update the schema of")
+        }
+    }
+
+    private static func checkIdentity(_ db: Database, migrator: DatabaseMigrator, path: String) throws(PECError) {
+        let quoted = SecureFiles.shellQuoted(path)
+        let applicationID: Int32
+        let otherTables: [String]
+        let unknownMigrations: [String]
+        do {
+            applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+            // grdb_migrations is left out: GRDB creates it before the first migration's transaction.
+            otherTables = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT name FROM sqlite_master
+                    WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> 'grdb_migrations'
+                    """
+            )
+            unknownMigrations = try migrator.appliedIdentifiers(db).subtracting(migrator.migrations).sorted()
+        } catch {
+            throw LedgerErrors.map(error, path: path, action: "open")
+        }
+        let isLedger = applicationID == Self.applicationID
+        let isNewFile = applicationID == 0 && otherTables.isEmpty
+        guard isLedger || isNewFile else {
+            throw PECError(
+                .io,
+                "\(path) is not a pec send ledger (it is another kind of SQLite database)",
+                hint: "move it away (mv \(quoted) \(quoted).bad) and pec starts a new, empty ledger; "
+                    + "or point pec at the right file"
+            )
+        }
+        guard unknownMigrations.isEmpty else {
+            throw PECError(
+                .io,
+                "the send ledger \(path) was updated by a newer version of pec (schema steps unknown to this one: "
+                    + "\(unknownMigrations.joined(separator: ", ")))",
+                hint: "update pec to the newest version; an older pec cannot use this ledger safely"
+            )
+        }
+    }
+}

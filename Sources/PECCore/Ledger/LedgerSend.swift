@@ -1,0 +1,96 @@
+import Foundation
+
+/// One message in the send ledger: what was sent, when it was tried, and how it ended.
+public struct LedgerSend: Codable, Sendable, Equatable {
+    /// The Message-ID, always with its angle brackets (`<…@…>`).
+    public var messageID: String
+    /// The pec account (login) the message was sent from.
+    public var account: String
+    public var fromAddress: String
+    public var subject: String
+    /// The message's Date header.
+    public var preparedAt: Date
+    public var firstAttemptAt: Date
+    public var lastAttemptAt: Date
+    /// How many times this Message-ID was handed to the SMTP code (only failed or refused attempts are retried).
+    public var attempts: Int
+    public var status: LedgerSendStatus
+    /// The server's last reply (e.g. the answer to the end of DATA).
+    public var smtpReply: String?
+    /// What went wrong, in words, when the attempt did not end in `sent`.
+    public var error: String?
+    /// The PEC identifier the provider gave the message, learned later from its acceptance receipt.
+    public var identificativo: String?
+    /// Size of the message in bytes as submitted.
+    public var size: Int
+    /// To then Cc, in the order they were given.
+    public var recipients: [LedgerRecipient]
+    public var attachments: [LedgerAttachment]
+
+    public init(
+        messageID: String,
+        account: String,
+        fromAddress: String,
+        subject: String,
+        preparedAt: Date,
+        firstAttemptAt: Date,
+        lastAttemptAt: Date,
+        attempts: Int,
+        status: LedgerSendStatus,
+        smtpReply: String? = nil,
+        error: String? = nil,
+        identificativo: String? = nil,
+        size: Int,
+        recipients: [LedgerRecipient],
+        attachments: [LedgerAttachment]
+    ) {
+        self.messageID = messageID
+        self.account = account
+        self.fromAddress = fromAddress
+        self.subject = subject
+        self.preparedAt = preparedAt
+        self.firstAttemptAt = firstAttemptAt
+        self.lastAttemptAt = lastAttemptAt
+        self.attempts = attempts
+        self.status = status
+        self.smtpReply = smtpReply
+        self.error = error
+        self.identificativo = identificativo
+        self.size = size
+        self.recipients = recipients
+        self.attachments = attachments
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case messageID = "message_id"
+        case account
+        case fromAddress = "from_address"
+        case subject
+        case preparedAt = "prepared_at"
+        case firstAttemptAt = "first_attempt_at"
+        case lastAttemptAt = "last_attempt_at"
+        case attempts, status
+        case smtpReply = "smtp_reply"
+        case error, identificativo, size, recipients, attachments
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        // Explicit so that absent values are written as null, not left out: every key is always there.
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(messageID, forKey: .messageID)
+        try container.encode(account, forKey: .account)
+        try container.encode(fromAddress, forKey: .fromAddress)
+        try container.encode(subject, forKey: .subject)
+        try container.encode(preparedAt, forKey: .preparedAt)
+        try container.encode(firstAttemptAt, forKey: .firstAttemptAt)
+        try container.encode(lastAttemptAt, forKey: .lastAttemptAt)
+        try container.encode(attempts, forKey: .attempts)
+        try container.encode(status, forKey: .status)
+        try container.encode(smtpReply, forKey: .smtpReply)
+        try container.encode(error, forKey: .error)
+        try container.encode(identificativo, forKey: .identificativo)
+        try container.encode(size, forKey: .size)
+        try container.encode(recipients, forKey: .recipients)
+        try container.encode(attachments, forKey: .attachments)
+    }
+}

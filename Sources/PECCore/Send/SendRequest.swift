@@ -1,0 +1,116 @@
+import Foundation
+
+/// What `pec send` / `pec_send` asks for. The sender is the account's address.
+public struct SendRequest: Sendable {
+    public var to: [String]
+    public var cc: [String]
+    public var subject: String
+    public var body: String
+    /// Paths of files to attach (relative paths are taken from the current directory).
+    public var attachments: [String]
+    public var receipt: ReceiptType?
+    /// Send again content the ledger says was already sent, as a new message with its own id.
+    public var resend: Bool
+
+    public init(
+        to: [String],
+        cc: [String] = [],
+        subject: String,
+        body: String,
+        attachments: [String] = [],
+        receipt: ReceiptType? = nil,
+        resend: Bool = false
+    ) {
+        self.to = to
+        self.cc = cc
+        self.subject = subject
+        self.body = body
+        self.attachments = attachments
+        self.receipt = receipt
+        self.resend = resend
+    }
+}
+
+/// A message ready to go: built once, before any attempt, and submitted byte for byte the same
+/// on every retry.
+public struct PreparedSend: Sendable {
+    public let account: String
+    public let message: OutgoingMessage
+    public let composed: ComposedMessage
+    /// With `--resend`: the earlier send of the same content.
+    public let resendOf: LedgerSend?
+}
+
+/// How a send ended, per recipient: what `pec send` prints and `pec_send` returns.
+public struct SendResult: Codable, Sendable {
+    public enum Status: String, Codable, Sendable {
+        /// The server accepted the message for every recipient.
+        case sent
+        /// `--dry-run`: checked and built, nothing contacted.
+        case dryRun = "dry_run"
+        /// The server refused one or more recipients: nothing was sent.
+        case refused
+        /// It was not sent (the failure came before the message was handed over).
+        case failed
+        /// The connection broke after the message was handed over: it may have been sent.
+        case uncertain
+    }
+
+    public struct Recipient: Codable, Sendable, Equatable {
+        public enum Status: String, Codable, Sendable {
+            case accepted, refused
+            /// Not asked (dry run, or the send stopped before this recipient).
+            case pending
+        }
+        public var address: String
+        public var role: LedgerRecipient.Role
+        public var status: Status
+        public var smtpCode: Int?
+        public var smtpText: String?
+
+        enum CodingKeys: String, CodingKey {
+            case address, role, status
+            case smtpCode = "smtp_code"
+            case smtpText = "smtp_text"
+        }
+    }
+
+    public struct Attachment: Codable, Sendable, Equatable {
+        public var filename: String
+        public var contentType: String
+        public var size: Int
+        public var sha256: String
+
+        enum CodingKeys: String, CodingKey {
+            case filename, size, sha256
+            case contentType = "content_type"
+        }
+    }
+
+    public var status: Status
+    public var messageID: String
+    public var from: String
+    public var subject: String
+    public var date: Date
+    /// The whole message in bytes, as submitted.
+    public var size: Int
+    public var bodySize: Int
+    public var recipients: [Recipient]
+    public var attachments: [Attachment]
+    /// The server's answer to the end of the message (it often carries the provider's queue id).
+    public var smtpReply: String?
+    /// With `--resend`: the Message-ID of the earlier send of the same content.
+    public var resendOf: String?
+    /// Why it was not sent; nil when sent or dry run. Reported as the command's error, not in the record.
+    public var error: PECError?
+
+    enum CodingKeys: String, CodingKey {
+        case status
+        case messageID = "message_id"
+        case from, subject, date, size
+        case bodySize = "body_size"
+        case recipients, attachments
+        case smtpReply = "smtp_reply"
+        case resendOf = "resend_of"
+    }
+}

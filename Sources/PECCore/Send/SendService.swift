@@ -1,0 +1,268 @@
+import Foundation
+import Logging
+
+/// `send`: builds the message once, records it in the ledger before contacting anyone, submits it
+/// over SMTP with retries only while nothing can have been sent, and records how it ended.
+///
+/// A PEC has the legal weight of a registered letter: the same content is never sent twice by
+/// accident (the ledger refuses a Message-ID it has seen go out), a message never goes to only
+/// some of its recipients, and a send whose outcome is unknown is reported as such, not retried.
+public struct SendService: Sendable {
+    public let account: Account
+    let password: String
+    let passwordIsSaved: Bool
+    let settings: ConnectionSettings
+    let ledger: SendLedger
+    let retry: RetryPolicy
+    let logger: Logger
+
+    public init(
+        account: Account,
+        password: String,
+        passwordIsSaved: Bool = true,
+        ledger: SendLedger,
+        timeout: Double? = nil,
+        retry: RetryPolicy = RetryPolicy(),
+        logger: Logger = Logger(label: "pec.send")
+    ) {
+        self.account = account
+        self.password = password
+        self.passwordIsSaved = passwordIsSaved
+        self.settings = account.smtpSettings(timeout: timeout)
+        self.ledger = ledger
+        self.retry = retry
+        self.logger = logger
+    }
+
+    /// With the saved password of `account` and the ledger at its default place.
+    public init(account: Account, store: AccountStore, timeout: Double? = nil) throws {
+        self.init(
+            account: account,
+            password: try store.password(for: account),
+            ledger: try SendLedger(at: SendLedger.defaultLocation(environment: ProcessInfo.processInfo.environment)),
+            timeout: timeout
+        )
+    }
+
+    // MARK: - Preparing
+
+    /// Checks everything that can be checked without the network (addresses, files, size, the
+    /// ledger) and builds the message. Nothing is contacted and nothing is recorded.
+    public func prepare(_ request: SendRequest, now: Date = Date()) throws -> PreparedSend {
+        let message = OutgoingMessage(
+            from: account.address,
+            to: request.to,
+            cc: request.cc,
+            subject: request.subject,
+            body: request.body,
+            attachments: request.attachments.map { URL(fileURLWithPath: $0) },
+            receipt: request.receipt
+        )
+        var composed = try MessageComposer.compose(message, date: now)
+        var resendOf: LedgerSend?
+        if let earlier = try ledger.send(messageID: composed.messageID), earlier.status.mayHaveBeenSubmitted {
+            guard request.resend else { throw Self.duplicate(earlier) }
+            // A new message on purpose: its own id (and so its own receipts), the same content.
+            composed = try MessageComposer.compose(message, date: now, resend: "\(earlier.messageID) \(now.timeIntervalSince1970)")
+            resendOf = earlier
+        }
+        if composed.size > Self.maximumSize {
+            throw PECError(
+                .invalidInput,
+                "the message would be \(composed.size) bytes: PEC providers accept at most \(Self.maximumSize / 1_000_000) MB",
+                hint: "send fewer or smaller attachments"
+            )
+        }
+        return PreparedSend(account: account.name, message: message, composed: composed, resendOf: resendOf)
+    }
+
+    /// Providers' limit on a whole PEC message (pec-standard.md: 100 MB at most, often 30–50 MB;
+    /// the server's own SIZE is checked before sending).
+    static let maximumSize = 100_000_000
+
+    /// What `--dry-run` reports: the message as it would go, nobody contacted.
+    public func dryRun(_ prepared: PreparedSend) -> SendResult {
+        Self.result(prepared, status: .dryRun, outcomes: [:])
+    }
+
+    // MARK: - Sending
+
+    /// Records the send, submits it and records the outcome. SMTP outcomes (refused, failed,
+    /// uncertain) come back as the result's `status` and `error`; errors before anything was
+    /// attempted (the ledger) are thrown.
+    public func send(_ prepared: PreparedSend) async throws -> SendResult {
+        let composed = prepared.composed
+        do {
+            _ = try ledger.beginAttempt(
+                NewSend(
+                    messageID: composed.messageID,
+                    account: account.name,
+                    from: composed.from,
+                    to: prepared.message.to,
+                    cc: prepared.message.cc,
+                    subject: prepared.message.subject,
+                    preparedAt: composed.date,
+                    size: composed.size,
+                    attachments: composed.attachments.map {
+                        LedgerAttachment(filename: $0.filename, contentType: $0.contentType, size: $0.size, sha256: $0.sha256)
+                    }
+                )
+            )
+        } catch let duplicate as LedgerDuplicate {
+            throw Self.duplicate(duplicate.existing)
+        }
+        let outcome = await submit(composed)
+        var result = Self.result(prepared, status: outcome.status, outcomes: outcome.recipients)
+        result.smtpReply = outcome.reply
+        result.error = outcome.error
+        do {
+            try ledger.recordOutcome(
+                messageID: composed.messageID,
+                status: outcome.ledgerStatus,
+                smtpReply: outcome.reply,
+                error: outcome.error?.message,
+                recipients: outcome.recipients.values.map {
+                    RecipientOutcome(address: $0.address, accepted: $0.accepted, code: $0.code, text: $0.text)
+                }
+            )
+        } catch {
+            // The send itself is what matters: report it, and say the ledger missed it.
+            logger.error("the outcome of \(composed.messageID) could not be recorded in the ledger: \(error)")
+            if result.error == nil {
+                result.error = PECError(
+                    .io,
+                    "the message was sent but the ledger could not record it: \(error)",
+                    hint: "a later identical send will not be recognised as a duplicate"
+                )
+            }
+        }
+        return result
+    }
+
+    private struct Outcome {
+        var status: SendResult.Status
+        var ledgerStatus: LedgerSendStatus
+        var recipients: [String: SMTPRecipientResult] = [:]
+        var reply: String?
+        var error: PECError?
+    }
+
+    /// The SMTP exchange with retries for what cannot have sent anything: failures before the end
+    /// of the message (connect, TLS, 4xx, a temporary recipient refusal).
+    private func submit(_ composed: ComposedMessage) async -> Outcome {
+        let envelope = SMTPEnvelope(from: composed.from, recipients: composed.recipients, size: composed.size)
+        var attempt = 0
+        while true {
+            var retryable = false
+            var outcome: Outcome
+            do {
+                let receipt = try await SMTPClient.withConnection(settings, logger: logger) { client in
+                    try await client.authenticate(user: account.address, password: password)
+                    return try await client.send(envelope) { writer in
+                        try await composed.write { try await writer.write(Array($0)) }
+                    }
+                }
+                let reply = "\(receipt.code)\(receipt.enhancedCode.map { " \($0)" } ?? "") \(receipt.text)"
+                return Outcome(
+                    status: .sent,
+                    ledgerStatus: .sent,
+                    recipients: Dictionary(receipt.recipients.map { ($0.address, $0) }) { first, _ in first },
+                    reply: reply
+                )
+            } catch let refused as SMTPRecipientsRefused {
+                retryable = refused.retryable
+                outcome = Outcome(
+                    status: .refused,
+                    ledgerStatus: .refused,
+                    recipients: Dictionary(refused.results.map { ($0.address, $0) }) { first, _ in first },
+                    error: refused.pecError
+                )
+            } catch let uncertain as SMTPDeliveryUncertain {
+                var error = uncertain.pecError
+                error.hint = "do not send it again blindly: `pec trace \(SecureFiles.shellQuoted(composed.messageID))` "
+                    + "shows whether the provider accepted it"
+                return Outcome(status: .uncertain, ledgerStatus: .uncertain, error: error)
+            } catch let error as PECError {
+                retryable = error.retryable
+                outcome = Outcome(status: .failed, ledgerStatus: .failed, error: authenticationAware(error))
+            } catch {
+                outcome = Outcome(
+                    status: .failed,
+                    ledgerStatus: .failed,
+                    error: PECError(.internal, "sending failed unexpectedly: \(error)")
+                )
+            }
+            guard retryable, attempt < retry.maxRetries else { return outcome }
+            let delay = retry.delay(beforeRetry: attempt)
+            attempt += 1
+            logger.info(
+                "sending \(composed.messageID) failed, retry \(attempt) of \(retry.maxRetries) in \(NetworkFailure.short(delay)): \(outcome.error?.message ?? "")"
+            )
+            do {
+                try await Task.sleep(for: delay)
+            } catch {
+                return outcome
+            }
+        }
+    }
+
+    /// A saved password the SMTP server rejects means: log in again (exit 2).
+    private func authenticationAware(_ error: PECError) -> PECError {
+        guard passwordIsSaved, error.kind == .authenticationFailed || error.kind == .notAuthenticated else {
+            return error
+        }
+        return PECError(
+            .notAuthenticated,
+            "the SMTP server no longer accepts the saved password for \(account.address): \(error.message)",
+            hint: "log in again with `pec auth login --address \(account.address)`"
+        )
+    }
+
+    static func duplicate(_ earlier: LedgerSend) -> PECError {
+        var error = LedgerDuplicate(existing: earlier).pecError
+        // Refusing a duplicate is an error (exit 1), not the "needs --yes" refusal (exit 3).
+        error.kind = .duplicate
+        return error
+    }
+
+    static func result(
+        _ prepared: PreparedSend,
+        status: SendResult.Status,
+        outcomes: [String: SMTPRecipientResult]
+    ) -> SendResult {
+        let message = prepared.message
+        let roles = message.to.map { ($0, LedgerRecipient.Role.to) } + message.cc.map { ($0, .cc) }
+        return SendResult(
+            status: status,
+            messageID: prepared.composed.messageID,
+            from: prepared.composed.from,
+            subject: message.subject,
+            date: prepared.composed.date,
+            size: prepared.composed.size,
+            bodySize: message.body.utf8.count,
+            recipients: roles.map { address, role in
+                let outcome = outcomes[address]
+                return SendResult.Recipient(
+                    address: address,
+                    role: role,
+                    status: outcome.map { $0.accepted ? .accepted : .refused } ?? .pending,
+                    smtpCode: outcome?.code,
+                    smtpText: outcome?.text
+                )
+            },
+            attachments: prepared.composed.attachments.map {
+                SendResult.Attachment(filename: $0.filename, contentType: $0.contentType, size: $0.size, sha256: $0.sha256)
+            },
+            resendOf: prepared.resendOf?.messageID
+        )
+    }
+}
+
+extension Account {
+    /// How to reach the account's SMTP server (same CA file and timeout rules as IMAP).
+    public func smtpSettings(timeout: Double? = nil) -> ConnectionSettings {
+        var settings = connectionSettings(timeout: timeout)
+        settings.endpoint = smtp
+        return settings
+    }
+}
