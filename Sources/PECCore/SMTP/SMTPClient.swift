@@ -23,11 +23,14 @@ final class SMTPClient {
     /// Set once the session cannot go on (a message abandoned in the middle, an unreadable reply):
     /// every later command throws it instead of writing anything.
     private var unusable: PECError?
+    /// How long to wait for the answer to the end of the data.
+    var finalReplyTimeout: Duration
 
     init(stream: NetworkStream, clientName: String, logger: Logger) {
         self.stream = stream
         self.clientName = clientName
         self.logger = logger
+        self.finalReplyTimeout = max(stream.settings.timeout, Self.minimumFinalReplyTimeout)
     }
 
     var settings: ConnectionSettings { stream.settings }
@@ -106,13 +109,15 @@ final class SMTPClient {
         guard helo.code == 250 else { throw failure(of: .helo(clientName: clientName), helo) }
     }
 
-    /// Logs in: AUTH PLAIN when offered, else AUTH LOGIN. Rejected credentials (535) are
-    /// `notAuthenticated`; a temporary refusal (454, 4xx) is retryable.
-    func authenticate(user: String, password: String) async throws {
+    /// Logs in: AUTH PLAIN when offered, else AUTH LOGIN (`mechanisms` narrows the choice, for
+    /// tests). Rejected credentials (535) are `notAuthenticated`; a temporary refusal (454, 4xx)
+    /// is retryable.
+    func authenticate(user: String, password: String, mechanisms: Set<String> = ["PLAIN", "LOGIN"]) async throws {
+        let usable = capabilities.authMechanisms.intersection(mechanisms)
         let reply: SMTPReply
-        if capabilities.authMechanisms.contains("PLAIN") {
+        if usable.contains("PLAIN") {
             reply = try await exchange(.authPlain(user: user, password: password))
-        } else if capabilities.authMechanisms.contains("LOGIN") {
+        } else if usable.contains("LOGIN") {
             // C: AUTH LOGIN / S: 334 VXNlcm5hbWU6 / C: user / S: 334 UGFzc3dvcmQ6 / C: password / S: 235
             var step = try await exchange(.authLogin)
             if step.code == 334 { step = try await exchange(.authLoginResponse(user)) }
@@ -234,7 +239,7 @@ final class SMTPClient {
         do {
             // From the first byte of the terminator on, the server may complete the submission.
             try await stream.write(terminator)
-            final = try await nextReply(readTimeout: max(settings.timeout, Self.minimumFinalReplyTimeout))
+            final = try await nextReply(readTimeout: finalReplyTimeout)
         } catch {
             markUnusable(PECError(.network, "the SMTP session broke while the server was accepting a message"))
             let underlying =

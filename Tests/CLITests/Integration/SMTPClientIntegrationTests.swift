@@ -1,5 +1,8 @@
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
 import Testing
 
 @testable import PECCore
@@ -164,6 +167,22 @@ struct SMTPClientIntegrationTests {
         #expect(error?.message.contains("wrong") == false)
     }
 
+    @Test("AUTH LOGIN works too, and refuses a wrong password the same way")
+    func authLogin() async throws {
+        defer { sandbox.cleanUp() }
+        let sender = sandbox.address("anna.bianchi")
+        try await SMTPClient.withConnection(settings, logger: logger) { client in
+            #expect(client.capabilities.authMechanisms.isSuperset(of: ["PLAIN", "LOGIN"]))
+            try await client.authenticate(user: sender, password: sandbox.password, mechanisms: ["LOGIN"])
+        }
+        let error = await #expect(throws: PECError.self) {
+            try await SMTPClient.withConnection(settings, logger: logger) { client in
+                try await client.authenticate(user: sender, password: "wrong", mechanisms: ["LOGIN"])
+            }
+        }
+        #expect(error?.kind == .notAuthenticated)
+    }
+
     @Test("a refused recipient: nothing is sent to anyone, every answer is reported")
     func rejected() async throws {
         defer { sandbox.cleanUp() }
@@ -231,7 +250,8 @@ struct SMTPClientIntegrationTests {
             try await SMTPClient.withConnection(settings, logger: logger) { client in
                 try await client.authenticate(user: sender, password: sandbox.password)
                 do {
-                    _ = try await client.send(SMTPEnvelope(from: sender, recipients: [recipient], size: content.count)) {
+                    _ = try await client.send(SMTPEnvelope(from: sender, recipients: [recipient], size: content.count))
+                    {
                         writer in
                         try await writer.write(content)
                         throw ContentFailure()
@@ -267,5 +287,191 @@ struct SMTPClientIntegrationTests {
         }
         #expect(error?.kind == .invalidInput)
         #expect(try journal(messageID: id).isEmpty)
+    }
+}
+
+/// The client against scripted servers (TLS with the sandbox's certificate, or cleartext for
+/// STARTTLS): the answers the sandbox never gives.
+@Suite("SMTP client against scripted servers", .enabled(if: SandboxHarness.isAnnounced, "run through `make test`"))
+struct SMTPClientScriptedTests {
+    let sandbox: SandboxHarness
+    let logger = Logger(label: "test")
+
+    init() throws {
+        sandbox = try SandboxHarness()
+    }
+
+    func settings(port: Int, security: ServerEndpoint.Security = .implicitTLS) -> ConnectionSettings {
+        ConnectionSettings(
+            endpoint: ServerEndpoint(host: sandbox.host, port: port, security: security),
+            caFile: sandbox.caFile,
+            timeout: .seconds(5)
+        )
+    }
+
+    /// An SMTPS server that sends `greeting`, then answers each line with `reply(line)` (nothing when nil).
+    func scripted(
+        greeting: String,
+        reply: @escaping @Sendable (String) -> String?
+    ) async throws -> any Channel {
+        let configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(sandbox.directory + "/server.pem").map {
+                .certificate($0)
+            },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: sandbox.directory + "/server.key", format: .pem))
+        )
+        let context = try NIOSSLContext(configuration: configuration)
+        return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+                    try channel.pipeline.syncOperations.addHandler(ScriptedLines(greeting: greeting, reply: reply))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0)
+            .get()
+    }
+
+    @Test("a 554 greeting is a final server error, a 421 greeting a retryable one")
+    func greetings() async throws {
+        defer { sandbox.cleanUp() }
+        for (greeting, retryable) in [
+            ("554 5.7.1 no service\r\n", false), ("421-busy\r\n421 4.3.2 try later\r\n", true),
+        ] {
+            let server = try await scripted(greeting: greeting) { _ in nil }
+            let error = await #expect(throws: PECError.self) {
+                try await SMTPClient.withConnection(settings(port: server.localAddress?.port ?? 0), logger: logger) {
+                    _ in
+                }
+            }
+            #expect(error?.kind == .server && error?.retryable == retryable)
+            try? await server.close()
+        }
+    }
+
+    @Test("EHLO answered 502 falls back to HELO, which offers nothing")
+    func heloFallback() async throws {
+        defer { sandbox.cleanUp() }
+        let server = try await scripted(greeting: "220 old ESMTP-less server\r\n") { line in
+            if line.hasPrefix("EHLO") { return "502 what?\r\n" }
+            if line.hasPrefix("HELO ") { return "250 hello\r\n" }
+            if line == "QUIT" { return "221 bye\r\n" }
+            return "500 no\r\n"
+        }
+        defer { server.close(promise: nil) }
+        let offered = try await SMTPClient.withConnection(
+            settings(port: server.localAddress?.port ?? 0),
+            logger: logger
+        ) {
+            $0.capabilities
+        }
+        #expect(offered == SMTPCapabilities())
+    }
+
+    /// A server that takes a message and answers the end of data with `final` (silence when nil).
+    func submissionServer(finalReply: String?) async throws -> any Channel {
+        try await scripted(greeting: "220 fake\r\n") { line in
+            switch line {
+            case _ where line.hasPrefix("EHLO"): "250-fake\r\n250 SIZE 1000\r\n"
+            case _ where line.hasPrefix("MAIL FROM:"), _ where line.hasPrefix("RCPT TO:"): "250 ok\r\n"
+            case "DATA": "354 go ahead\r\n"
+            case ".": finalReply
+            case "QUIT": "221 bye\r\n"
+            default: nil  // message lines
+            }
+        }
+    }
+
+    func sendOne(_ client: SMTPClient) async throws -> SMTPSendReceipt {
+        try await client.send(SMTPEnvelope(from: "a@pec.sandbox", recipients: ["b@pec.sandbox"], size: 9)) {
+            try await $0.write(Array("Subject: x\r\n\r\nhi".utf8))
+        }
+    }
+
+    @Test("a 451 to the end of data is a retryable server error (the server said no: nothing is uncertain)")
+    func finalTemporaryFailure() async throws {
+        defer { sandbox.cleanUp() }
+        let server = try await submissionServer(finalReply: "451 4.3.0 try later\r\n")
+        defer { server.close(promise: nil) }
+        let error = await #expect(throws: PECError.self) {
+            try await SMTPClient.withConnection(settings(port: server.localAddress?.port ?? 0), logger: logger) {
+                _ = try await sendOne($0)
+            }
+        }
+        #expect(error?.kind == .server && error?.retryable == true)
+    }
+
+    @Test("silence after the end of data is an uncertain delivery")
+    func finalSilence() async throws {
+        defer { sandbox.cleanUp() }
+        let server = try await submissionServer(finalReply: nil)
+        defer { server.close(promise: nil) }
+        let error = await #expect(throws: SMTPDeliveryUncertain.self) {
+            try await SMTPClient.withConnection(settings(port: server.localAddress?.port ?? 0), logger: logger) {
+                $0.finalReplyTimeout = .milliseconds(500)
+                _ = try await sendOne($0)
+            }
+        }
+        #expect(error?.underlying.kind == .timeout)
+        #expect(error?.recipients == ["b@pec.sandbox"])
+    }
+
+    @Test("the receipt carries the final reply text (the queue id)")
+    func receipt() async throws {
+        defer { sandbox.cleanUp() }
+        let server = try await submissionServer(finalReply: "250 2.0.0 Ok: queued as 4F2A1\r\n")
+        defer { server.close(promise: nil) }
+        let receipt = try await SMTPClient.withConnection(
+            settings(port: server.localAddress?.port ?? 0),
+            logger: logger
+        ) {
+            try await sendOne($0)
+        }
+        #expect(receipt.text == "Ok: queued as 4F2A1" && receipt.enhancedCode == "2.0.0")
+    }
+
+    @Test("STARTTLS: a server that does not offer it is refused before anything else is sent")
+    func startTLSNotOffered() async throws {
+        defer { sandbox.cleanUp() }
+        let server = try await FakeServer.plainIMAP(greeting: "220 plain\r\n") { line in
+            line.hasPrefix("EHLO") ? "250-plain\r\n250 AUTH PLAIN\r\n" : "500 no\r\n"
+        }
+        let error = await #expect(throws: PECError.self) {
+            try await SMTPClient.withConnection(settings(port: server.port, security: .startTLS), logger: logger) { _ in
+            }
+        }
+        #expect(error?.kind == .tls && error?.message.contains("STARTTLS") == true)
+        await server.close()
+    }
+}
+
+/// Sends a greeting, then answers each CRLF-ended line with `reply(line)`.
+private final class ScriptedLines: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    let greeting: String
+    let reply: @Sendable (String) -> String?
+    var pending = ""
+
+    init(greeting: String, reply: @escaping @Sendable (String) -> String?) {
+        self.greeting = greeting
+        self.reply = reply
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: greeting)), promise: nil)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        pending += String(buffer: unwrapInboundIn(data))
+        while let end = pending.range(of: "\r\n") {
+            let line = String(pending[..<end.lowerBound])
+            pending = String(pending[end.upperBound...])
+            if let answer = reply(line) {
+                context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: answer)), promise: nil)
+            }
+        }
     }
 }
