@@ -1,7 +1,8 @@
 """The SMTPS submission side of the simulated gestore.
 
 Fault switches, chosen by a recipient's local part (`switch+rest@domain`):
-    tempfail+…   RCPT answered 451 (temporary failure)
+    tempfail+…   RCPT answered 451 (temporary failure) the 1st, 3rd, 5th… time that address is given,
+                 accepted the 2nd, 4th…: a retry succeeds (one counter per address, for the server's life)
     reject+…     RCPT answered 550 (permanent failure)
     drop+…       the connection is closed after DATA, with no reply (the message *was* accepted)
     slow+…       the envelope and the receipt for this recipient come --slow-seconds late
@@ -190,11 +191,16 @@ class Gestore:
 class Handler:
     def __init__(self, gestore: Gestore):
         self.gestore = gestore
+        # RCPTs seen per tempfail+ address (lowercased), across sessions: odd ones fail, even ones pass.
+        self.tempfail_attempts: dict[str, int] = {}
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         switch, _ = split_switch(address)
         if switch == "tempfail":
-            return "451 4.3.0 Temporary failure, try again later (sandbox tempfail+)"
+            attempt = self.tempfail_attempts.get(address.lower(), 0) + 1
+            self.tempfail_attempts[address.lower()] = attempt
+            if attempt % 2 == 1:
+                return "451 4.3.0 Temporary failure, try again later (sandbox tempfail+)"
         if switch == "reject":
             return "550 5.1.1 Recipient rejected (sandbox reject+)"
         envelope.rcpt_tos.append(address)

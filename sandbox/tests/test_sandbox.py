@@ -199,6 +199,13 @@ def test_tempfail_and_reject_answer_at_rcpt(sandbox):
         with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
             submit(sandbox, new_message(to=(f"{prefix}+{ANNA}",)))
         assert refused.value.recipients[f"{prefix}+{ANNA}"][0] == code
+        if prefix == "tempfail":
+            # The retry gets through (and leaves the address's count even for the next run).
+            assert submit(sandbox, new_message(to=(f"{prefix}+{ANNA}",))) == {}
+    # The count is per address: another tempfail+ address starts with a 451 of its own.
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        submit(sandbox, new_message(to=(f"tempfail+{MARIO}",)))
+    assert submit(sandbox, new_message(to=(f"tempfail+{MARIO}",))) == {}
 
 
 def test_drop_closes_the_connection_after_data_yet_the_message_was_accepted(sandbox):

@@ -152,6 +152,12 @@ final class NetworkStream {
         }
     }
 
+    /// Closes the connection now; later reads and writes fail. How an SMTP message abandoned in
+    /// the middle of DATA is discarded: the server never sees its end.
+    func close() async {
+        try? await channel.close()
+    }
+
     /// Writes `bytes` after `delay` unless cancelled first, without waiting for it: how IDLE is
     /// ended on time while this task waits for the server (whose answer then wakes it up).
     /// `claim` is checked and set on the event loop, so a write happens at most once between
