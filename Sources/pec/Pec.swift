@@ -15,7 +15,8 @@ struct Pec: AsyncParsableCommand {
         version: PECVersion.current,
         subcommands: [
             AuthCommand.self, ListCommand.self, SearchCommand.self, FoldersCommand.self, MarkReadCommand.self,
-            MarkUnreadCommand.self, MoveCommand.self, GetCommand.self, VerifyCommand.self, ProvidersCommand.self,
+            MarkUnreadCommand.self, MoveCommand.self, GetCommand.self, VerifyCommand.self, SendCommand.self,
+            TraceCommand.self, ProvidersCommand.self,
         ]
     )
 

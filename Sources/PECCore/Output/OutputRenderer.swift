@@ -48,7 +48,7 @@ public struct OutputRenderer: Sendable {
     }
 }
 
-enum TextFormatter {
+public enum TextFormatter {
     static func fields(_ value: JSONValue) -> String {
         var lines: [String] = []
         appendFields(of: value, indent: "", to: &lines)
@@ -110,7 +110,7 @@ enum TextFormatter {
     /// hide a warning or rewrite the screen) become visible control pictures (␛), and bidirectional
     /// overrides (which make `invoice‮fdp.exe` look like `invoiceexe.pdf`) are shown as U+FFFD.
     /// Line ends and tabs stay. JSON output keeps the exact text, escaped by JSON itself.
-    static func terminalSafe(_ text: String) -> String {
+    public static func terminalSafe(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: isUnsafe) else { return text }
         var output = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
