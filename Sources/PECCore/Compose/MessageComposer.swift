@@ -24,7 +24,8 @@ import Foundation
 /// A deliberate second send of the same content (`pec send --resend`) adds a `resend` field last,
 /// so it gets an id of its own.
 public enum MessageComposer {
-    public static func compose(_ message: OutgoingMessage, date: Date, resend: String? = nil) throws -> ComposedMessage {
+    public static func compose(_ message: OutgoingMessage, date: Date, resend: String? = nil) throws -> ComposedMessage
+    {
         try message.validate()
 
         var attachments: [ComposedAttachment] = []

@@ -63,7 +63,11 @@ public struct SendService: Sendable {
         if let earlier = try ledger.send(messageID: composed.messageID), earlier.status.mayHaveBeenSubmitted {
             guard request.resend else { throw Self.duplicate(earlier) }
             // A new message on purpose: its own id (and so its own receipts), the same content.
-            composed = try MessageComposer.compose(message, date: now, resend: "\(earlier.messageID) \(now.timeIntervalSince1970)")
+            composed = try MessageComposer.compose(
+                message,
+                date: now,
+                resend: "\(earlier.messageID) \(now.timeIntervalSince1970)"
+            )
             resendOf = earlier
         }
         if composed.size > Self.maximumSize {
@@ -104,7 +108,12 @@ public struct SendService: Sendable {
                     preparedAt: composed.date,
                     size: composed.size,
                     attachments: composed.attachments.map {
-                        LedgerAttachment(filename: $0.filename, contentType: $0.contentType, size: $0.size, sha256: $0.sha256)
+                        LedgerAttachment(
+                            filename: $0.filename,
+                            contentType: $0.contentType,
+                            size: $0.size,
+                            sha256: $0.sha256
+                        )
                     }
                 )
             )
@@ -179,7 +188,8 @@ public struct SendService: Sendable {
                 )
             } catch let uncertain as SMTPDeliveryUncertain {
                 var error = uncertain.pecError
-                error.hint = "do not send it again blindly: `pec trace \(SecureFiles.shellQuoted(composed.messageID))` "
+                error.hint =
+                    "do not send it again blindly: `pec trace \(SecureFiles.shellQuoted(composed.messageID))` "
                     + "shows whether the provider accepted it"
                 return Outcome(status: .uncertain, ledgerStatus: .uncertain, error: error)
             } catch let error as PECError {
@@ -251,7 +261,12 @@ public struct SendService: Sendable {
                 )
             },
             attachments: prepared.composed.attachments.map {
-                SendResult.Attachment(filename: $0.filename, contentType: $0.contentType, size: $0.size, sha256: $0.sha256)
+                SendResult.Attachment(
+                    filename: $0.filename,
+                    contentType: $0.contentType,
+                    size: $0.size,
+                    sha256: $0.sha256
+                )
             },
             resendOf: prepared.resendOf?.messageID
         )

@@ -14,7 +14,13 @@ public struct TraceRequest: Sendable {
     /// Extra trust anchors for the signature check.
     public var caFiles: [String]
 
-    public init(id: String, folder: String? = nil, allFolders: Bool = false, verify: Bool = false, caFiles: [String] = []) {
+    public init(
+        id: String,
+        folder: String? = nil,
+        allFolders: Bool = false,
+        verify: Bool = false,
+        caFiles: [String] = []
+    ) {
         self.id = id
         self.folder = folder
         self.allFolders = allFolders
@@ -87,7 +93,9 @@ public struct TraceResult: Codable, Sendable {
 
 extension MailboxService {
     /// The headers a receipt is recognised by.
-    static let traceHeaderFields = ["X-Ricevuta", "X-Trasporto", "X-Riferimento-Message-ID", "Date", "From", "Message-ID"]
+    static let traceHeaderFields = [
+        "X-Ricevuta", "X-Trasporto", "X-Riferimento-Message-ID", "Date", "From", "Message-ID",
+    ]
 
     /// Finds the receipts of a message with server-side search (never a date window, so an old
     /// receipt is found as fast as a new one), reads only their headers and daticert.xml (whole
@@ -129,7 +137,8 @@ extension MailboxService {
         }
         let ordered = events.sorted { ($0.data ?? "", $0.folder, $0.id) < ($1.data ?? "", $1.folder, $1.id) }
         if identificativo == nil {
-            identificativo = ordered.first { $0.tipo == PECMessageKind.accettazione.rawValue }?.identificativo
+            identificativo =
+                ordered.first { $0.tipo == PECMessageKind.accettazione.rawValue }?.identificativo
                 ?? ordered.first?.identificativo
         }
         if let ledger, let messageID, let identificativo, sent != nil, sent?.identificativo == nil {
@@ -155,7 +164,9 @@ extension MailboxService {
         guard mailbox.messageCount > 0 else { return [] }
         var candidates: Set<IMAP.UID> = []
         if let messageID {
-            candidates.formUnion(try await client.uidSearch(.header(name: "X-Riferimento-Message-ID", value: messageID)))
+            candidates.formUnion(
+                try await client.uidSearch(.header(name: "X-Riferimento-Message-ID", value: messageID))
+            )
         }
         if let identificativo {
             // The identificativo is in every receipt's text and daticert, not in a header.
@@ -173,7 +184,9 @@ extension MailboxService {
         // daticert.xml of every candidate, one FETCH per distinct part number.
         var daticertPart: [IMAP.UID: (path: [Int], encoding: MIMETransferEncoding)] = [:]
         for message in fetched {
-            if let uid = message.uid, let structure = message.bodyStructure, let found = Self.daticertPart(in: structure) {
+            if let uid = message.uid, let structure = message.bodyStructure,
+                let found = Self.daticertPart(in: structure)
+            {
                 daticertPart[uid] = found
             }
         }
@@ -181,7 +194,10 @@ extension MailboxService {
         for path in Set(daticertPart.values.map(\.path)) {
             let section = IMAP.SectionSpecifier(part: path, kind: .complete)
             let owners = daticertPart.filter { $0.value.path == path }.map(\.key)
-            for message in try await client.uidFetch(IMAP.UIDSet(owners.sorted()), [.uid, .bodyPeek(section, range: nil)]) {
+            for message in try await client.uidFetch(
+                IMAP.UIDSet(owners.sorted()),
+                [.uid, .bodyPeek(section, range: nil)]
+            ) {
                 if let uid = message.uid, let bytes = message.sections[section] {
                     daticertBytes[uid] = bytes
                 }
@@ -195,7 +211,9 @@ extension MailboxService {
             let headers = HeaderFields(parsing: headerBytes)
             var daticert: Daticert?
             if let bytes = daticertBytes[uid], let part = daticertPart[uid] {
-                daticert = try? DaticertParser.parse(MIMEBodyDecoder.decode(bytes[...], transferEncoding: part.encoding))
+                daticert = try? DaticertParser.parse(
+                    MIMEBodyDecoder.decode(bytes[...], transferEncoding: part.encoding)
+                )
             }
             // Confirm the match: the search is a substring search, the receipt must name this message.
             let reference = headers.text("X-Riferimento-Message-ID").map { TraceID.normalize($0) }
@@ -272,7 +290,8 @@ extension MailboxService {
             let key = address.lowercased()
             if !order.contains(key) { order.append(key) }
         }
-        for event in counted where event.tipo == PECMessageKind.avvenutaConsegna.rawValue
+        for event in counted
+        where event.tipo == PECMessageKind.avvenutaConsegna.rawValue
             || event.tipo == PECMessageKind.erroreConsegna.rawValue
         {
             if let recipient = event.recipient { note(recipient) }
@@ -312,7 +331,9 @@ struct TraceID {
     init(_ text: String) throws {
         let value = Self.normalize(text)
         guard !value.isEmpty, value.count <= 998,
-            !value.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7F || "<>\"".unicodeScalars.contains($0) })
+            !value.unicodeScalars.contains(where: {
+                $0.value < 0x21 || $0.value == 0x7F || "<>\"".unicodeScalars.contains($0)
+            })
         else {
             throw PECError(
                 .invalidInput,

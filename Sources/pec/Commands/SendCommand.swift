@@ -31,13 +31,20 @@ struct SendCommand: AsyncParsableCommand {
     @Option(help: "The message text.")
     var body: String?
 
-    @Option(help: ArgumentHelp("Read the message text (UTF-8) from this file, or - for standard input.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp("Read the message text (UTF-8) from this file, or - for standard input.", valueName: "file")
+    )
     var file: String?
 
     @Option(name: .long, help: ArgumentHelp("Attach this file (repeatable).", valueName: "file"))
     var attach: [String] = []
 
-    @Option(help: ArgumentHelp("Kind of delivery receipt: completa (default at most providers), breve, sintetica.", valueName: "type"))
+    @Option(
+        help: ArgumentHelp(
+            "Kind of delivery receipt: completa (default at most providers), breve, sintetica.",
+            valueName: "type"
+        )
+    )
     var receipt: ReceiptType?
 
     @Flag(help: "Check everything and show what would be sent, without contacting the server.")
@@ -60,7 +67,9 @@ struct SendCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = AccountStore()
-        let account = try store.account(named: accountOptions.account ?? ProcessInfo.processInfo.environment["PEC_ACCOUNT"])
+        let account = try store.account(
+            named: accountOptions.account ?? ProcessInfo.processInfo.environment["PEC_ACCOUNT"]
+        )
         let service = try SendService(account: account, store: store, timeout: accountOptions.timeout)
         let request = SendRequest(
             to: splitAddresses(to),
@@ -83,7 +92,9 @@ struct SendCommand: AsyncParsableCommand {
     }
 
     private func splitAddresses(_ values: [String]) -> [String] {
-        values.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        values.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+            !$0.isEmpty
+        }
     }
 
     private func messageText() throws -> String {

@@ -47,19 +47,8 @@ struct SMTPClientIntegrationTests {
 
     func newMessageID() -> String { "<\(UUID().uuidString)@smtp-test.example>" }
 
-    /// The simulator's journal entries about the submission with this Message-ID.
     func journal(messageID: String) throws -> [[String: Any]] {
-        let path = URL(fileURLWithPath: sandbox.directory).appendingPathComponent("journal.ndjson")
-        guard let text = try? String(contentsOf: path, encoding: .utf8) else { return [] }
-        let events = text.split(separator: "\n").compactMap { line in
-            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
-        }
-        let ids = Set(
-            events.filter { $0["msgid"] as? String == messageID }.compactMap { $0["identificativo"] as? String }
-        )
-        return events.filter {
-            $0["msgid"] as? String == messageID || ids.contains($0["identificativo"] as? String ?? "")
-        }
+        sandbox.journal(messageID: messageID)
     }
 
     func send(

@@ -57,6 +57,27 @@ struct SandboxHarness {
 
     func address(_ user: String) -> String { "\(user)@pec.sandbox" }
 
+    /// The simulator's journal entries about the submission with this Message-ID (the submission
+    /// and the deliveries it caused).
+    func journal(messageID: String) -> [[String: Any]] {
+        let path = URL(fileURLWithPath: directory).appendingPathComponent("journal.ndjson")
+        guard let text = try? String(contentsOf: path, encoding: .utf8) else { return [] }
+        let events = text.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+        }
+        let ids = Set(
+            events.filter { $0["msgid"] as? String == messageID }.compactMap { $0["identificativo"] as? String }
+        )
+        return events.filter {
+            $0["msgid"] as? String == messageID || ids.contains($0["identificativo"] as? String ?? "")
+        }
+    }
+
+    /// How many times the simulator received the message with this Message-ID.
+    func submissions(messageID: String) -> Int {
+        journal(messageID: messageID).filter { $0["event"] as? String == "submitted" }.count
+    }
+
     /// `pec auth login` for a sandbox user through the custom-host flags.
     @discardableResult
     func login(

@@ -1,0 +1,226 @@
+import Foundation
+import Testing
+
+/// `pec send` and `pec trace` against the sandbox's PEC provider simulator, checked against what
+/// the simulator itself recorded (its journal): what was submitted, how often, and the receipts.
+@Suite(
+    "pec send and pec trace against the sandbox",
+    .enabled(if: SandboxHarness.isAnnounced, "run through `make test`")
+)
+struct SendIntegrationTests {
+    let sandbox: SandboxHarness
+
+    init() throws {
+        sandbox = try SandboxHarness()
+        let login = try sandbox.login("luca.verdi")
+        try #require(login.status == 0, "login failed: \(login.stderr)")
+    }
+
+    /// A subject no other test (or run) uses, so each test has its own Message-IDs.
+    func subject(_ what: String) -> String { "\(what) \(UUID().uuidString.prefix(8)) però" }
+
+    func send(_ arguments: [String], stdin: String = "") throws -> (run: PecRun, record: [String: Any]?) {
+        let run = try sandbox.pec(["--json", "send"] + arguments, stdin: stdin)
+        let record = try? run.jsonLines().first { $0["status"] != nil }
+        return (run, record)
+    }
+
+    /// Receipts arrive right after the submission; wait (bounded) until `done` says they are in.
+    func trace(_ id: String, extra: [String] = [], until done: ([String: Any]) -> Bool) throws -> [String: Any] {
+        var last: [String: Any] = [:]
+        for _ in 0..<40 {
+            let run = try sandbox.pec(["--json", "trace", id] + extra)
+            try #require(run.status == 0, "trace failed: \(run.stderr)")
+            last = try #require(try run.jsonLines().first)
+            if done(last) { return last }
+            Thread.sleep(forTimeInterval: 0.25)
+        }
+        return last
+    }
+
+    static func statuses(_ trace: [String: Any]) -> [String: String] {
+        var result: [String: String] = [:]
+        for recipient in (trace["recipients"] as? [[String: Any]]) ?? [] {
+            if let address = recipient["address"] as? String { result[address] = recipient["status"] as? String }
+        }
+        return result
+    }
+
+    @Test("a send to a mailbox and an unknown address: sent, then trace shows one delivered and one failed")
+    func deliveredAndFailed() throws {
+        defer { sandbox.cleanUp() }
+        let attachment = sandbox.configHome.appendingPathComponent("fattura 12.pdf")
+        try Data("%PDF-1.4 prova".utf8).write(to: attachment)
+        let (run, record) = try send([
+            "--to", "anna.bianchi@pec.sandbox", "--to", "nessuno@pec.sandbox", "--subject", subject("Consegna"),
+            "--body", "Buongiorno,\n.riga con un punto\n", "--attach", attachment.path, "--yes",
+        ])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let sent = try #require(record)
+        #expect(sent["status"] as? String == "sent")
+        let id = try #require(sent["message_id"] as? String)
+        #expect(sandbox.submissions(messageID: id) == 1)
+        let recipients = (sent["recipients"] as? [[String: Any]]) ?? []
+        #expect(recipients.map { $0["status"] as? String } == ["accepted", "accepted"])
+
+        let traced = try trace(id) { ($0["count"] as? Int ?? 0) >= 3 }
+        #expect(traced["count"] as? Int == 3)
+        let kinds = ((traced["events"] as? [[String: Any]]) ?? []).compactMap { $0["tipo"] as? String }
+        #expect(Set(kinds) == ["accettazione", "avvenuta-consegna", "errore-consegna"])
+        #expect(kinds.first == "accettazione", "events in chronological order: \(kinds)")
+        #expect(Self.statuses(traced) == ["anna.bianchi@pec.sandbox": "delivered", "nessuno@pec.sandbox": "failed"])
+        let failure = ((traced["events"] as? [[String: Any]]) ?? []).first {
+            $0["tipo"] as? String == "errore-consegna"
+        }
+        #expect(failure?["errore"] as? String == "no-dest")
+        #expect(failure?["recipient"] as? String == "nessuno@pec.sandbox")
+
+        // The PEC identificativo finds the same receipts; --verify vouches for each one.
+        let identificativo = try #require(traced["identificativo"] as? String)
+        #expect(identificativo.hasPrefix("opec"))
+        let byIdentificativo = try trace(identificativo, extra: ["--verify", "--ca-file", sandbox.caFile]) {
+            ($0["count"] as? Int ?? 0) >= 3
+        }
+        #expect(byIdentificativo["message_id"] as? String == id)
+        let events = (byIdentificativo["events"] as? [[String: Any]]) ?? []
+        #expect(events.count == 3)
+        #expect(events.allSatisfy { $0["certified"] as? Bool == true }, "\(events)")
+        // Without the sandbox CA nothing is vouched for, so nobody counts as delivered.
+        let untrusted = try trace(id, extra: ["--verify"]) { ($0["count"] as? Int ?? 0) >= 3 }
+        #expect(!Self.statuses(untrusted).values.contains("delivered"))
+    }
+
+    @Test("without a terminal and without --yes nothing is sent (exit 3); --dry-run contacts nothing")
+    func refusalAndDryRun() throws {
+        defer { sandbox.cleanUp() }
+        let arguments = ["--to", "anna.bianchi@pec.sandbox", "--subject", subject("Rifiuto"), "--body", "testo"]
+        let before = try send(arguments + ["--dry-run"])
+        #expect(before.run.status == 0, "stderr: \(before.run.stderr)")
+        #expect(before.record?["status"] as? String == "dry_run")
+        let refused = try sandbox.pec(["--json", "send"] + arguments)
+        #expect(refused.status == 3, "stderr: \(refused.stderr)")
+        #expect(try refused.errorObject()["kind"] as? String == "send_refused")
+        #expect(refused.stderr.contains("--yes"))
+        let after = try send(arguments + ["--dry-run"])
+        // The id depends on the minute: check the ids of both sides of the refusal.
+        for id in [before.record?["message_id"], after.record?["message_id"]].compactMap({ $0 as? String }) {
+            #expect(sandbox.submissions(messageID: id) == 0, "\(id) reached the simulator")
+        }
+        // And the ledger did not record it: the same content can still be sent.
+        let sent = try send(arguments + ["--yes"])
+        #expect(sent.run.status == 0, "stderr: \(sent.run.stderr)")
+    }
+
+    @Test("a temporary refusal (451) is retried and the message goes out once")
+    func temporaryFailureRetried() throws {
+        defer { sandbox.cleanUp() }
+        let (run, record) = try send([
+            "--to", "tempfail+mario.rossi@pec.sandbox", "--subject", subject("Riprova"), "--body", "testo", "--yes",
+        ])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let id = try #require(record?["message_id"] as? String)
+        #expect(record?["status"] as? String == "sent")
+        #expect(sandbox.submissions(messageID: id) == 1)
+    }
+
+    @Test("a refused recipient: exit 1 naming it, the others listed as accepted, nothing sent")
+    func recipientRefused() throws {
+        defer { sandbox.cleanUp() }
+        let (run, record) = try send([
+            "--to", "anna.bianchi@pec.sandbox", "--cc", "reject+anna.bianchi@pec.sandbox", "--subject",
+            subject("Rifiutato"), "--body", "testo", "--yes",
+        ])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("reject+anna.bianchi@pec.sandbox"), "stderr: \(run.stderr)")
+        let result = try #require(record)
+        #expect(result["status"] as? String == "refused")
+        let recipients = (result["recipients"] as? [[String: Any]]) ?? []
+        #expect(
+            recipients.first { $0["address"] as? String == "anna.bianchi@pec.sandbox" }?["status"] as? String
+                == "accepted"
+        )
+        let refused = recipients.first { $0["address"] as? String == "reject+anna.bianchi@pec.sandbox" }
+        #expect(refused?["status"] as? String == "refused")
+        #expect(refused?["smtp_code"] as? Int == 550)
+        let id = try #require(result["message_id"] as? String)
+        #expect(sandbox.submissions(messageID: id) == 0)
+    }
+
+    @Test("the connection dropped after the data: uncertain (exit 1), never resent, and a repeat is refused")
+    func droppedIsUncertain() throws {
+        defer { sandbox.cleanUp() }
+        let arguments = [
+            "--to", "drop+anna.bianchi@pec.sandbox", "--subject", subject("Incerto"), "--body", "x", "--yes",
+        ]
+        let (run, record) = try send(arguments)
+        #expect(run.status == 1)
+        let result = try #require(record)
+        #expect(result["status"] as? String == "uncertain")
+        #expect(run.stderr.contains("pec trace"), "stderr: \(run.stderr)")
+        let id = try #require(result["message_id"] as? String)
+        #expect(sandbox.submissions(messageID: id) == 1, "received exactly once, no automatic resend")
+        let again = try sandbox.pec(["--json", "send"] + arguments)
+        if let repeated = try? again.jsonLines().first(where: { $0["status"] != nil }) {
+            // Only possible if the minute changed in between (a new Message-ID).
+            #expect(repeated["message_id"] as? String != id)
+        } else {
+            #expect(again.status == 1)
+            #expect(try again.errorObject()["kind"] as? String == "duplicate")
+        }
+        #expect(sandbox.submissions(messageID: id) == 1)
+    }
+
+    @Test("the same content twice is refused by the ledger; --resend sends it as a new message")
+    func duplicateAndResend() throws {
+        defer { sandbox.cleanUp() }
+        let arguments = [
+            "--to", "anna.bianchi@pec.sandbox", "--subject", subject("Doppio"), "--body", "una volta", "--yes",
+        ]
+        var first = try #require(try send(arguments).record)
+        var duplicate = try sandbox.pec(["--json", "send"] + arguments)
+        if duplicate.status == 0 {
+            // The minute changed between the two: the second was a new message; try again at once.
+            first = try #require(try duplicate.jsonLines().first { $0["status"] != nil })
+            duplicate = try sandbox.pec(["--json", "send"] + arguments)
+        }
+        let id = try #require(first["message_id"] as? String)
+        #expect(duplicate.status == 1)
+        let error = try duplicate.errorObject()
+        #expect(error["kind"] as? String == "duplicate")
+        #expect((error["message"] as? String)?.contains(id) == true)
+        #expect(sandbox.submissions(messageID: id) == 1)
+
+        let (resent, record) = try send(arguments + ["--resend"])
+        #expect(resent.status == 0, "stderr: \(resent.stderr)")
+        let newID = try #require(record?["message_id"] as? String)
+        #expect(newID != id)
+        #expect(record?["resend_of"] as? String == id)
+        #expect(sandbox.submissions(messageID: newID) == 1)
+    }
+
+    @Test("bad input: unreadable attachment, bad address, no text: a clear error, nothing contacted")
+    func badInput() throws {
+        defer { sandbox.cleanUp() }
+        let base = ["--subject", subject("Errore"), "--yes"]
+        let missing = try sandbox.pec(
+            ["send", "--to", "anna.bianchi@pec.sandbox", "--body", "x", "--attach", "/nonexistent/file.pdf"] + base
+        )
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("/nonexistent/file.pdf"))
+        let badAddress = try sandbox.pec(
+            ["send", "--to", "anna.bianchi@pec.sandbox\r\nRCPT TO:<x@y>", "--body", "x"] + base
+        )
+        #expect(badAddress.status == 1)
+        let noText = try sandbox.pec(["send", "--to", "anna.bianchi@pec.sandbox"] + base)
+        #expect(noText.status == 1)
+        #expect(noText.stderr.contains("--body"))
+        let latin1 = sandbox.configHome.appendingPathComponent("testo.txt")
+        try Data([0x63, 0x61, 0x66, 0xE9]).write(to: latin1)
+        let notUTF8 = try sandbox.pec(["send", "--to", "anna.bianchi@pec.sandbox", "--file", latin1.path] + base)
+        #expect(notUTF8.status == 1)
+        #expect(notUTF8.stderr.contains("not UTF-8"))
+        let trace = try sandbox.pec(["trace", "not an id"])
+        #expect(trace.status == 1)
+        #expect(trace.stderr.contains("Message-ID"))
+    }
+}
