@@ -18,7 +18,7 @@
 #
 # Environment: PEC_SANDBOX_IMAPS_PORT (19993), PEC_SANDBOX_IMAP_PORT (19143: IMAP with STARTTLS
 # required), PEC_SANDBOX_SMTPS_PORT (19465),
-# PEC_SANDBOX_SLOW_SECONDS (3), PEC_SANDBOX_PASSWORD (sandbox), PEC_SANDBOX_VENV (sandbox/.venv).
+# PEC_SANDBOX_SLOW_SECONDS (3), PEC_SANDBOX_SIZE_LIMIT (SMTP SIZE in bytes, 30 MiB), PEC_SANDBOX_PASSWORD (sandbox), PEC_SANDBOX_VENV (sandbox/.venv).
 # Nothing in /etc is touched; runs as root (the mail then belongs to Debian's dovecot user) or not.
 set -eu
 
@@ -29,6 +29,7 @@ IMAPS_PORT=${PEC_SANDBOX_IMAPS_PORT:-19993}
 IMAP_PORT=${PEC_SANDBOX_IMAP_PORT:-19143}
 SMTPS_PORT=${PEC_SANDBOX_SMTPS_PORT:-19465}
 SLOW_SECONDS=${PEC_SANDBOX_SLOW_SECONDS:-3}
+SIZE_LIMIT=${PEC_SANDBOX_SIZE_LIMIT:-31457280}
 PASSWORD=${PEC_SANDBOX_PASSWORD:-sandbox}
 VENV=${PEC_SANDBOX_VENV:-$HERE/.venv}
 DOMAIN=pec.sandbox
@@ -227,7 +228,7 @@ up)
     wait_for_greeting "$IMAPS_PORT" "* OK" || { tail -20 "$DIR/dovecot.log" >&2; die "dovecot does not answer on $IMAPS_PORT"; }
     cp "$DIR/run/master.pid" "$DIR/dovecot.pid"
     (cd "$HERE" && exec "$VENV/bin/python" -m pecsim --dir "$DIR" --port "$SMTPS_PORT" \
-        --slow-seconds "$SLOW_SECONDS" </dev/null >"$DIR/simulator.log" 2>&1) &
+        --slow-seconds "$SLOW_SECONDS" --size-limit "$SIZE_LIMIT" </dev/null >"$DIR/simulator.log" 2>&1) &
     echo $! > "$DIR/simulator.pid"
     wait_for_greeting "$SMTPS_PORT" "220" || { tail -20 "$DIR/simulator.log" >&2; die "the simulator does not answer on $SMTPS_PORT"; }
     print_env > "$DIR/env"

@@ -99,6 +99,22 @@ def write_big_envelope(megabytes):
     return hashlib.sha256(pdf).hexdigest(), len(raw)
 
 
+def send_and_trace(label):
+    """Sends one PEC (bench → anna, plus an unknown address), waits for its 3 receipts, then measures
+    `pec trace` on it: the cost must not depend on how many messages the mailbox holds."""
+    _, out = run(["--json", "send", "--to", "anna.bianchi@pec.sandbox", "--to", "nessuno@pec.sandbox",
+                  "--subject", f"bench trace {label} {time.time()}", "--body", "bench", "--yes"])
+    message_id = __import__("json").loads(out.splitlines()[0])["message_id"]
+    for _ in range(100):
+        _, out = run(["--json", "trace", message_id])
+        if __import__("json").loads(out.splitlines()[0])["count"] >= 3:
+            break
+        time.sleep(0.1)
+    else:
+        sys.exit(f"bench: the receipts of {message_id} never arrived")
+    return measure(f"pec --json trace ({label})", ["--json", "trace", message_id])
+
+
 def main():
     print(f"pec bench: {PEC}, {RUNS} runs each after a warm-up, sandbox {DIR}")
     measure("pec --help", ["--help"], warmups=2)
@@ -110,16 +126,34 @@ def main():
          "--smtp-port", os.environ["PEC_SANDBOX_SMTPS_PORT"], "--ca-file", os.environ["PEC_SANDBOX_CA_FILE"],
          "--password-stdin"], stdin=password)
     small = measure("pec --json list (20 of 100 messages)", ["--json", "list"])
+    trace_small = send_and_trace("100 messages")
     seconds = seed(10_000)
     print(f"(seeded 10 000 messages in {seconds:.1f} s)")
     first, _ = run(["--json", "list"])
     print(f"{'first list after seeding (server indexes)':<44} {first * 1000:7.1f} ms")
     large = measure("pec --json list (20 of 10 000 messages)", ["--json", "list"])
+    trace_large = send_and_trace("10 000 messages")
     measure("pec --json list --unread (20 of 10 000)", ["--json", "list", "--unread"])
     measure("pec --json search (subject, 10 000)", ["--json", "search", "fattura", "--field", "subject"])
     elapsed, out = run(["--json", "list", "--limit", "0"])
     print(f"{'pec --json list --limit 0 (all 10 000)':<44} {elapsed * 1000:7.1f} ms, {len(out.splitlines())} rows")
     failed = False
+    trace_ratio = trace_large["median_ms"] / trace_small["median_ms"]
+    print(f"trace on 10 000 / trace on 100: {trace_ratio:.2f}x time")
+    if trace_ratio > 1.5:
+        print("bench: FAIL: trace cost grows with the mailbox size")
+        failed = True
+    attachment = os.path.join(HOME, "allegato-30MB.bin")
+    with open(attachment, "wb") as f:
+        f.write(os.urandom(30 * 1000 * 1000))
+    sends = [run_rss(["--json", "send", "--to", "anna.bianchi@pec.sandbox", "--subject", "bench 30 MB",
+                      "--body", "allegato", "--attach", attachment, "--yes", "--resend"]) for _ in range(3)]
+    send_rss = max(s[1] for s in sends)
+    print(f"{'send with a 30 MB attachment':<44} median {statistics.median(s[0] for s in sends) * 1000:7.1f} ms"
+          f"   peak RSS {send_rss:6.1f} MiB")
+    if send_rss >= 64:
+        print("bench: FAIL: sending a 30 MB attachment needs 64 MiB or more")
+        failed = True
     digest, size = write_big_envelope(50)
     _, out = run(["--json", "list", "--limit", "1"])
     uid = str(__import__("json").loads(out.splitlines()[0])["id"])

@@ -1,11 +1,14 @@
 #!/bin/sh
 # `make bench`: start a private sandbox, then measure pec (built in release mode, BIN_DIR) with
-# scripts/bench.py: `pec --json list` on 100 and on 10 000 messages, and start-up.
+# scripts/bench.py: list and trace on 100 and on 10 000 messages, start-up, get of a 50 MB
+# attachment and send of a 30 MB one (peak RSS under 64 MiB).
 #   scripts/bench.sh BIN_DIR
 set -eu
 BIN_DIR=${1:?usage: scripts/bench.sh BIN_DIR}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 DIR=${PEC_BENCH_SANDBOX_DIR:-/tmp/pec-sandbox-bench}
+# SIZE 64 MiB: a 30 MB attachment is about 41 MB once base64-encoded.
+export PEC_SANDBOX_SIZE_LIMIT=67108864
 export PEC_SANDBOX_IMAPS_PORT=${PEC_BENCH_IMAPS_PORT:-59993} PEC_SANDBOX_IMAP_PORT=${PEC_BENCH_IMAP_PORT:-59143} PEC_SANDBOX_SMTPS_PORT=${PEC_BENCH_SMTPS_PORT:-59465}
 "$HERE/sandbox/sandbox.sh" up "$DIR" >/dev/null 2>&1 || { echo "bench: the sandbox did not start (see $DIR)" >&2; exit 1; }
 trap '"$HERE/sandbox/sandbox.sh" down "$DIR" >/dev/null 2>&1' EXIT INT TERM

@@ -48,6 +48,8 @@ public struct TraceEvent: Codable, Sendable, Equatable {
     public var signature: SignatureCheck?
     public var certified: Bool?
     public var warnings: [String]?
+    /// The receipt's X-Riferimento-Message-ID (the original's Message-ID); not part of the record.
+    var reference: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case id, folder, tipo, data, recipient, errore
@@ -136,6 +138,9 @@ extension MailboxService {
             return events
         }
         let ordered = events.sorted { ($0.data ?? "", $0.folder, $0.id) < ($1.data ?? "", $1.folder, $1.id) }
+        if messageID == nil, let reference = ordered.compactMap(\.reference).first {
+            messageID = "<\(TraceID.normalize(reference))>"
+        }
         if identificativo == nil {
             identificativo =
                 ordered.first { $0.tipo == PECMessageKind.accettazione.rawValue }?.identificativo
@@ -231,7 +236,8 @@ extension MailboxService {
                 errore: daticert.flatMap { $0.errore == "nessuno" ? nil : $0.errore },
                 erroreEsteso: daticert?.erroreEsteso,
                 gestore: daticert?.gestoreEmittente,
-                identificativo: daticert?.identificativo
+                identificativo: daticert?.identificativo,
+                reference: headers.text("X-Riferimento-Message-ID")
             )
             if let trust {
                 let reading = try await verifiedReading(uid: uid, trust: trust, client: client)
