@@ -155,7 +155,7 @@ def main():
         print("bench: FAIL: sending a 30 MB attachment needs 64 MiB or more")
         failed = True
     digest, size = write_big_envelope(50)
-    _, out = run(["--json", "list", "--limit", "1"])
+    _, out = run(["--json", "search", "Allegato grande", "--field", "subject"])
     uid = str(__import__("json").loads(out.splitlines()[0])["id"])
     saved = tempfile.mkdtemp(prefix="pec-bench-save-")
     args = ["--json", "get", uid, "--verify", "--ca-file", os.environ["PEC_SANDBOX_CA_FILE"], "--save-attachments", saved]

@@ -131,6 +131,7 @@ extension MailboxService {
                     in: folder,
                     messageID: messageID,
                     identificativo: identificativo,
+                    sentAt: sent?.firstAttemptAt,
                     trust: trust,
                     client: client
                 )
@@ -162,20 +163,34 @@ extension MailboxService {
         in folder: IMAP.MailboxName,
         messageID: String?,
         identificativo: String?,
+        sentAt: Date?,
         trust: PECTrustStore?,
         client: IMAPClient
     ) async throws -> [TraceEvent] {
         let mailbox = try await client.open(folder, readOnly: true)
         guard mailbox.messageCount > 0 else { return [] }
+        // Receipts never arrive before their message was sent: when the ledger knows when that
+        // was, the server only reads the headers of mail that arrived since (the day before, for
+        // clocks and time zones), not the whole mailbox. Not a window: nothing older can match.
+        func narrowed(_ key: IMAP.SearchKey) -> IMAP.SearchKey {
+            guard let sentAt else { return key }
+            let day = Calendar(identifier: .gregorian).dateComponents(
+                in: TimeZone(secondsFromGMT: 0) ?? .current,
+                from: sentAt.addingTimeInterval(-86_400)
+            )
+            guard let year = day.year, let month = day.month, let dayOfMonth = day.day else { return key }
+            return .and([.since(IMAP.SearchDate(year: year, month: month, day: dayOfMonth)), key])
+        }
         var candidates: Set<IMAP.UID> = []
         if let messageID {
             candidates.formUnion(
-                try await client.uidSearch(.header(name: "X-Riferimento-Message-ID", value: messageID))
+                try await client.uidSearch(narrowed(.header(name: "X-Riferimento-Message-ID", value: messageID)))
             )
         }
-        if let identificativo {
-            // The identificativo is in every receipt's text and daticert, not in a header.
-            candidates.formUnion(try await client.uidSearch(.body(identificativo)))
+        if let identificativo, messageID == nil {
+            // The identificativo is in every receipt's text and daticert, not in a header; a body
+            // search is the server's slowest, so only when the Message-ID is not known.
+            candidates.formUnion(try await client.uidSearch(narrowed(.body(identificativo))))
         }
         guard !candidates.isEmpty else { return [] }
         let uids = IMAP.UIDSet(candidates.sorted())

@@ -56,6 +56,9 @@ struct SendCommand: AsyncParsableCommand {
     @Flag(help: "Send again a message the ledger says was already sent, as a new message with a new id.")
     var resend = false
 
+    /// The message text is read whole; files belong in attachments.
+    static let textLimit = 10_000_000
+
     func validate() throws {
         guard !splitAddresses(to).isEmpty else { throw ValidationError("give at least one recipient with --to") }
         switch (body, file) {
@@ -102,17 +105,19 @@ struct SendCommand: AsyncParsableCommand {
         guard let file else { return "" }
         let data: Data
         if file == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
+            data = (try? FileHandle.standardInput.read(upToCount: Self.textLimit + 1)) ?? Data()
         } else {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), !isDirectory.boolValue,
-                let contents = FileManager.default.contents(atPath: file)
+                let handle = FileHandle(forReadingAtPath: file)
             else {
                 throw PECError(.io, "cannot read the message text from \(file)")
             }
-            data = contents
+            defer { try? handle.close() }
+            // One byte over the limit is enough to know it is too long.
+            data = (try? handle.read(upToCount: Self.textLimit + 1)) ?? Data()
         }
-        guard data.count <= 10_000_000 else {
+        guard data.count <= Self.textLimit else {
             throw PECError(.invalidInput, "the message text is over 10 MB", hint: "attach large content with --attach")
         }
         guard let text = String(data: data, encoding: .utf8) else {
