@@ -10,6 +10,7 @@ enum LedgerSchema {
     static func makeMigrator() -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-sends", migrate: createSends)
+        migrator.registerMigration("v2-inbox-bookmark", migrate: addInboxBookmark)
         return migrator
     }
 
@@ -59,6 +60,17 @@ enum LedgerSchema {
         )
         // Inside the migration's transaction, so a file is marked as a ledger exactly when it has the tables.
         try db.execute(sql: "PRAGMA application_id = \(applicationID)")
+    }
+
+    /// v2: where the sender's INBOX stood just before a send (UIDVALIDITY, UIDNEXT), so `trace` can
+    /// search only the mail that arrived after it.
+    private static func addInboxBookmark(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                ALTER TABLE sends ADD COLUMN inbox_uidvalidity INTEGER;
+                ALTER TABLE sends ADD COLUMN inbox_uidnext INTEGER;
+                """
+        )
     }
 
     /// Refuses a file that is some other SQLite database, or a ledger migrated by a newer pec; otherwise

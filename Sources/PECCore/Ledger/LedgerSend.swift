@@ -23,6 +23,8 @@ public struct LedgerSend: Codable, Sendable, Equatable {
     public var identificativo: String?
     /// Size of the message in bytes as submitted.
     public var size: Int
+    /// Where the sender's INBOX stood just before the send (not part of the JSON record).
+    public var inboxBookmark: InboxBookmark? = nil
     /// To then Cc, in the order they were given.
     public var recipients: [LedgerRecipient]
     public var attachments: [LedgerAttachment]
@@ -41,6 +43,7 @@ public struct LedgerSend: Codable, Sendable, Equatable {
         error: String? = nil,
         identificativo: String? = nil,
         size: Int,
+        inboxBookmark: InboxBookmark? = nil,
         recipients: [LedgerRecipient],
         attachments: [LedgerAttachment]
     ) {
@@ -57,6 +60,7 @@ public struct LedgerSend: Codable, Sendable, Equatable {
         self.error = error
         self.identificativo = identificativo
         self.size = size
+        self.inboxBookmark = inboxBookmark
         self.recipients = recipients
         self.attachments = attachments
     }
@@ -92,5 +96,26 @@ public struct LedgerSend: Codable, Sendable, Equatable {
         try container.encode(size, forKey: .size)
         try container.encode(recipients, forKey: .recipients)
         try container.encode(attachments, forKey: .attachments)
+    }
+}
+
+/// The sender's INBOX just before a send: every receipt of that send has a UID of at least
+/// `uidNext`, as long as the mailbox keeps this UIDVALIDITY (RFC 9051 §2.3.1.1).
+public struct InboxBookmark: Sendable, Equatable, Codable {
+    public var uidValidity: UInt32
+    public var uidNext: UInt32
+
+    public init(uidValidity: UInt32, uidNext: UInt32) {
+        self.uidValidity = uidValidity
+        self.uidNext = uidNext
+    }
+
+    /// From the ledger's columns: nil unless both are there and in range.
+    init?(uidValidity: Int64?, uidNext: Int64?) {
+        guard let uidValidity, let uidNext, let validity = UInt32(exactly: uidValidity),
+            let next = UInt32(exactly: uidNext),
+            validity > 0, next > 0
+        else { return nil }
+        self.init(uidValidity: validity, uidNext: next)
     }
 }

@@ -183,6 +183,18 @@ public final class SendLedger: Sendable {
         }
     }
 
+    /// Stores where the sender's INBOX stood just before the message was handed over.
+    public func setInboxBookmark(_ bookmark: InboxBookmark, forMessageID messageID: String) throws(PECError) {
+        let messageID = try LedgerMessageID.normalized(messageID)
+        try write(action: "record the INBOX position in") { db in
+            try db.execute(
+                sql: "UPDATE sends SET inbox_uidvalidity = ?, inbox_uidnext = ? WHERE message_id = ?",
+                arguments: [Int64(bookmark.uidValidity), Int64(bookmark.uidNext), messageID]
+            )
+            guard db.changesCount > 0 else { throw self.notFound(messageID) }
+        }
+    }
+
     // MARK: - Looking up
 
     /// The send with this Message-ID (angle brackets optional), or nil.
@@ -326,6 +338,10 @@ public final class SendLedger: Sendable {
             error: try row.decode(String?.self, forColumn: "error"),
             identificativo: try row.decode(String?.self, forColumn: "identificativo"),
             size: try row.decode(Int.self, forColumn: "size"),
+            inboxBookmark: try InboxBookmark(
+                uidValidity: row.decode(Int64?.self, forColumn: "inbox_uidvalidity"),
+                uidNext: row.decode(Int64?.self, forColumn: "inbox_uidnext")
+            ),
             recipients: try recipientRows.map { recipient in
                 LedgerRecipient(
                     address: try recipient.decode(String.self, forColumn: "address"),

@@ -12,6 +12,7 @@ public struct SendService: Sendable {
     let password: String
     let passwordIsSaved: Bool
     let settings: ConnectionSettings
+    let imapSettings: ConnectionSettings
     let ledger: SendLedger
     let retry: RetryPolicy
     let logger: Logger
@@ -29,6 +30,8 @@ public struct SendService: Sendable {
         self.password = password
         self.passwordIsSaved = passwordIsSaved
         self.settings = account.smtpSettings(timeout: timeout)
+        // Only for the INBOX bookmark before a send: never worth a long wait.
+        self.imapSettings = account.connectionSettings(timeout: min(timeout ?? 10, 10))
         self.ledger = ledger
         self.retry = retry
         self.logger = logger
@@ -120,6 +123,7 @@ public struct SendService: Sendable {
         } catch let duplicate as LedgerDuplicate {
             throw Self.duplicate(duplicate.existing)
         }
+        await bookmarkInbox(messageID: composed.messageID)
         let outcome = await submit(composed)
         var result = Self.result(prepared, status: outcome.status, outcomes: outcome.recipients)
         result.smtpReply = outcome.reply
@@ -146,6 +150,28 @@ public struct SendService: Sendable {
             }
         }
         return result
+    }
+
+    /// Notes where the INBOX stands (UIDVALIDITY, UIDNEXT) before the message goes out: its
+    /// receipts will all come after, so `trace` need not search older mail. Best effort: a send
+    /// never fails or waits long because of it.
+    private func bookmarkInbox(messageID: String) async {
+        let access = MailboxAccess(
+            settings: imapSettings,
+            username: account.address,
+            password: password,
+            retry: RetryPolicy(maxRetries: 0),
+            passwordIsSaved: passwordIsSaved
+        )
+        do {
+            let status = try await access.withSession(logger: logger) { client in
+                try await client.status(of: IMAP.MailboxName("INBOX"), [.uidValidity, .uidNext])
+            }
+            guard let validity = status.uidValidity?.rawValue, let next = status.uidNext?.rawValue else { return }
+            try ledger.setInboxBookmark(InboxBookmark(uidValidity: validity, uidNext: next), forMessageID: messageID)
+        } catch {
+            logger.info("the INBOX position before sending is not known (trace will search more mail): \(error)")
+        }
     }
 
     private struct Outcome {

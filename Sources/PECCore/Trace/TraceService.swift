@@ -132,6 +132,7 @@ extension MailboxService {
                     messageID: messageID,
                     identificativo: identificativo,
                     sentAt: sent?.firstAttemptAt,
+                    bookmark: sent?.inboxBookmark,
                     trust: trust,
                     client: client
                 )
@@ -164,15 +165,25 @@ extension MailboxService {
         messageID: String?,
         identificativo: String?,
         sentAt: Date?,
+        bookmark: InboxBookmark?,
         trust: PECTrustStore?,
         client: IMAPClient
     ) async throws -> [TraceEvent] {
         let mailbox = try await client.open(folder, readOnly: true)
         guard mailbox.messageCount > 0 else { return [] }
+        // In the INBOX the send's bookmark is better still: receipts have UIDs from the INBOX's
+        // UIDNEXT at send time on (while UIDVALIDITY holds), which the server finds in its index.
+        let since: IMAP.SearchKey? =
+            if let bookmark, folder.isInbox, mailbox.uidValidity?.rawValue == bookmark.uidValidity {
+                .uid(IMAP.UIDSet.from(IMAP.UID(rawValue: bookmark.uidNext)))
+            } else {
+                nil
+            }
         // Receipts never arrive before their message was sent: when the ledger knows when that
         // was, the server only reads the headers of mail that arrived since (the day before, for
         // clocks and time zones), not the whole mailbox. Not a window: nothing older can match.
         func narrowed(_ key: IMAP.SearchKey) -> IMAP.SearchKey {
+            if let since { return .and([since, key]) }
             guard let sentAt else { return key }
             let day = Calendar(identifier: .gregorian).dateComponents(
                 in: TimeZone(secondsFromGMT: 0) ?? .current,

@@ -288,3 +288,21 @@ struct SendLedgerAttemptTests {
         #expect(try decoder.decode(LedgerSend.self, from: try encoder.encode(stored)) == stored)
     }
 }
+
+@Suite("SendLedger: the INBOX bookmark")
+struct SendLedgerBookmarkTests {
+    @Test("a bookmark is stored with its send and read back; unknown ids are not found")
+    func bookmark() throws {
+        let sandbox = try LedgerSandbox()
+        let ledger = try sandbox.open()
+        let started = try ledger.beginAttempt(LedgerFixtures.newSend())
+        #expect(started.inboxBookmark == nil)
+        try ledger.setInboxBookmark(InboxBookmark(uidValidity: 7, uidNext: 1234), forMessageID: started.messageID)
+        #expect(
+            try ledger.send(messageID: started.messageID)?.inboxBookmark == InboxBookmark(uidValidity: 7, uidNext: 1234)
+        )
+        #expect(throws: PECError.self) {
+            try ledger.setInboxBookmark(InboxBookmark(uidValidity: 7, uidNext: 1), forMessageID: "<nobody@example.org>")
+        }
+    }
+}
