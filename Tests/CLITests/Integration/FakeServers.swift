@@ -80,7 +80,8 @@ final class FakeServer: Sendable {
         }
     }
 
-    private final class Scripted: ChannelInboundHandler, @unchecked Sendable {
+    /// Sends a greeting, then answers each CRLF-ended line with `reply(line)` (IMAP and SMTP fakes).
+    final class Scripted: ChannelInboundHandler, @unchecked Sendable {
         typealias InboundIn = ByteBuffer
         typealias OutboundOut = ByteBuffer
         let greeting: String

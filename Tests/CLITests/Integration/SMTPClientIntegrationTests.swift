@@ -317,7 +317,7 @@ struct SMTPClientScriptedTests {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
-                    try channel.pipeline.syncOperations.addHandler(ScriptedLines(greeting: greeting, reply: reply))
+                    try channel.pipeline.syncOperations.addHandler(FakeServer.Scripted(greeting: greeting, reply: reply))
                 }
             }
             .bind(host: "127.0.0.1", port: 0)
@@ -434,35 +434,5 @@ struct SMTPClientScriptedTests {
         }
         #expect(error?.kind == .tls && error?.message.contains("STARTTLS") == true)
         await server.close()
-    }
-}
-
-/// Sends a greeting, then answers each CRLF-ended line with `reply(line)`.
-private final class ScriptedLines: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-    let greeting: String
-    let reply: @Sendable (String) -> String?
-    var pending = ""
-
-    init(greeting: String, reply: @escaping @Sendable (String) -> String?) {
-        self.greeting = greeting
-        self.reply = reply
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
-        context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: greeting)), promise: nil)
-        context.fireChannelActive()
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        pending += String(buffer: unwrapInboundIn(data))
-        while let end = pending.range(of: "\r\n") {
-            let line = String(pending[..<end.lowerBound])
-            pending = String(pending[end.upperBound...])
-            if let answer = reply(line) {
-                context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: answer)), promise: nil)
-            }
-        }
     }
 }
