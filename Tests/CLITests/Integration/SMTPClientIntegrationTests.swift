@@ -317,7 +317,9 @@ struct SMTPClientScriptedTests {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
-                    try channel.pipeline.syncOperations.addHandler(FakeServer.Scripted(greeting: greeting, reply: reply))
+                    try channel.pipeline.syncOperations.addHandler(
+                        FakeServer.Scripted(greeting: greeting, reply: reply)
+                    )
                 }
             }
             .bind(host: "127.0.0.1", port: 0)
