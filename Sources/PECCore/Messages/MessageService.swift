@@ -50,19 +50,7 @@ extension MailboxService {
             try await client.open(mailbox, readOnly: true)
             try await Self.requireExisting(uid, in: mailbox, client: client)
             // A fresh file per attempt: a retry after a broken connection starts over.
-            let (url, handle) = try TemporaryFiles.createPrivate(suffix: ".eml")
-            do {
-                defer { try? handle.close() }
-                _ = try await client.streamSection(uid: uid, section: IMAP.SectionSpecifier(part: [], kind: .complete))
-                {
-                    try handle.write(contentsOf: $0)
-                }
-                return url
-            } catch {
-                TemporaryFiles.remove(url)
-                if let error = error as? PECError { throw error }
-                throw PECError(.io, "cannot write the message to \(url.path): \(error.localizedDescription)")
-            }
+            return try await client.spoolMessage(uid: uid)
         }
         defer { TemporaryFiles.remove(spool) }
         let message = try SpooledMessage(file: spool)
@@ -92,6 +80,25 @@ extension MailboxService {
             }
         }
         return details
+    }
+}
+
+extension IMAPClient {
+    /// The whole message `uid` of the open mailbox, streamed into a new private temporary file
+    /// (never held in memory). The caller removes it with ``TemporaryFiles/remove(_:)``.
+    func spoolMessage(uid: IMAP.UID) async throws -> URL {
+        let (url, handle) = try TemporaryFiles.createPrivate(suffix: ".eml")
+        do {
+            defer { try? handle.close() }
+            _ = try await streamSection(uid: uid, section: IMAP.SectionSpecifier(part: [], kind: .complete)) {
+                try handle.write(contentsOf: $0)
+            }
+            return url
+        } catch {
+            TemporaryFiles.remove(url)
+            if let error = error as? PECError { throw error }
+            throw PECError(.io, "cannot write the message to \(url.path): \(error.localizedDescription)")
+        }
     }
 }
 

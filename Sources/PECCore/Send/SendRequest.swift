@@ -39,6 +39,13 @@ public struct PreparedSend: Sendable {
     public let composed: ComposedMessage
     /// With `--resend`: the earlier send of the same content.
     public let resendOf: LedgerSend?
+
+    /// The attachments as the ledger and the result record them.
+    var attachments: [LedgerAttachment] {
+        composed.attachments.map {
+            LedgerAttachment(filename: $0.filename, contentType: $0.contentType, size: $0.size, sha256: $0.sha256)
+        }
+    }
 }
 
 /// How a send ended, per recipient: what `pec send` prints and `pec_send` returns.
@@ -75,18 +82,6 @@ public struct SendResult: Codable, Sendable {
         }
     }
 
-    public struct Attachment: Codable, Sendable, Equatable {
-        public var filename: String
-        public var contentType: String
-        public var size: Int
-        public var sha256: String
-
-        enum CodingKeys: String, CodingKey {
-            case filename, size, sha256
-            case contentType = "content_type"
-        }
-    }
-
     public var status: Status
     public var messageID: String
     public var from: String
@@ -96,7 +91,7 @@ public struct SendResult: Codable, Sendable {
     public var size: Int
     public var bodySize: Int
     public var recipients: [Recipient]
-    public var attachments: [Attachment]
+    public var attachments: [LedgerAttachment]
     /// The server's answer to the end of the message (it often carries the provider's queue id).
     public var smtpReply: String?
     /// With `--resend`: the Message-ID of the earlier send of the same content.

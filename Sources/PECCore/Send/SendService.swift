@@ -110,14 +110,7 @@ public struct SendService: Sendable {
                     subject: prepared.message.subject,
                     preparedAt: composed.date,
                     size: composed.size,
-                    attachments: composed.attachments.map {
-                        LedgerAttachment(
-                            filename: $0.filename,
-                            contentType: $0.contentType,
-                            size: $0.size,
-                            sha256: $0.sha256
-                        )
-                    }
+                    attachments: prepared.attachments
                 )
             )
         } catch let duplicate as LedgerDuplicate {
@@ -286,14 +279,7 @@ public struct SendService: Sendable {
                     smtpText: outcome?.text
                 )
             },
-            attachments: prepared.composed.attachments.map {
-                SendResult.Attachment(
-                    filename: $0.filename,
-                    contentType: $0.contentType,
-                    size: $0.size,
-                    sha256: $0.sha256
-                )
-            },
+            attachments: prepared.attachments,
             resendOf: prepared.resendOf?.messageID
         )
     }

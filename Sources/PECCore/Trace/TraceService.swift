@@ -280,18 +280,8 @@ extension MailboxService {
     private func verifiedReading(uid: IMAP.UID, trust: PECTrustStore, client: IMAPClient) async throws
         -> MessageReader.Reading
     {
-        let (url, handle) = try TemporaryFiles.createPrivate(suffix: ".eml")
+        let url = try await client.spoolMessage(uid: uid)
         defer { TemporaryFiles.remove(url) }
-        do {
-            defer { try? handle.close() }
-            _ = try await client.streamSection(uid: uid, section: IMAP.SectionSpecifier(part: [], kind: .complete)) {
-                try handle.write(contentsOf: $0)
-            }
-        } catch let error as PECError {
-            throw error
-        } catch {
-            throw PECError(.io, "cannot write a receipt to \(url.path): \(error.localizedDescription)")
-        }
         return try MessageReader(trust: trust, options: .init(signature: true)).read(SpooledMessage(file: url))
     }
 
