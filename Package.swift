@@ -47,6 +47,8 @@ let package = Package(
                 "PECCore",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         .testTarget(
@@ -64,6 +66,12 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
+        ),
+        // pec-mcp's tools in process, over the SDK's in-memory transport (the stdio path is tested
+        // with the official Python client in Tests/MCPClientTests).
+        .testTarget(
+            name: "MCPServerTests",
+            dependencies: ["pec-mcp", "PECCore", .product(name: "MCP", package: "swift-sdk")]
         ),
         .testTarget(
             name: "SandboxTests",

@@ -25,6 +25,8 @@ public struct PECError: Error, Sendable, Equatable, Codable, CustomStringConvert
         case sendRefused = "send_refused"
         /// The same message was already sent (or may have been): the ledger refuses it again.
         case duplicate
+        /// Too many sends to one recipient in a short time (`pec-mcp`'s limit): wait, or ask the user.
+        case rateLimited = "rate_limited"
         /// The server could not be reached or the connection broke.
         case network
         case timeout

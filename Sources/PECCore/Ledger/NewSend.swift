@@ -14,6 +14,8 @@ public struct NewSend: Sendable, Equatable {
     /// Size of the message in bytes as submitted.
     public var size: Int
     public var attachments: [LedgerAttachment]
+    /// Refuse the attempt (``RecipientRateLimited``) when a recipient already got this many sends lately.
+    public var rateLimit: RecipientRateLimit?
 
     public init(
         messageID: String,
@@ -24,7 +26,8 @@ public struct NewSend: Sendable, Equatable {
         subject: String,
         preparedAt: Date,
         size: Int,
-        attachments: [LedgerAttachment] = []
+        attachments: [LedgerAttachment] = [],
+        rateLimit: RecipientRateLimit? = nil
     ) {
         self.messageID = messageID
         self.account = account
@@ -35,6 +38,7 @@ public struct NewSend: Sendable, Equatable {
         self.preparedAt = preparedAt
         self.size = size
         self.attachments = attachments
+        self.rateLimit = rateLimit
     }
 }
 

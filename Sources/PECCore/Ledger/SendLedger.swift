@@ -100,8 +100,15 @@ public final class SendLedger: Sendable {
         try Self.validate(send)
         let attemptAt = now()
         let outcome = try write(action: "record the send in") { db -> AttemptStart in
-            if let existing = try Self.fetchSend(db, messageID: messageID) {
-                if existing.status.mayHaveBeenSubmitted { return .duplicate(existing) }
+            let existing = try Self.fetchSend(db, messageID: messageID)
+            if let existing, existing.status.mayHaveBeenSubmitted { return .duplicate(existing) }
+            // In the same transaction as the insert: two processes cannot both take the last slot.
+            if let limit = send.rateLimit,
+                let busy = try Self.rateLimited(db, recipients: send.to + send.cc, limit: limit, at: attemptAt)
+            {
+                return .rateLimited(busy)
+            }
+            if existing != nil {
                 try db.execute(
                     sql: """
                         UPDATE sends SET account = ?, from_address = ?, subject = ?, prepared_at = ?,
@@ -139,6 +146,7 @@ public final class SendLedger: Sendable {
         switch outcome {
         case .began(let stored): return stored
         case .duplicate(let existing): throw LedgerDuplicate(existing: existing)
+        case .rateLimited(let refusal): throw refusal
         }
     }
 
@@ -216,6 +224,13 @@ public final class SendLedger: Sendable {
         }
     }
 
+    /// Whether a send to `recipients` now would be refused by `limit` (for a dry run; the real
+    /// check is part of ``beginAttempt(_:)``).
+    public func rateLimitRefusal(recipients: [String], limit: RecipientRateLimit) throws(PECError) -> RecipientRateLimited? {
+        let at = now()
+        return try read { db in try Self.rateLimited(db, recipients: recipients, limit: limit, at: at) }
+    }
+
     /// The `limit` sends attempted last, newest first; only those of `account` when given.
     public func recentSends(account: String?, limit: Int) throws(PECError) -> [LedgerSend] {
         // SQLite reads a negative LIMIT as "no limit".
@@ -239,6 +254,7 @@ public final class SendLedger: Sendable {
     private enum AttemptStart {
         case began(LedgerSend)
         case duplicate(LedgerSend)
+        case rateLimited(RecipientRateLimited)
     }
 
     /// Runs `body` in an IMMEDIATE transaction: the write lock is taken before the first read, so what `body` reads

@@ -10,38 +10,49 @@ public struct MailboxAccess: Sendable {
     /// True when the password came from the saved credentials: a rejected login then means the
     /// saved login is stale (exit 2, "log in again") rather than a mistyped password.
     public var passwordIsSaved: Bool
+    /// When set, sessions are kept open between calls (see ``IMAPSessionKeeper``); otherwise each
+    /// call connects, logs in and logs out.
+    public var keeper: IMAPSessionKeeper?
 
     public init(
         settings: ConnectionSettings,
         username: String,
         password: String,
         retry: RetryPolicy = RetryPolicy(),
-        passwordIsSaved: Bool = true
+        passwordIsSaved: Bool = true,
+        keeper: IMAPSessionKeeper? = nil
     ) {
         self.settings = settings
         self.username = username
         self.password = password
         self.retry = retry
         self.passwordIsSaved = passwordIsSaved
+        self.keeper = keeper
     }
 
     /// Connects, logs in and runs `body`. Transient failures (timeouts, resets, TRYAGAIN, a BYE
     /// greeting) restart the whole session after a backoff, unless `change` says the body has
     /// started changing the mailbox: a change is never applied twice.
-    func withSession<Result>(
+    func withSession<Result: Sendable>(
         logger: Logger,
         change: ChangeProgress? = nil,
-        _ body: (IMAPClient) async throws -> Result
+        _ body: @escaping @Sendable (IMAPClient) async throws -> Result
     ) async throws -> Result {
+        let body: @Sendable (IMAPClient) async throws -> Result = { client in
+            do {
+                return try await body(client)
+            } catch let error as PECError where change?.started == true {
+                throw NotRetried(error: error)
+            }
+        }
         do {
             return try await retry.run("IMAP session with \(settings.address)", logger: logger) {
-                try await IMAPClient.withConnection(settings, logger: logger) { client in
+                if let keeper {
+                    return try await keeper.run(self, logger: logger, mayRepeat: { change?.started != true }, body)
+                }
+                return try await IMAPClient.withConnection(settings, logger: logger) { client in
                     try await client.login(username: username, password: password)
-                    do {
-                        return try await body(client)
-                    } catch let error as PECError where change?.started == true {
-                        throw NotRetried(error: error)
-                    }
+                    return try await body(client)
                 }
             }
         } catch let wrapped as NotRetried {

@@ -40,12 +40,21 @@ public struct ListRequest: Sendable, Equatable {
     public var since: CalendarDay?
     /// How many of the newest messages; 0 for all of them.
     public var limit: Int
+    /// Only messages with a lower id: the next page after one whose last id this was.
+    public var beforeID: UInt32?
 
-    public init(folder: String? = nil, unreadOnly: Bool = false, since: CalendarDay? = nil, limit: Int = 20) {
+    public init(
+        folder: String? = nil,
+        unreadOnly: Bool = false,
+        since: CalendarDay? = nil,
+        limit: Int = 20,
+        beforeID: UInt32? = nil
+    ) {
         self.folder = folder
         self.unreadOnly = unreadOnly
         self.since = since
         self.limit = limit
+        self.beforeID = beforeID
     }
 }
 
@@ -60,13 +69,23 @@ public struct SearchRequest: Sendable, Equatable {
     public var folder: String?
     public var since: CalendarDay?
     public var limit: Int
+    /// Only messages with a lower id (see ``ListRequest/beforeID``).
+    public var beforeID: UInt32?
 
-    public init(query: String, field: Field = .all, folder: String? = nil, since: CalendarDay? = nil, limit: Int = 20) {
+    public init(
+        query: String,
+        field: Field = .all,
+        folder: String? = nil,
+        since: CalendarDay? = nil,
+        limit: Int = 20,
+        beforeID: UInt32? = nil
+    ) {
         self.query = query
         self.field = field
         self.folder = folder
         self.since = since
         self.limit = limit
+        self.beforeID = beforeID
     }
 }
 
@@ -82,4 +101,31 @@ public struct MoveResult: Codable, Sendable, Equatable {
     public var id: UInt32
     public var from: String
     public var to: String
+}
+
+/// One page of a listing or search, newest first: what `pec_list` and `pec_search` return.
+public struct MessagePage: Codable, Sendable, Equatable {
+    public var messages: [MessageSummary]
+    /// Give this as `before_id` for the next, older page; absent on the last page.
+    public var nextBeforeID: UInt32?
+
+    public init(messages: [MessageSummary], nextBeforeID: UInt32?) {
+        self.messages = messages
+        self.nextBeforeID = nextBeforeID
+    }
+
+    /// The first `limit` of `messages` (fetched with one more than the limit, to know whether more follow).
+    init(_ messages: [MessageSummary], limit: Int) {
+        guard limit > 0, messages.count > limit else {
+            self.init(messages: messages, nextBeforeID: nil)
+            return
+        }
+        let shown = Array(messages.prefix(limit))
+        self.init(messages: shown, nextBeforeID: shown.last?.id)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case messages
+        case nextBeforeID = "next_before_id"
+    }
 }

@@ -23,6 +23,10 @@ public struct MailboxService: Sendable {
             var keys: [IMAP.SearchKey] = []
             if request.unreadOnly { keys.append(.unseen) }
             if let since = request.since { keys.append(.since(since.searchDate)) }
+            if let before = try Self.uidsBefore(request.beforeID) {
+                guard !before.ranges.isEmpty else { return [] }
+                keys.append(.uid(before))
+            }
             let uids: [IMAP.UID]
             if keys.isEmpty && request.limit > 0 {
                 // The newest messages are the last sequence numbers: ask for just those.
@@ -39,6 +43,20 @@ public struct MailboxService: Sendable {
             }
             return try await summaries(of: Self.newest(uids, limit: request.limit), client: client)
         }
+    }
+
+    /// ``list(_:)`` as pages: `limit` messages and the `before_id` of the next page.
+    public func listPage(_ request: ListRequest) async throws -> MessagePage {
+        var extended = request
+        if request.limit > 0 { extended.limit = request.limit + 1 }
+        return MessagePage(try await list(extended), limit: request.limit)
+    }
+
+    /// ``search(_:)`` as pages, like ``listPage(_:)``.
+    public func searchPage(_ request: SearchRequest) async throws -> MessagePage {
+        var extended = request
+        if request.limit > 0 { extended.limit = request.limit + 1 }
+        return MessagePage(try await search(extended), limit: request.limit)
     }
 
     /// Server-side search (UTF-8, any text): subject, sender, body, or all three.
@@ -60,6 +78,10 @@ public struct MailboxService: Sendable {
                 case .all: .or(.subject(query), .or(.from(query), .body(query)))
                 }
             if let since = request.since { key = .and([key, .since(since.searchDate)]) }
+            if let before = try Self.uidsBefore(request.beforeID) {
+                guard !before.ranges.isEmpty else { return [] }
+                key = .and([key, .uid(before)])
+            }
             let uids = try await client.uidSearch(key)
             return try await summaries(of: Self.newest(uids, limit: request.limit), client: client)
         }
@@ -138,6 +160,14 @@ public struct MailboxService: Sendable {
 
     static func checkLimit(_ limit: Int) throws {
         guard limit >= 0 else { throw PECError(.usage, "--limit must be 0 (all) or a positive number, not \(limit)") }
+    }
+
+    /// The UIDs below `id` (empty for 1), or nil when no page bound was given.
+    static func uidsBefore(_ id: UInt32?) throws -> IMAP.UIDSet? {
+        guard let id else { return nil }
+        guard id > 0 else { throw PECError(.usage, "message ids start at 1: before_id 0 selects nothing") }
+        guard id > 1 else { return IMAP.UIDSet() }
+        return IMAP.UIDSet(IMAP.UID(rawValue: 1)...IMAP.UID(rawValue: id - 1))
     }
 
     static func uid(_ id: UInt32) throws -> IMAP.UID {

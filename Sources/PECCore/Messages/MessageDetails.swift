@@ -16,6 +16,11 @@ public struct MessageDetails: Codable, Sendable {
     public var claimedPECType: PECMessageKind?
     public var body: String?
     public var bodyHTML: String?
+    /// Set when ``limitBody(to:)`` cut the body (or its HTML form) short: the full text is longer.
+    public var bodyTruncated: Bool?
+    /// With ``bodyTruncated``: the whole body's length in Unicode scalars (of the HTML form when
+    /// there is no plain text).
+    public var bodyLength: Int?
     public var attachments: [AttachmentInfo] = []
     /// The daticert.xml `tipo`, when there is one.
     public var pecCertType: String?
@@ -33,10 +38,35 @@ public struct MessageDetails: Codable, Sendable {
         case claimedPECType = "claimed_pec_type"
         case body
         case bodyHTML = "body_html"
+        case bodyTruncated = "body_truncated"
+        case bodyLength = "body_length"
         case attachments
         case pecCertType = "pec_cert_type"
         case pecCert = "pec_cert"
         case signature, envelope, warnings
+    }
+}
+
+extension MessageDetails {
+    /// Keeps at most `maxCharacters` of the body and of its HTML form, saying so when it cut: how
+    /// `pec-mcp` keeps a long message from filling a model's context.
+    public mutating func limitBody(to maxCharacters: Int) {
+        let limit = max(0, maxCharacters)
+        // Counted in Unicode scalars, as JSON and the languages reading it count characters.
+        let fullLength = (body ?? bodyHTML)?.unicodeScalars.count
+        var cut = false
+        if let text = body, text.unicodeScalars.count > limit {
+            body = String(String.UnicodeScalarView(text.unicodeScalars.prefix(limit)))
+            cut = true
+        }
+        if let html = bodyHTML, html.unicodeScalars.count > limit {
+            bodyHTML = String(String.UnicodeScalarView(html.unicodeScalars.prefix(limit)))
+            cut = true
+        }
+        if cut {
+            bodyTruncated = true
+            bodyLength = fullLength
+        }
     }
 }
 

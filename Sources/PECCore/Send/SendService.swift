@@ -16,6 +16,8 @@ public struct SendService: Sendable {
     let ledger: SendLedger
     let retry: RetryPolicy
     let logger: Logger
+    /// What sends are allowed beyond valid ones (`pec-mcp` restricts them; `pec` does not).
+    public var policy: SendPolicy = .unrestricted
 
     public init(
         account: Account,
@@ -52,6 +54,7 @@ public struct SendService: Sendable {
     /// Checks everything that can be checked without the network (addresses, files, size, the
     /// ledger) and builds the message. Nothing is contacted and nothing is recorded.
     public func prepare(_ request: SendRequest, now: Date = Date()) throws -> PreparedSend {
+        let request = try policy.apply(to: request)
         let message = OutgoingMessage(
             from: account.address,
             to: request.to,
@@ -72,6 +75,11 @@ public struct SendService: Sendable {
                 resend: "\(earlier.messageID) \(now.timeIntervalSince1970)"
             )
             resendOf = earlier
+        }
+        if let limit = policy.rateLimit,
+            let refusal = try ledger.rateLimitRefusal(recipients: message.to + message.cc, limit: limit)
+        {
+            throw refusal.pecError
         }
         if composed.size > Self.maximumSize {
             throw PECError(
@@ -110,11 +118,14 @@ public struct SendService: Sendable {
                     subject: prepared.message.subject,
                     preparedAt: composed.date,
                     size: composed.size,
-                    attachments: prepared.attachments
+                    attachments: prepared.attachments,
+                    rateLimit: policy.rateLimit
                 )
             )
         } catch let duplicate as LedgerDuplicate {
             throw Self.duplicate(duplicate.existing)
+        } catch let refusal as RecipientRateLimited {
+            throw refusal.pecError
         }
         await bookmarkInbox(messageID: composed.messageID)
         let outcome = await submit(composed)

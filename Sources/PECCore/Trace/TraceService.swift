@@ -116,7 +116,8 @@ extension MailboxService {
             }
         }
         let trust = request.verify ? try PECTrustStore(caFiles: request.caFiles) : nil
-        let events = try await access.withSession(logger: logger) { client in
+        let events = try await access.withSession(logger: logger) {
+            [messageID, identificativo, sent] client in
             let folders: [IMAP.MailboxName]
             if request.allFolders {
                 folders = try await client.listMailboxes().filter {

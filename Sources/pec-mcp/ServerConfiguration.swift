@@ -1,0 +1,96 @@
+import Foundation
+import PECCore
+
+/// How this `pec-mcp` was started: the account, and the safety rules of `pec_send` and `pec_get`.
+struct ServerConfiguration: Sendable, Equatable {
+    static let defaultBodyLimit = 20_000
+
+    var account: String?
+    var readOnly = false
+    /// Where pec_send may take attachments from (real paths); empty: nowhere.
+    var attachmentDirectories: [String] = []
+    /// Where pec_get may save attachments (a real path); nil: nowhere.
+    var saveDirectory: String?
+    /// nil: any recipient.
+    var allowedRecipients: [String]?
+    var caFiles: [String] = []
+    var bodyLimit = defaultBodyLimit
+    var timeout: Double?
+    var rateLimit = RecipientRateLimit.mcpDefault
+
+    init() {}
+
+    init(_ command: PecMCP, environment: [String: String]) throws(PECError) {
+        func list(_ name: String, separator: Character) -> [String] {
+            (environment[name] ?? "").split(separator: separator).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }.filter { !$0.isEmpty }
+        }
+        account = command.account ?? environment["PEC_ACCOUNT"].flatMap { $0.isEmpty ? nil : $0 }
+        readOnly = command.readOnly || ["1", "true", "yes"].contains(environment["PEC_MCP_READ_ONLY"]?.lowercased())
+        attachmentDirectories = try (list("PEC_MCP_ATTACHMENT_DIRS", separator: ":") + command.attachmentsDir).map {
+            path throws(PECError) in try Self.directory(path, option: "--attachments-dir")
+        }
+        if let save = command.saveDir ?? environment["PEC_MCP_SAVE_DIR"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            saveDirectory = try Self.directory(save, option: "--save-dir")
+        }
+        let recipients = list("PEC_MCP_ALLOWED_RECIPIENTS", separator: ",") + command.allowRecipient
+        if !recipients.isEmpty {
+            for entry in recipients where !Self.isRecipientPattern(entry) {
+                throw PECError(
+                    .usage,
+                    "--allow-recipient takes an address (nome@dominio.it) or a domain (@dominio.it), not \"\(entry)\""
+                )
+            }
+            allowedRecipients = recipients
+        }
+        caFiles = list("PEC_MCP_CA_FILES", separator: ":") + command.caFile
+        for file in caFiles where !FileManager.default.isReadableFile(atPath: file) {
+            throw PECError(.usage, "cannot read the CA file \(file) (--ca-file)")
+        }
+        if let limit = command.bodyLimit ?? environment["PEC_MCP_BODY_LIMIT"].flatMap({ Int($0) }) {
+            guard limit >= 100 else { throw PECError(.usage, "--body-limit must be at least 100 characters") }
+            bodyLimit = limit
+        } else if let raw = environment["PEC_MCP_BODY_LIMIT"], !raw.isEmpty {
+            throw PECError(.usage, "PEC_MCP_BODY_LIMIT must be a number of characters, not \"\(raw)\"")
+        }
+        if let timeout = command.timeout {
+            guard timeout > 0 && timeout <= 3600 else {
+                throw PECError(.usage, "--timeout takes seconds between 0 and 3600")
+            }
+            self.timeout = timeout
+        }
+    }
+
+    /// The send rules for an agent: only these attachments, recipients, and this often.
+    var sendPolicy: SendPolicy {
+        SendPolicy(
+            attachmentDirectories: attachmentDirectories,
+            allowedRecipients: allowedRecipients,
+            rateLimit: rateLimit
+        )
+    }
+
+    /// An existing directory, as its real path (so later checks compare like with like).
+    static func directory(_ path: String, option: String) throws(PECError) -> String {
+        var isDirectory: ObjCBool = false
+        guard path.hasPrefix("/") else {
+            throw PECError(.usage, "\(option) needs an absolute path, not \"\(path)\"")
+        }
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue,
+            let real = realpath(path, nil)
+        else {
+            throw PECError(.usage, "\(option): \(path) is not an existing directory")
+        }
+        defer { free(real) }
+        return String(cString: real)
+    }
+
+    static func isRecipientPattern(_ entry: String) -> Bool {
+        let parts = entry.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[1].isEmpty, parts[1].contains(".") || parts[1] == "localhost" else {
+            return false
+        }
+        return !entry.unicodeScalars.contains { $0.value <= 0x20 || $0 == "<" || $0 == ">" || $0 == "," }
+    }
+}
