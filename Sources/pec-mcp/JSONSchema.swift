@@ -30,7 +30,12 @@ enum Schema {
         return .object(schema)
     }
 
-    static func integer(_ description: String? = nil, minimum: Int? = nil, maximum: Int? = nil, default value: Int? = nil)
+    static func integer(
+        _ description: String? = nil,
+        minimum: Int? = nil,
+        maximum: Int? = nil,
+        default value: Int? = nil
+    )
         -> Value
     {
         var schema: [String: Value] = ["type": "integer"]

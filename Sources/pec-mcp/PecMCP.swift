@@ -51,7 +51,9 @@ struct PecMCP: AsyncParsableCommand {
     )
     var allowRecipient: [String] = []
 
-    @Option(help: ArgumentHelp("Also trust these CA certificates for gestore signatures (repeatable).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp("Also trust these CA certificates for gestore signatures (repeatable).", valueName: "file")
+    )
     var caFile: [String] = []
 
     @Option(
@@ -87,7 +89,9 @@ struct PecMCP: AsyncParsableCommand {
         }
         do {
             let configuration = try ServerConfiguration(command, environment: ProcessInfo.processInfo.environment)
-            try await PECServer(configuration: configuration).run(transport: StdioTransport(logger: Logger(label: "pec-mcp.stdio")))
+            try await PECServer(configuration: configuration).run(
+                transport: StdioTransport(logger: Logger(label: "pec-mcp.stdio"))
+            )
         } catch let error as PECError {
             FileHandle.standardError.write(Data("pec-mcp: error: \(error.description)\n".utf8))
             Foundation.exit(1)

@@ -52,7 +52,10 @@ struct ToolArguments: Sendable {
         default: throw wrongType(name, "a whole number")
         }
         guard range.contains(number) else {
-            throw PECError(.usage, "\(tool): \(name) must be between \(range.lowerBound) and \(range.upperBound), not \(number)")
+            throw PECError(
+                .usage,
+                "\(tool): \(name) must be between \(range.lowerBound) and \(range.upperBound), not \(number)"
+            )
         }
         return number
     }

@@ -226,7 +226,9 @@ public final class SendLedger: Sendable {
 
     /// Whether a send to `recipients` now would be refused by `limit` (for a dry run; the real
     /// check is part of ``beginAttempt(_:)``).
-    public func rateLimitRefusal(recipients: [String], limit: RecipientRateLimit) throws(PECError) -> RecipientRateLimited? {
+    public func rateLimitRefusal(recipients: [String], limit: RecipientRateLimit) throws(PECError)
+        -> RecipientRateLimited?
+    {
         let at = now()
         return try read { db in try Self.rateLimited(db, recipients: recipients, limit: limit, at: at) }
     }

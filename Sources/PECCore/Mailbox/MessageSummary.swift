@@ -38,6 +38,28 @@ public struct MessageSummary: Codable, Sendable, Equatable {
         ]
     }
 
+    init(
+        id: UInt32,
+        date: String? = nil,
+        from: String? = nil,
+        to: String? = nil,
+        subject: String? = nil,
+        pecType: PECMessageKind? = nil,
+        unread: Bool,
+        hasAttachments: Bool,
+        size: Int? = nil
+    ) {
+        self.id = id
+        self.date = date
+        self.from = from
+        self.to = to
+        self.subject = subject
+        self.pecType = pecType
+        self.unread = unread
+        self.hasAttachments = hasAttachments
+        self.size = size
+    }
+
     init?(_ message: FetchedMessage) {
         guard let uid = message.uid else { return nil }
         let headerBytes =

@@ -23,7 +23,10 @@ enum MailboxTools {
                 "unread_only": Schema.boolean("Only messages not yet read.", default: false),
                 "since": Schema.string("Only messages arrived on or after this day (YYYY-MM-DD).", format: "date"),
                 "limit": Schema.integer("How many messages (1–\(maxPage)).", minimum: 1, maximum: maxPage, default: 20),
-                "before_id": Schema.integer("Only messages with a lower id: the next_before_id of the previous page.", minimum: 1),
+                "before_id": Schema.integer(
+                    "Only messages with a lower id: the next_before_id of the previous page.",
+                    minimum: 1
+                ),
             ]),
             annotations: .readOnly("List PEC messages"),
             outputSchema: pageSchema
@@ -58,7 +61,12 @@ enum MailboxTools {
                     ),
                     "folder": Schema.string("Folder name (default INBOX)."),
                     "since": Schema.string("Only messages arrived on or after this day (YYYY-MM-DD).", format: "date"),
-                    "limit": Schema.integer("How many messages (1–\(maxPage)).", minimum: 1, maximum: maxPage, default: 20),
+                    "limit": Schema.integer(
+                        "How many messages (1–\(maxPage)).",
+                        minimum: 1,
+                        maximum: maxPage,
+                        default: 20
+                    ),
                     "before_id": Schema.integer("Only messages with a lower id (next page).", minimum: 1),
                 ],
                 required: ["query"]
@@ -103,7 +111,9 @@ enum MailboxTools {
                         "from": Schema.string(),
                         "to": Schema.string(),
                         "subject": Schema.string(),
-                        "pec_type": Schema.string("The PEC kind from the headers (posta-certificata, accettazione, …)."),
+                        "pec_type": Schema.string(
+                            "The PEC kind from the headers (posta-certificata, accettazione, …)."
+                        ),
                         "unread": Schema.boolean(),
                         "has_attachments": Schema.boolean(),
                         "size": Schema.integer(minimum: 0),
@@ -134,7 +144,10 @@ enum MailboxTools {
                 [
                     "id": Schema.integer("The message id from pec_list or pec_search.", minimum: 1),
                     "folder": Schema.string("The folder the id belongs to (default INBOX)."),
-                    "include_cert": Schema.boolean("Include the parsed certification data (daticert.xml).", default: false),
+                    "include_cert": Schema.boolean(
+                        "Include the parsed certification data (daticert.xml).",
+                        default: false
+                    ),
                     "verify": Schema.boolean("Check the gestore's S/MIME signature.", default: false),
                     "save_attachments": Schema.boolean(
                         "Save the attachments into the directory configured for this server (--save-dir); "
@@ -265,9 +278,13 @@ enum MailboxTools {
         tool: Tool(
             name: "pec_folders",
             title: "List PEC folders",
-            description: "Every folder of the mailbox, with its special use (sent, trash…); with counts, its messages and unread messages.",
+            description:
+                "Every folder of the mailbox, with its special use (sent, trash…); with counts, its messages and unread messages.",
             inputSchema: Schema.object([
-                "counts": Schema.boolean("Also count messages and unread messages (one request per folder).", default: false)
+                "counts": Schema.boolean(
+                    "Also count messages and unread messages (one request per folder).",
+                    default: false
+                )
             ]),
             annotations: .readOnly("List PEC folders"),
             outputSchema: Schema.object(
@@ -318,7 +335,9 @@ enum MailboxTools {
                 """,
             inputSchema: Schema.object(
                 [
-                    "message_id": Schema.string("The Message-ID pec_send returned, or the identificativo from a receipt."),
+                    "message_id": Schema.string(
+                        "The Message-ID pec_send returned, or the identificativo from a receipt."
+                    ),
                     "folder": Schema.string("Where the receipts are (default INBOX)."),
                     "all_folders": Schema.boolean("Look in every folder.", default: false),
                     "verify": Schema.boolean("Check each receipt's gestore signature.", default: false),

@@ -113,7 +113,11 @@ enum SendTool {
         switch await context.confirmation.ask(summary(prepared)) {
         case .confirmed, .unavailable: break
         case .declined(let reason):
-            throw PECError(.sendRefused, "not sent: \(reason)", hint: "nothing was contacted; ask the user what to change")
+            throw PECError(
+                .sendRefused,
+                "not sent: \(reason)",
+                hint: "nothing was contacted; ask the user what to change"
+            )
         }
         let result = try await sender.send(prepared)
         if let error = result.error {

@@ -34,16 +34,17 @@ struct IMAPClientIntegrationTests {
         let file = sandbox.configHome.appendingPathComponent("message.eml")
         _ = FileManager.default.createFile(atPath: file.path, contents: nil)
         let handle = try FileHandle(forWritingTo: file)
-        var chunks = 0
-        let written = try await access("archivio").withSession(logger: Logger(label: "test")) { client in
+        let (written, chunks) = try await access("archivio").withSession(logger: Logger(label: "test")) { client in
             try await client.open(.inbox, readOnly: true)
-            return try await client.streamSection(
+            var chunks = 0
+            let written = try await client.streamSection(
                 uid: IMAP.UID(rawValue: target.uid),
                 section: IMAP.SectionSpecifier(part: [], kind: .complete)
             ) { bytes in
                 chunks += 1
                 try handle.write(contentsOf: bytes)
             }
+            return (written, chunks)
         }
         try handle.close()
         #expect(written == target.size)

@@ -51,6 +51,10 @@ final class TestClock: @unchecked Sendable {
             return current
         }
     }
+
+    func advance(by seconds: TimeInterval) {
+        lock.withLock { current += seconds }
+    }
 }
 
 enum LedgerFixtures {

@@ -1,0 +1,195 @@
+import Foundation
+import MCP
+import PECCore
+import Testing
+
+@testable import pec_mcp
+
+/// pec-mcp in process, over the SDK's in-memory transport: the paths that need no mail server.
+@Suite("pec-mcp in process")
+struct PECServerTests {
+    /// A HOME with nothing saved: no account, no ledger.
+    final class EmptyHome: Sendable {
+        let path: String
+        init() throws {
+            var template = Array((NSTemporaryDirectory() + "/pec-mcp-home.XXXXXX").utf8CString)
+            guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
+                throw CocoaError(.fileWriteUnknown)
+            }
+            path = String(cString: template.withUnsafeBufferPointer { $0.baseAddress! })
+        }
+        deinit { try? FileManager.default.removeItem(atPath: path) }
+        var environment: [String: String] {
+            ["HOME": path, "XDG_CONFIG_HOME": path + "/config", "XDG_STATE_HOME": path + "/state"]
+        }
+    }
+
+    struct Session {
+        let client: Client
+        let server: Server
+
+        func call(_ name: String, _ arguments: [String: Value] = [:]) async throws -> CallTool.Result {
+            try await client.send(CallTool.request(.init(name: name, arguments: arguments))).value
+        }
+
+        func close() async {
+            await client.disconnect()
+            await server.stop()
+        }
+    }
+
+    func connect(_ configuration: ServerConfiguration = ServerConfiguration(), home: EmptyHome) async throws -> Session
+    {
+        let (clientTransport, serverTransport) = await InMemoryTransport.createConnectedPair()
+        let server = try await PECServer(configuration: configuration, environment: home.environment)
+            .start(transport: serverTransport)
+        let client = Client(name: "tests", version: "1")
+        _ = try await client.connect(transport: clientTransport)
+        return Session(client: client, server: server)
+    }
+
+    @Test("tools/list: every tool with a closed input schema, an object output schema and annotations")
+    func toolList() async throws {
+        let home = try EmptyHome()
+        let session = try await connect(home: home)
+        defer { Task { await session.close() } }
+        let (tools, _) = try await session.client.listTools()
+        #expect(
+            Set(tools.map(\.name)) == [
+                "pec_list", "pec_get", "pec_search", "pec_folders", "pec_trace", "pec_verify", "pec_auth_status",
+                "pec_providers", "pec_send",
+            ]
+        )
+        for tool in tools {
+            let input = try #require(tool.inputSchema.objectValue, "\(tool.name)")
+            #expect(input["type"] == "object", "\(tool.name)")
+            #expect(input["additionalProperties"] == false, "\(tool.name)")
+            #expect(tool.outputSchema?.objectValue?["type"] == "object", "\(tool.name)")
+            #expect(tool.annotations.readOnlyHint == (tool.name != "pec_send"), "\(tool.name)")
+            #expect(tool.annotations.destructiveHint == (tool.name == "pec_send"), "\(tool.name)")
+            // Every required input is a declared property.
+            let properties = input["properties"]?.objectValue ?? [:]
+            for case .string(let name) in input["required"]?.arrayValue ?? [] {
+                #expect(properties[name] != nil, "\(tool.name).\(name)")
+            }
+        }
+    }
+
+    @Test("read-only: pec_send is neither listed nor callable")
+    func readOnly() async throws {
+        let home = try EmptyHome()
+        var configuration = ServerConfiguration()
+        configuration.readOnly = true
+        let session = try await connect(configuration, home: home)
+        defer { Task { await session.close() } }
+        let (tools, _) = try await session.client.listTools()
+        #expect(!tools.map(\.name).contains("pec_send"))
+        let result = try await session.call("pec_send", ["to": ["a@b.it"], "subject": "s", "body": "b"])
+        #expect(result.isError == true)
+        #expect(Self.text(result).contains("read-only"))
+    }
+
+    @Test("pec_providers: the catalog as structured content and as text")
+    func providers() async throws {
+        let home = try EmptyHome()
+        let session = try await connect(home: home)
+        defer { Task { await session.close() } }
+        let result = try await session.call("pec_providers")
+        #expect(result.isError == false)
+        let providers = try #require(result.structuredContent?.objectValue?["providers"]?.arrayValue)
+        #expect(providers.count == ProviderCatalog.rows.count)
+        #expect(Self.text(result).contains("imaps.pec.aruba.it"))
+    }
+
+    @Test("not logged in: an isError result with the login hint, and the server keeps serving")
+    func notLoggedIn() async throws {
+        let home = try EmptyHome()
+        let session = try await connect(home: home)
+        defer { Task { await session.close() } }
+        for tool in ["pec_list", "pec_folders", "pec_auth_status"] {
+            let result = try await session.call(tool)
+            #expect(result.isError == true, "\(tool)")
+            let error = result.structuredContent?.objectValue?["error"]?.objectValue
+            #expect(error?["kind"] == "not_authenticated", "\(tool)")
+            #expect(Self.text(result).contains("pec auth login"), "\(tool)")
+        }
+        #expect(try await session.call("pec_providers").isError == false)
+    }
+
+    @Test("wrong arguments are usage errors naming the argument, before anything is contacted")
+    func badArguments() async throws {
+        let home = try EmptyHome()
+        let session = try await connect(home: home)
+        defer { Task { await session.close() } }
+        let cases: [(String, [String: Value], String)] = [
+            ("pec_get", [:], "\"id\""),
+            ("pec_get", ["id": 0], "between 1"),
+            ("pec_get", ["id": 2.5], "whole number"),
+            ("pec_list", ["limit": "ten"], "whole number"),
+            ("pec_list", ["unread_only": "yes"], "true or false"),
+            ("pec_search", ["query": "x", "field": "ovunque"], "one of subject, from, body, all"),
+            ("pec_send", ["to": [1], "subject": "s", "body": "b"], "list of strings"),
+            ("pec_send", ["to": ["a@b.it"], "subject": "s", "body": "b", "receipt": "lunga"], "completa"),
+            ("pec_providers", ["x": 1], "takes no arguments"),
+        ]
+        for (tool, arguments, needle) in cases {
+            let result = try await session.call(tool, arguments)
+            #expect(result.isError == true, "\(tool) \(arguments)")
+            #expect(Self.text(result).contains(needle), "\(tool) \(arguments): \(Self.text(result))")
+            #expect(result.structuredContent?.objectValue?["error"]?.objectValue?["kind"] == "usage")
+        }
+    }
+
+    @Test("required lists are present in results even when empty (the CLI leaves them out)")
+    func completing() {
+        let schema = Schema.object(
+            ["items": Schema.array(Schema.string()), "name": Schema.string()],
+            required: ["items", "name"]
+        )
+        #expect(PECServer.completing(["name": "x"], schema: schema) == ["name": "x", "items": []])
+        #expect(PECServer.completing(["name": "x", "items": ["a"]], schema: schema) == ["name": "x", "items": ["a"]])
+    }
+
+    @Test("configuration from flags and environment; bad values refused")
+    func configuration() throws {
+        let home = try EmptyHome()
+        try FileManager.default.createDirectory(atPath: home.path + "/a", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: home.path + "/b", withIntermediateDirectories: true)
+        let command = try PecMCP.parse(["--attachments-dir", home.path + "/b", "--allow-recipient", "@pec.it"])
+        let configuration = try ServerConfiguration(
+            command,
+            environment: [
+                "PEC_MCP_ATTACHMENT_DIRS": home.path + "/a",
+                "PEC_MCP_READ_ONLY": "1",
+                "PEC_MCP_ALLOWED_RECIPIENTS": "ufficio@pec.comune.it, @pec.studio.it",
+                "PEC_MCP_BODY_LIMIT": "5000",
+            ]
+        )
+        let real = SendPolicyPaths.real(home.path)
+        #expect(configuration.attachmentDirectories == [real + "/a", real + "/b"])
+        #expect(configuration.readOnly)
+        #expect(configuration.allowedRecipients == ["ufficio@pec.comune.it", "@pec.studio.it", "@pec.it"])
+        #expect(configuration.bodyLimit == 5000)
+        #expect(configuration.sendPolicy.rateLimit == .mcpDefault)
+        for environment in [
+            ["PEC_MCP_BODY_LIMIT": "lots"], ["PEC_MCP_ATTACHMENT_DIRS": "relative"],
+            ["PEC_MCP_SAVE_DIR": "/nonexistent/dir"],
+        ] {
+            #expect(throws: PECError.self, "\(environment)") {
+                try ServerConfiguration(try PecMCP.parse([]), environment: environment)
+            }
+        }
+    }
+
+    static func text(_ result: CallTool.Result) -> String {
+        result.content.compactMap { if case .text(let text, _, _) = $0 { text } else { nil } }.joined()
+    }
+}
+
+enum SendPolicyPaths {
+    static func real(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+
+@testable import PECCore
+
+@Suite("Send policy: attachment directories and recipient allow-list")
+struct SendPolicyTests {
+    final class Files: Sendable {
+        let root: String
+        init() throws {
+            var template = Array((NSTemporaryDirectory() + "/pec-policy.XXXXXX").utf8CString)
+            guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
+                throw CocoaError(.fileWriteUnknown)
+            }
+            // The real path: NSTemporaryDirectory may itself go through a symbolic link.
+            root = SendPolicy.realPath(String(cString: template.withUnsafeBufferPointer { $0.baseAddress! }))!
+        }
+        deinit { try? FileManager.default.removeItem(atPath: root) }
+
+        func file(_ path: String, _ text: String = "x") throws -> String {
+            let full = root + "/" + path
+            try FileManager.default.createDirectory(
+                atPath: (full as NSString).deletingLastPathComponent,
+                withIntermediateDirectories: true
+            )
+            try Data(text.utf8).write(to: URL(fileURLWithPath: full))
+            return full
+        }
+    }
+
+    func request(attachments: [String] = [], to: [String] = ["a@pec.example.it"], cc: [String] = []) -> SendRequest {
+        SendRequest(to: to, cc: cc, subject: "s", body: "b", attachments: attachments)
+    }
+
+    @Test("a file inside an allowed directory is sent by its real path")
+    func allowed() throws {
+        let files = try Files()
+        let invoice = try files.file("allegati/sub/fattura.pdf")
+        let policy = SendPolicy(attachmentDirectories: [files.root + "/allegati"])
+        let checked = try policy.apply(to: request(attachments: [files.root + "/allegati/./sub/../sub/fattura.pdf"]))
+        #expect(checked.attachments == [invoice])
+    }
+
+    @Test("outside, through a symbolic link, by .., relative, missing, or with no directory configured: refused")
+    func refused() throws {
+        let files = try Files()
+        _ = try files.file("allegati/ok.pdf")
+        let secret = try files.file("id_rsa", "PRIVATE KEY")
+        try FileManager.default.createSymbolicLink(
+            atPath: files.root + "/allegati/link.pdf",
+            withDestinationPath: secret
+        )
+        // A directory whose name starts like the allowed one is not inside it.
+        let sibling = try files.file("allegati-bis/x.pdf")
+        let policy = SendPolicy(attachmentDirectories: [files.root + "/allegati"])
+        for path in [secret, files.root + "/allegati/link.pdf", files.root + "/allegati/../id_rsa", sibling, "ok.pdf"] {
+            let error = try #require(
+                throws: PECError.self,
+                performing: { try policy.apply(to: request(attachments: [path])) }
+            )
+            #expect(error.kind == .sendRefused, "\(path)")
+        }
+        let missing = try #require(throws: PECError.self) {
+            try policy.apply(to: request(attachments: [files.root + "/allegati/nope.pdf"]))
+        }
+        #expect(missing.kind == .invalidInput)
+        let none = try #require(throws: PECError.self) {
+            try SendPolicy(attachmentDirectories: []).apply(to: request(attachments: [files.root + "/allegati/ok.pdf"]))
+        }
+        #expect(none.hint?.contains("--attachments-dir") == true)
+        // No restriction (the CLI): the path is left as given.
+        #expect(try SendPolicy.unrestricted.apply(to: request(attachments: ["ok.pdf"])).attachments == ["ok.pdf"])
+    }
+
+    @Test("recipients: whole addresses or @domains, any case, To and Cc")
+    func recipients() throws {
+        let policy = SendPolicy(allowedRecipients: ["ufficio@pec.comune.it", "@pec.studio.it"])
+        _ = try policy.apply(to: request(to: ["Ufficio@PEC.comune.it"], cc: ["anna@pec.studio.it"]))
+        for (to, cc) in [(["altro@pec.comune.it"], []), (["ufficio@pec.comune.it"], ["x@pec.studio.it.evil.com"])] {
+            let error = try #require(throws: PECError.self) { try policy.apply(to: request(to: to, cc: cc)) }
+            #expect(error.kind == .sendRefused)
+        }
+        // `@domain` matches the domain, not a longer one ending the same way.
+        #expect(SendPolicy.matches("x@notpec.studio.it", ["@pec.studio.it"]) == false)
+        #expect(SendPolicy.matches("x@sub.pec.studio.it", ["@pec.studio.it"]) == false)
+    }
+}
