@@ -16,7 +16,7 @@ help:
 	@echo "make sandbox-up     start the local PEC sandbox (Dovecot + provider simulator) in $(SANDBOX_DIR)"
 	@echo "make sandbox-down   stop it"
 	@echo "make lint           swift format lint"
-	@echo "make bench          benchmarks (release build, own sandbox): list on 100 vs 10 000 messages, start-up"
+	@echo "make bench          benchmarks (release build, own sandbox): list on 100 vs 10 000 messages, start-up, pec-mcp round trips"
 	@echo "make fuzz           fuzz the IMAP and MIME parsers with libFuzzer (FUZZ_SECONDS each, default 60)"
 	@echo "make clean          remove build products"
 
@@ -66,6 +66,7 @@ lint:
 
 bench: deps
 	$(SWIFT) build -c release --product pec
+	$(SWIFT) build -c release --product pec-mcp
 	@scripts/bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
 
 fuzz:

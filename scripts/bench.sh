@@ -1,7 +1,8 @@
 #!/bin/sh
 # `make bench`: start a private sandbox, then measure pec (built in release mode, BIN_DIR) with
 # scripts/bench.py: list and trace on 100 and on 10 000 messages, start-up, get of a 50 MB
-# attachment and send of a 30 MB one (peak RSS under 64 MiB).
+# attachment and send of a 30 MB one (peak RSS under 64 MiB); then pec-mcp with
+# scripts/bench_mcp.py: initialize, and pec_list on a new and on a kept IMAP session.
 #   scripts/bench.sh BIN_DIR
 set -eu
 BIN_DIR=${1:?usage: scripts/bench.sh BIN_DIR}
@@ -13,4 +14,7 @@ export PEC_SANDBOX_IMAPS_PORT=${PEC_BENCH_IMAPS_PORT:-59993} PEC_SANDBOX_IMAP_PO
 "$HERE/sandbox/sandbox.sh" up "$DIR" >/dev/null 2>&1 || { echo "bench: the sandbox did not start (see $DIR)" >&2; exit 1; }
 trap '"$HERE/sandbox/sandbox.sh" down "$DIR" >/dev/null 2>&1' EXIT INT TERM
 set -a; . "$DIR/env"; set +a
-"$PEC_SANDBOX_PYTHON" "$HERE/scripts/bench.py" "$BIN_DIR/pec" "$HERE/sandbox/sandbox.sh"
+rc=0
+"$PEC_SANDBOX_PYTHON" "$HERE/scripts/bench.py" "$BIN_DIR/pec" "$HERE/sandbox/sandbox.sh" || rc=1
+"$PEC_SANDBOX_PYTHON" "$HERE/scripts/bench_mcp.py" "$BIN_DIR" || rc=1
+exit $rc
