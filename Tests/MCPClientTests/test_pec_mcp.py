@@ -7,9 +7,8 @@ PEC simulator that `make test` starts; the others need no server at all.
 import asyncio
 import json
 import os
-import shutil
+import socket
 import subprocess
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -153,16 +152,37 @@ def test_read_only_server_does_not_offer_pec_send():
     assert "pec_send" not in tools
 
 
-def test_initialize_answers_fast_without_contacting_anything(home):
-    # An account whose servers do not exist: start-up must not notice.
-    home.root.joinpath("config").mkdir()
-    started = time.monotonic()
+@sandbox
+def test_initialize_contacts_nothing_and_a_provider_down_is_a_tool_error(home):
+    home.login()
+    # The provider goes down: its IMAP port now leads to a socket that never answers.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    silent.setblocking(False)
+    credentials = home.root / "config" / "mayai-cli" / "pec" / "credentials.json"
+    saved = json.loads(credentials.read_text())
+    saved["accounts"][0]["imap"]["port"] = silent.getsockname()[1]
+    credentials.write_text(json.dumps(saved))
 
-    async def tools(session):
-        return (await session.list_tools()).tools
-    run(tools, home=home)
-    # Generous bound: the point is that no connection (and no 30 s timeout) is attempted.
-    assert time.monotonic() - started < 10
+    async def action(session):
+        listed_at = time.monotonic()
+        await session.list_tools()
+        before_call = time.monotonic() - listed_at
+        with pytest.raises(BlockingIOError):
+            silent.accept()  # nobody connected during initialize and tools/list
+        failed = await session.call_tool("pec_list", {})
+        providers = await session.call_tool("pec_providers", {})
+        return before_call, failed, providers
+
+    started = time.monotonic()
+    _, (before_call, failed, providers) = run(action, home=home, args=["--timeout", "1"])
+    assert before_call < 2, "tools/list does not wait for the provider"
+    assert failed.is_error is True
+    assert failed.structured_content["error"]["kind"] in ("timeout", "network")
+    assert providers.is_error is False, "the server keeps running"
+    assert time.monotonic() - started < 60
+    silent.close()
 
 
 def test_not_logged_in_is_a_tool_error_with_the_login_hint_and_the_server_keeps_running(home):
