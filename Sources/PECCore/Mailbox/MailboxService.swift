@@ -87,7 +87,8 @@ public struct MailboxService: Sendable {
         }
     }
 
-    /// Every folder, with message and unread counts when `counts` is set (one STATUS each).
+    /// Every folder (INBOX first, then by name), with message and unread counts when `counts` is set
+    /// (one STATUS each).
     public func folders(counts: Bool) async throws -> [Folder] {
         try await access.withSession(logger: logger) { client in
             let entries = try await client.listMailboxes()
@@ -106,7 +107,7 @@ public struct MailboxService: Sendable {
                 }
                 folders.append(folder)
             }
-            return folders
+            return Self.ordered(folders)
         }
     }
 
@@ -160,6 +161,17 @@ public struct MailboxService: Sendable {
 
     static func checkLimit(_ limit: Int) throws {
         guard limit >= 0 else { throw PECError(.usage, "--limit must be 0 (all) or a positive number, not \(limit)") }
+    }
+
+    /// INBOX first, then by name: servers list folders in any order, and not always the same one.
+    static func ordered(_ folders: [Folder]) -> [Folder] {
+        folders.sorted { a, b in
+            let aInbox = a.name.uppercased() == "INBOX"
+            let bInbox = b.name.uppercased() == "INBOX"
+            if aInbox != bInbox { return aInbox }
+            let (aKey, bKey) = (a.name.lowercased(), b.name.lowercased())
+            return aKey == bKey ? a.name < b.name : aKey < bKey
+        }
     }
 
     /// The UIDs below `id` (empty for 1), or nil when no page bound was given.

@@ -380,7 +380,8 @@ enum MailboxTools {
                 verify: try arguments.bool("verify") ?? false,
                 caFiles: context.configuration.caFiles
             )
-            let result = try await context.mailbox().trace(request, ledger: try context.ledger())
+            // As `pec trace`: without a usable ledger the receipts are still searched, only less narrowly.
+            let result = try await context.mailbox().trace(request, ledger: try? context.ledger())
             return try ToolOutput(result)
         }
     )

@@ -43,6 +43,14 @@ struct MessagePageTests {
         #expect(short.body == "breve" && short.bodyTruncated == nil && short.bodyLength == nil)
     }
 
+    @Test("folders come INBOX first, then by name, whatever order the server listed them in")
+    func folderOrder() {
+        let names = ["Trash", "archivio/2025", "INBOX", "Sent", "Archivio"]
+        let folders = names.map { Folder(name: $0, specialUse: nil, selectable: true) }
+        #expect(MailboxService.ordered(folders).map(\.name) == ["INBOX", "Archivio", "archivio/2025", "Sent", "Trash"])
+        #expect(MailboxService.ordered(folders.reversed()).map(\.name) == MailboxService.ordered(folders).map(\.name))
+    }
+
     @Test("the kept IMAP session is closed after errors that leave it in an unknown state only")
     func sessionSurvives() {
         #expect(IMAPSessionKeeper.sessionSurvives(PECError(.notFound, "no message")))
