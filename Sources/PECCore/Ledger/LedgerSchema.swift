@@ -11,6 +11,7 @@ enum LedgerSchema {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-sends", migrate: createSends)
         migrator.registerMigration("v2-inbox-bookmark", migrate: addInboxBookmark)
+        migrator.registerMigration("v3-tracking-events", migrate: createTrackingEvents)
         return migrator
     }
 
@@ -69,6 +70,58 @@ enum LedgerSchema {
             sql: """
                 ALTER TABLE sends ADD COLUMN inbox_uidvalidity INTEGER;
                 ALTER TABLE sends ADD COLUMN inbox_uidnext INTEGER;
+                """
+        )
+    }
+
+    /// v3: receipt tracking. Events (receipts found and deadlines passed), each stored once (`unique_key`);
+    /// per (account, folder) how far `sync` has read; per account how far `watch` has printed.
+    /// Not bound to `sends` by a foreign key: receipts of messages sent by other clients are kept too.
+    private static func createTrackingEvents(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE tracking_events (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    unique_key TEXT NOT NULL UNIQUE,
+                    account TEXT NOT NULL,
+                    message_id TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    recipient TEXT,
+                    at TEXT NOT NULL,
+                    recorded_at TEXT NOT NULL,
+                    gestore TEXT,
+                    identificativo TEXT,
+                    errore TEXT,
+                    errore_esteso TEXT,
+                    trusted INTEGER NOT NULL CHECK (trusted IN (0, 1)),
+                    signature TEXT,
+                    deadline TEXT,
+                    external_recipients TEXT,
+                    receipt_message_id TEXT,
+                    folder TEXT,
+                    uid INTEGER,
+                    uidvalidity INTEGER,
+                    sha256 TEXT,
+                    size INTEGER,
+                    evidence_path TEXT,
+                    warnings TEXT
+                );
+                CREATE INDEX tracking_events_message ON tracking_events (message_id, seq);
+                CREATE INDEX tracking_events_account ON tracking_events (account, seq);
+
+                CREATE TABLE tracking_folders (
+                    account TEXT NOT NULL,
+                    folder TEXT NOT NULL,
+                    uidvalidity INTEGER NOT NULL,
+                    last_uid INTEGER NOT NULL,
+                    synced_at TEXT NOT NULL,
+                    PRIMARY KEY (account, folder)
+                );
+
+                CREATE TABLE tracking_cursors (
+                    account TEXT NOT NULL PRIMARY KEY,
+                    printed_seq INTEGER NOT NULL
+                );
                 """
         )
     }
