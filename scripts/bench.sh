@@ -14,3 +14,5 @@ export PEC_SANDBOX_IMAPS_PORT=${PEC_BENCH_IMAPS_PORT:-59993} PEC_SANDBOX_IMAP_PO
 trap '"$HERE/sandbox/sandbox.sh" down "$DIR" >/dev/null 2>&1' EXIT INT TERM
 set -a; . "$DIR/env"; set +a
 "$PEC_SANDBOX_PYTHON" "$HERE/scripts/bench.py" "$BIN_DIR/pec" "$HERE/sandbox/sandbox.sh"
+# Receipt tracking: sync of 10 000 receipts, watch latency (it reseeds the bench user).
+"$PEC_SANDBOX_PYTHON" "$HERE/scripts/bench_tracking.py" "$BIN_DIR/pec" "$HERE/sandbox/sandbox.sh"

@@ -137,6 +137,7 @@ public struct ReceiptSyncService: Sendable {
                 result.receipts += 1
                 events += try attribute(reading)
             }
+            if !candidates.isEmpty { try evidence.flush() }
             let position = SyncedFolder(uidValidity: validity, lastUID: batch.last?.rawValue ?? after)
             let stored = try ledger.recordEvents(events, syncedTo: (account, folder.displayName, position))
             try learnIdentificativi(from: stored)

@@ -74,7 +74,7 @@ struct StatusCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("The Message-ID or PEC identificativo.", valueName: "id"))
     var id: String?
 
-    @Option(help: ArgumentHelp("Only the sends of this account (its name).", valueName: "account"))
+    @Option(help: ArgumentHelp("Only the sends of this account (its name or address).", valueName: "account"))
     var account: String?
 
     @Flag(help: "Only messages still waiting for receipts.")
@@ -104,8 +104,10 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // The ledger knows accounts by name; an address (or name) of a saved account is mapped to it.
+        let ledgerAccount = account.map { (try? AccountStore().account(named: $0).name) ?? $0 }
         let messages = try TrackingContext().tracking.status(
-            StatusRequest(id: id, account: account, filter: filter, limit: limit)
+            StatusRequest(id: id, account: ledgerAccount, filter: filter, limit: limit)
         )
         if id != nil {
             guard let message = messages.first else { return }
