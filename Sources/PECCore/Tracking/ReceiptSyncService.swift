@@ -120,17 +120,9 @@ public struct ReceiptSyncService: Sendable {
             result.scanned += batch.count
             let candidates = try await receiptCandidates(batch, client: client)
             var events: [TrackingEvent] = []
-            for file in try await evidence.download(candidates, client: client) {
-                let place = ReceiptEvidence(
-                    receiptMessageID: nil,
-                    folder: folder.displayName,
-                    uid: file.uid.rawValue,
-                    uidValidity: validity,
-                    sha256: file.sha256,
-                    size: file.size,
-                    path: file.url.path
-                )
-                guard let reading = try readReceipt(file, evidence: place) else {
+            let files = try await evidence.download(candidates, client: client)
+            for (file, reading) in zip(files, try await readReceipts(files, folder: folder, uidValidity: validity)) {
+                guard let reading else {
                     file.discardIfNew()
                     continue
                 }
@@ -161,13 +153,46 @@ public struct ReceiptSyncService: Sendable {
         }.sorted()
     }
 
-    private func readReceipt(_ file: EvidenceStore.File, evidence: ReceiptEvidence) throws
+    /// Reads the downloaded files, in their order, on every processor: parsing and signature
+    /// checks are most of a sync's time.
+    private func readReceipts(_ files: [EvidenceStore.File], folder: IMAP.MailboxName, uidValidity: UInt32)
+        async throws -> [ReceiptEventReader.Reading?]
+    {
+        var readings = [ReceiptEventReader.Reading?](repeating: nil, count: files.count)
+        let parallel = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        try await withThrowingTaskGroup(of: (Int, ReceiptEventReader.Reading?).self) { group in
+            var next = 0
+            func start() {
+                guard next < files.count else { return }
+                let index = next
+                next += 1
+                group.addTask {
+                    (index, try readReceipt(files[index], folder: folder.displayName, uidValidity: uidValidity))
+                }
+            }
+            for _ in 0..<parallel { start() }
+            while let (index, reading) = try await group.next() {
+                readings[index] = reading
+                start()
+            }
+        }
+        return readings
+    }
+
+    private func readReceipt(_ file: EvidenceStore.File, folder: String, uidValidity: UInt32) throws
         -> ReceiptEventReader.Reading?
     {
         let content = try SpooledMessage(file: file.url)
-        var place = evidence
-        place.receiptMessageID = content.message.headers.text("Message-ID")
-        return try receipts.read(content, account: account, evidence: place, now: tracking.now())
+        let evidence = ReceiptEvidence(
+            receiptMessageID: content.message.headers.text("Message-ID"),
+            folder: folder,
+            uid: file.uid.rawValue,
+            uidValidity: uidValidity,
+            sha256: file.sha256,
+            size: file.size,
+            path: file.url.path
+        )
+        return try receipts.read(content, account: account, evidence: evidence, now: tracking.now())
     }
 
     /// Ties a receipt's events to the sent message: its Message-ID when the ledger has it, else the
