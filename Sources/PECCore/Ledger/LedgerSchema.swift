@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The ledger's database schema: its migrations, and the checks that a file really is a ledger this pec can use.
@@ -77,10 +78,11 @@ enum LedgerSchema {
     /// v3: receipt tracking. Events (receipts found and deadlines passed), each stored once (`unique_key`);
     /// per (account, folder) how far `sync` has read; per account how far `watch` has printed.
     /// Not bound to `sends` by a foreign key: receipts of messages sent by other clients are kept too.
+    /// IF NOT EXISTS: two processes creating a ledger at once may both run it (see ``prepare(_:path:)``).
     private static func createTrackingEvents(_ db: Database) throws {
         try db.execute(
             sql: """
-                CREATE TABLE tracking_events (
+                CREATE TABLE IF NOT EXISTS tracking_events (
                     seq INTEGER PRIMARY KEY AUTOINCREMENT,
                     unique_key TEXT NOT NULL UNIQUE,
                     account TEXT NOT NULL,
@@ -106,10 +108,10 @@ enum LedgerSchema {
                     evidence_path TEXT,
                     warnings TEXT
                 );
-                CREATE INDEX tracking_events_message ON tracking_events (message_id, seq);
-                CREATE INDEX tracking_events_account ON tracking_events (account, seq);
+                CREATE INDEX IF NOT EXISTS tracking_events_message ON tracking_events (message_id, seq);
+                CREATE INDEX IF NOT EXISTS tracking_events_account ON tracking_events (account, seq);
 
-                CREATE TABLE tracking_folders (
+                CREATE TABLE IF NOT EXISTS tracking_folders (
                     account TEXT NOT NULL,
                     folder TEXT NOT NULL,
                     uidvalidity INTEGER NOT NULL,
@@ -118,7 +120,7 @@ enum LedgerSchema {
                     PRIMARY KEY (account, folder)
                 );
 
-                CREATE TABLE tracking_cursors (
+                CREATE TABLE IF NOT EXISTS tracking_cursors (
                     account TEXT NOT NULL PRIMARY KEY,
                     printed_seq INTEGER NOT NULL
                 );
@@ -140,8 +142,13 @@ enum LedgerSchema {
         } catch {
             // Two processes opening a brand-new ledger at once can both decide to run a migration; the second
             // then fails on the tables the first created. That is fine as long as the schema is now complete.
-            let completed = try? pool.read { db in try migrator.hasCompletedMigrations(db) }
-            if completed == true { return }
+            // The first may still be running later steps: try again, the migrator skips the applied ones.
+            for _ in 0..<10 {
+                let completed = try? pool.read { db in try migrator.hasCompletedMigrations(db) }
+                if completed == true { return }
+                usleep(UInt32.random(in: 10_000...50_000))
+                if (try? migrator.migrate(pool)) != nil { return }
+            }
             throw LedgerErrors.map(error, path: path, action: "update the schema of")
         }
     }

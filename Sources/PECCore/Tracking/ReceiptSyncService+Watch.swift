@@ -59,6 +59,11 @@ extension ReceiptSyncService {
                         failures = 0
                         let wait = idleWait(request, next: deadlines.next)
                         logger.debug("idle", metadata: ["seconds": "\(wait.components.seconds)"])
+                        guard client.capabilities.contains(.idle) else {
+                            // Without IDLE, idle() is one NOOP: poll instead of spinning.
+                            try await Task.sleep(for: min(wait, Self.pollWithoutIdle))
+                            continue
+                        }
                         _ = try await client.idle(maximum: wait) { response in
                             switch response {
                             case .untagged(.exists), .untagged(.expunge), .untagged(.vanished): true
@@ -78,6 +83,9 @@ extension ReceiptSyncService {
             }
         }
     }
+
+    /// How often a server without IDLE is asked for new mail.
+    static let pollWithoutIdle: Duration = .seconds(30)
 
     /// Network trouble and server hiccups are waited out; a bad login or a local problem is not.
     static func reconnects(after error: PECError) -> Bool {
