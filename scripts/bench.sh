@@ -17,4 +17,6 @@ set -a; . "$DIR/env"; set +a
 rc=0
 "$PEC_SANDBOX_PYTHON" "$HERE/scripts/bench.py" "$BIN_DIR/pec" "$HERE/sandbox/sandbox.sh" || rc=1
 "$PEC_SANDBOX_PYTHON" "$HERE/scripts/bench_mcp.py" "$BIN_DIR" || rc=1
+# Receipt tracking: sync of 10 000 receipts, watch latency (it reseeds the bench user).
+"$PEC_SANDBOX_PYTHON" "$HERE/scripts/bench_tracking.py" "$BIN_DIR/pec" "$HERE/sandbox/sandbox.sh" || rc=1
 exit $rc

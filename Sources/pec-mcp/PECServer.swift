@@ -17,7 +17,7 @@ struct PECServer: Sendable {
     /// The tools this server offers: all of them, without the ones that send or change anything
     /// when it is read-only.
     var tools: [PECTool] {
-        var tools = MailboxTools.all + AccountTools.all
+        var tools = MailboxTools.all + TrackingTools.all + AccountTools.all
         if !configuration.readOnly { tools.append(SendTool.tool) }
         return tools
     }

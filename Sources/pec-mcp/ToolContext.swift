@@ -46,6 +46,11 @@ final class ToolContext: Sendable {
         return service
     }
 
+    /// Receipt tracking over the ledger, with the deadlines of the environment (`PEC_ACCEPTANCE_TIMEOUT`).
+    func tracking() throws -> TrackingService {
+        TrackingService(ledger: try ledger(), settings: try TrackingSettings(environment: environment))
+    }
+
     /// The send ledger, opened once.
     func ledger() throws -> SendLedger {
         if let ledger = openLedger.withLockedValue({ $0 }) { return ledger }

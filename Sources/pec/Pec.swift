@@ -16,7 +16,7 @@ struct Pec: AsyncParsableCommand {
         subcommands: [
             AuthCommand.self, ListCommand.self, SearchCommand.self, FoldersCommand.self, MarkReadCommand.self,
             MarkUnreadCommand.self, MoveCommand.self, GetCommand.self, VerifyCommand.self, SendCommand.self,
-            TraceCommand.self, ProvidersCommand.self,
+            TraceCommand.self, SyncCommand.self, StatusCommand.self, WatchCommand.self, ProvidersCommand.self,
         ]
     )
 

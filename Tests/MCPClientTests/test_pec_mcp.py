@@ -114,8 +114,11 @@ def test_initialize_lists_every_tool_with_schemas_and_annotations():
     assert init.capabilities.tools is not None
     by_name = {t.name: t for t in tools}
     read_only = ["pec_list", "pec_get", "pec_search", "pec_folders", "pec_trace", "pec_verify",
-                 "pec_auth_status", "pec_providers"]
-    assert set(by_name) == set(read_only) | {"pec_send"}
+                 "pec_auth_status", "pec_providers", "pec_status"]
+    assert set(by_name) == set(read_only) | {"pec_send", "pec_sync"}
+    # pec_sync writes only pec's own ledger: not read-only, but neither destructive nor repeated in effect.
+    assert by_name["pec_sync"].annotations.destructive_hint is False
+    assert by_name["pec_sync"].annotations.idempotent_hint is True
     for name in read_only:
         tool = by_name[name]
         assert tool.annotations.read_only_hint is True, name
@@ -277,6 +280,10 @@ def test_every_read_tool_returns_what_the_cli_prints(home):
             "folders": await session.call_tool("pec_folders", {"counts": True}),
             "trace": await session.call_tool("pec_trace", {"message_id": message_id}),
             "status": await session.call_tool("pec_auth_status", {}),
+            "sync": await session.call_tool("pec_sync", {}),
+            "sync_again": await session.call_tool("pec_sync", {}),
+            "tracked": await session.call_tool("pec_status", {"message_id": message_id}),
+            "recent": await session.call_tool("pec_status", {}),
         }
     _, results = run(action, home=home, args=["--ca-file", ca])
     for name, result in results.items():
@@ -295,6 +302,16 @@ def test_every_read_tool_returns_what_the_cli_prints(home):
     assert as_cli_prints(results["trace"].structured_content) == cli_trace
     assert results["trace"].structured_content["events"][0]["tipo"] == "accettazione"
     assert results["status"].structured_content["accounts"][0]["address"] == "mario.rossi@pec.sandbox"
+    # Tracking: the sync read the acceptance once; status says where the send stands, as the CLI does.
+    assert results["sync"].structured_content["recorded"] >= 1
+    assert results["sync_again"].structured_content["recorded"] == 0
+    tracked = results["tracked"].structured_content["messages"][0]
+    assert tracked["message_id"] == message_id
+    assert tracked["status"] in ("accepted", "delivered")
+    assert [e["event"] for e in tracked["events"]][0] == "pec_acceptance"
+    cli_status = json.loads(home.pec("--json", "status", message_id).stdout)
+    assert {k: v for k, v in tracked.items() if v != []} == cli_status
+    assert message_id in [m["message_id"] for m in results["recent"].structured_content["messages"]]
     # The text copy fences what came from mail as untrusted.
     assert "<untrusted-content" in text(results["page"])
 

@@ -57,7 +57,7 @@ struct PECServerTests {
         #expect(
             Set(tools.map(\.name)) == [
                 "pec_list", "pec_get", "pec_search", "pec_folders", "pec_trace", "pec_verify", "pec_auth_status",
-                "pec_providers", "pec_send",
+                "pec_providers", "pec_send", "pec_status", "pec_sync",
             ]
         )
         for tool in tools {
@@ -65,7 +65,7 @@ struct PECServerTests {
             #expect(input["type"] == "object", "\(tool.name)")
             #expect(input["additionalProperties"] == false, "\(tool.name)")
             #expect(tool.outputSchema?.objectValue?["type"] == "object", "\(tool.name)")
-            #expect(tool.annotations.readOnlyHint == (tool.name != "pec_send"), "\(tool.name)")
+            #expect(tool.annotations.readOnlyHint == !["pec_send", "pec_sync"].contains(tool.name), "\(tool.name)")
             #expect(tool.annotations.destructiveHint == (tool.name == "pec_send"), "\(tool.name)")
             // Every required input is a declared property.
             let properties = input["properties"]?.objectValue ?? [:]

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The ledger's database schema: its migrations, and the checks that a file really is a ledger this pec can use.
@@ -11,6 +12,7 @@ enum LedgerSchema {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-sends", migrate: createSends)
         migrator.registerMigration("v2-inbox-bookmark", migrate: addInboxBookmark)
+        migrator.registerMigration("v3-tracking-events", migrate: createTrackingEvents)
         return migrator
     }
 
@@ -73,6 +75,59 @@ enum LedgerSchema {
         )
     }
 
+    /// v3: receipt tracking. Events (receipts found and deadlines passed), each stored once (`unique_key`);
+    /// per (account, folder) how far `sync` has read; per account how far `watch` has printed.
+    /// Not bound to `sends` by a foreign key: receipts of messages sent by other clients are kept too.
+    /// IF NOT EXISTS: two processes creating a ledger at once may both run it (see ``prepare(_:path:)``).
+    private static func createTrackingEvents(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE IF NOT EXISTS tracking_events (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    unique_key TEXT NOT NULL UNIQUE,
+                    account TEXT NOT NULL,
+                    message_id TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    recipient TEXT,
+                    at TEXT NOT NULL,
+                    recorded_at TEXT NOT NULL,
+                    gestore TEXT,
+                    identificativo TEXT,
+                    errore TEXT,
+                    errore_esteso TEXT,
+                    trusted INTEGER NOT NULL CHECK (trusted IN (0, 1)),
+                    signature TEXT,
+                    deadline TEXT,
+                    external_recipients TEXT,
+                    receipt_message_id TEXT,
+                    folder TEXT,
+                    uid INTEGER,
+                    uidvalidity INTEGER,
+                    sha256 TEXT,
+                    size INTEGER,
+                    evidence_path TEXT,
+                    warnings TEXT
+                );
+                CREATE INDEX IF NOT EXISTS tracking_events_message ON tracking_events (message_id, seq);
+                CREATE INDEX IF NOT EXISTS tracking_events_account ON tracking_events (account, seq);
+
+                CREATE TABLE IF NOT EXISTS tracking_folders (
+                    account TEXT NOT NULL,
+                    folder TEXT NOT NULL,
+                    uidvalidity INTEGER NOT NULL,
+                    last_uid INTEGER NOT NULL,
+                    synced_at TEXT NOT NULL,
+                    PRIMARY KEY (account, folder)
+                );
+
+                CREATE TABLE IF NOT EXISTS tracking_cursors (
+                    account TEXT NOT NULL PRIMARY KEY,
+                    printed_seq INTEGER NOT NULL
+                );
+                """
+        )
+    }
+
     /// Refuses a file that is some other SQLite database, or a ledger migrated by a newer pec; otherwise
     /// brings the schema up to date.
     static func prepare(_ pool: DatabasePool, path: String) throws(PECError) {
@@ -87,8 +142,13 @@ enum LedgerSchema {
         } catch {
             // Two processes opening a brand-new ledger at once can both decide to run a migration; the second
             // then fails on the tables the first created. That is fine as long as the schema is now complete.
-            let completed = try? pool.read { db in try migrator.hasCompletedMigrations(db) }
-            if completed == true { return }
+            // The first may still be running later steps: try again, the migrator skips the applied ones.
+            for _ in 0..<10 {
+                let completed = try? pool.read { db in try migrator.hasCompletedMigrations(db) }
+                if completed == true { return }
+                usleep(UInt32.random(in: 10_000...50_000))
+                if (try? migrator.migrate(pool)) != nil { return }
+            }
             throw LedgerErrors.map(error, path: path, action: "update the schema of")
         }
     }

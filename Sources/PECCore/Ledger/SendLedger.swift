@@ -18,7 +18,7 @@ public final class SendLedger: Sendable {
     public let url: URL
     private let pool: DatabasePool
     /// Injected by tests that need attempts at known times.
-    private let now: @Sendable () -> Date
+    let now: @Sendable () -> Date
 
     /// How long a process waits for another one's write transaction before giving up.
     static let busyTimeout: TimeInterval = 5
@@ -262,7 +262,7 @@ public final class SendLedger: Sendable {
     /// Runs `body` in an IMMEDIATE transaction: the write lock is taken before the first read, so what `body` reads
     /// cannot change before it writes (and SQLite's busy timeout applies; a deferred transaction upgraded to a
     /// write fails at once with SQLITE_BUSY when another process wrote meanwhile).
-    private func write<T>(action: String, _ body: (Database) throws -> T) throws(PECError) -> T {
+    func write<T>(action: String, _ body: (Database) throws -> T) throws(PECError) -> T {
         do {
             return try pool.writeWithoutTransaction { db in
                 var result: T?
@@ -280,7 +280,7 @@ public final class SendLedger: Sendable {
         }
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws(PECError) -> T {
+    func read<T>(_ body: (Database) throws -> T) throws(PECError) -> T {
         do {
             return try pool.read(body)
         } catch {
@@ -323,7 +323,7 @@ public final class SendLedger: Sendable {
 
     /// A `sends` row with its recipients and attachments. Decoding throws rather than traps on unexpected content:
     /// the file may have been edited by hand.
-    private static func decodeSend(_ db: Database, _ row: Row) throws -> LedgerSend {
+    static func decodeSend(_ db: Database, _ row: Row) throws -> LedgerSend {
         let messageID = try row.decode(String.self, forColumn: "message_id")
         let recipientRows = try Row.fetchAll(
             db,
@@ -380,7 +380,7 @@ public final class SendLedger: Sendable {
         )
     }
 
-    private static func decodeEnum<Value: RawRepresentable<String>>(
+    static func decodeEnum<Value: RawRepresentable<String>>(
         _ type: Value.Type,
         _ row: Row,
         _ column: String

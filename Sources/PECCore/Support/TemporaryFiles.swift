@@ -42,6 +42,32 @@ public enum TemporaryFiles {
         unlink(url.path)
     }
 
+    private struct InterruptState {
+        var deferring = 0
+        var pendingExit: Int32?
+    }
+    private static let interrupts = NIOLockedValueBox(InterruptState())
+
+    /// Runs `body` with SIGINT and SIGTERM held back: one that arrives meanwhile ends the process
+    /// right after `body`, so work that must not be cut in half (printing an event and noting it
+    /// printed) is done whole or not at all.
+    public static func deferringInterrupts<T>(_ body: () async throws -> T) async rethrows -> T {
+        interrupts.withLockedValue { $0.deferring += 1 }
+        defer {
+            let code = interrupts.withLockedValue { state -> Int32? in
+                state.deferring -= 1
+                return state.deferring == 0 ? state.pendingExit : nil
+            }
+            if let code { exitRemovingFiles(code) }
+        }
+        return try await body()
+    }
+
+    private static func exitRemovingFiles(_ code: Int32) -> Never {
+        for path in paths.withLockedValue({ $0 }) { unlink(path) }
+        exit(code)
+    }
+
     /// On SIGINT or SIGTERM: delete the registered files, then exit 130 / 143 as a shell expects.
     /// Call once, early, from the executable.
     public static func removeOnInterrupt() {
@@ -50,8 +76,12 @@ public enum TemporaryFiles {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
-                for path in paths.withLockedValue({ $0 }) { unlink(path) }
-                exit(code)
+                // Inside deferringInterrupts the stop waits for the end of that section.
+                let now = interrupts.withLockedValue { state in
+                    if state.deferring > 0 { state.pendingExit = state.pendingExit ?? code }
+                    return state.deferring == 0
+                }
+                if now { exitRemovingFiles(code) }
             }
             source.resume()
             sources.append(source)

@@ -1,0 +1,228 @@
+import Foundation
+import GRDB
+
+/// How far `pec sync` has read one folder: UIDs up to `lastUID` under `uidValidity`.
+public struct SyncedFolder: Sendable, Equatable {
+    public var uidValidity: UInt32
+    public var lastUID: UInt32
+}
+
+extension SendLedger {
+    // MARK: - Recording
+
+    /// Stores `events` that are not stored yet (by ``TrackingEvent/uniqueKey``) and returns those it
+    /// stored, numbered, in order. With `folder`, also moves that folder's sync position, in the same
+    /// transaction: a position is never saved without the events read up to it.
+    @discardableResult
+    public func recordEvents(
+        _ events: [TrackingEvent],
+        syncedTo folder: (account: String, name: String, position: SyncedFolder)? = nil
+    ) throws(PECError) -> [TrackingEvent] {
+        let recordedAt = now()
+        return try write(action: "record receipts in") { db in
+            var stored: [TrackingEvent] = []
+            for var event in events {
+                event.messageID = try LedgerMessageID.normalized(event.messageID)
+                event.recordedAt = recordedAt
+                try Self.insertEvent(db, event)
+                guard db.changesCount > 0 else { continue }
+                event.seq = db.lastInsertedRowID
+                stored.append(event)
+            }
+            if let folder {
+                try db.execute(
+                    sql: """
+                        INSERT INTO tracking_folders (account, folder, uidvalidity, last_uid, synced_at)
+                        VALUES (?, ?, ?, ?, ?)
+                        ON CONFLICT (account, folder) DO UPDATE SET uidvalidity = excluded.uidvalidity,
+                            last_uid = excluded.last_uid, synced_at = excluded.synced_at
+                        """,
+                    arguments: [
+                        folder.account, folder.name, Int64(folder.position.uidValidity),
+                        Int64(folder.position.lastUID), recordedAt,
+                    ]
+                )
+            }
+            return stored
+        }
+    }
+
+    /// Where `sync` stopped in a folder, or nil when it never read it.
+    public func syncedFolder(account: String, folder: String) throws(PECError) -> SyncedFolder? {
+        try read { db in
+            let row = try Row.fetchOne(
+                db,
+                sql: "SELECT uidvalidity, last_uid FROM tracking_folders WHERE account = ? AND folder = ?",
+                arguments: [account, folder]
+            )
+            guard let row,
+                let validity = UInt32(exactly: try row.decode(Int64.self, forColumn: "uidvalidity")),
+                let last = UInt32(exactly: try row.decode(Int64.self, forColumn: "last_uid"))
+            else { return nil }
+            return SyncedFolder(uidValidity: validity, lastUID: last)
+        }
+    }
+
+    // MARK: - Reading
+
+    /// Every event of one message, in the order they were stored.
+    public func events(messageID: String) throws(PECError) -> [TrackingEvent] {
+        let messageID = try LedgerMessageID.normalized(messageID)
+        return try read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM tracking_events WHERE message_id = ? ORDER BY seq",
+                arguments: [messageID]
+            ).map(Self.decodeEvent)
+        }
+    }
+
+    /// The events of `account` stored after `seq`, oldest first, at most `limit`.
+    public func events(account: String, after seq: Int64, limit: Int) throws(PECError) -> [TrackingEvent] {
+        guard limit > 0 else { return [] }
+        return try read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM tracking_events WHERE account = ? AND seq > ? ORDER BY seq LIMIT ?",
+                arguments: [account, seq, limit]
+            ).map(Self.decodeEvent)
+        }
+    }
+
+    /// The Message-ID the gestore's identificativo belongs to, from the events already stored.
+    public func messageID(identificativo: String) throws(PECError) -> String? {
+        try read { db in
+            try String.fetchOne(
+                db,
+                sql: "SELECT message_id FROM tracking_events WHERE identificativo = ? ORDER BY seq LIMIT 1",
+                arguments: [identificativo]
+            )
+        }
+    }
+
+    /// Sends of `account` whose last attempt was at `since` or later and that may have gone out:
+    /// those whose deadlines can still pass.
+    public func submittedSends(account: String, since: Date) throws(PECError) -> [LedgerSend] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM sends WHERE account = ? AND last_attempt_at >= ? AND status IN ('sent', 'uncertain')
+                    ORDER BY last_attempt_at, rowid
+                    """,
+                arguments: [account, since]
+            ).map { try Self.decodeSend(db, $0) }
+        }
+    }
+
+    // MARK: - The watch cursor
+
+    /// The last event `watch` printed for `account`; nil before its first run.
+    public func printedSeq(account: String) throws(PECError) -> Int64? {
+        try read { db in
+            try Int64.fetchOne(
+                db,
+                sql: "SELECT printed_seq FROM tracking_cursors WHERE account = ?",
+                arguments: [account]
+            )
+        }
+    }
+
+    /// Notes that `watch` printed every event of `account` up to `seq`. Never moves backwards.
+    public func setPrintedSeq(_ seq: Int64, account: String) throws(PECError) {
+        try write(action: "record the watch position in") { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO tracking_cursors (account, printed_seq) VALUES (?, ?)
+                    ON CONFLICT (account) DO UPDATE SET printed_seq = max(printed_seq, excluded.printed_seq)
+                    """,
+                arguments: [account, seq]
+            )
+        }
+    }
+
+    /// The number of the newest event stored, 0 when none.
+    public func lastEventSeq() throws(PECError) -> Int64 {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT max(seq) FROM tracking_events") ?? 0 }
+    }
+
+    // MARK: - Rows
+
+    private static func insertEvent(_ db: Database, _ event: TrackingEvent) throws {
+        // OR IGNORE on unique_key only: re-reading a receipt (a resync, another folder) adds nothing.
+        try db.execute(
+            sql: """
+                INSERT INTO tracking_events (unique_key, account, message_id, kind, recipient, at, recorded_at,
+                    gestore, identificativo, errore, errore_esteso, trusted, signature, deadline, external_recipients,
+                    receipt_message_id, folder, uid, uidvalidity, sha256, size, evidence_path, warnings)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (unique_key) DO NOTHING
+                """,
+            arguments: [
+                event.uniqueKey, event.account, event.messageID, event.kind.rawValue, event.recipient, event.at,
+                event.recordedAt, event.gestore, event.identificativo, event.errore, event.erroreEsteso,
+                event.trusted, try json(event.signature), event.deadline?.rawValue, try json(event.externalRecipients),
+                event.evidence?.receiptMessageID, event.evidence?.folder, event.evidence.map { Int64($0.uid) },
+                event.evidence.map { Int64($0.uidValidity) }, event.evidence?.sha256, event.evidence?.size,
+                event.evidence?.path, try json(event.warnings),
+            ]
+        )
+    }
+
+    private static func decodeEvent(_ row: Row) throws -> TrackingEvent {
+        var evidence: ReceiptEvidence?
+        if let sha256 = try row.decode(String?.self, forColumn: "sha256") {
+            guard let uid = UInt32(exactly: try row.decode(Int64.self, forColumn: "uid")),
+                let validity = UInt32(exactly: try row.decode(Int64.self, forColumn: "uidvalidity"))
+            else { throw UnreadableLedgerValue(column: "uid") }
+            evidence = ReceiptEvidence(
+                receiptMessageID: try row.decode(String?.self, forColumn: "receipt_message_id"),
+                folder: try row.decode(String.self, forColumn: "folder"),
+                uid: uid,
+                uidValidity: validity,
+                sha256: sha256,
+                size: try row.decode(Int.self, forColumn: "size"),
+                path: try row.decode(String.self, forColumn: "evidence_path")
+            )
+        }
+        let deadline = try row.decode(String?.self, forColumn: "deadline")
+        return TrackingEvent(
+            seq: try row.decode(Int64.self, forColumn: "seq"),
+            kind: try decodeEnum(ReceiptEventKind.self, row, "kind"),
+            messageID: try row.decode(String.self, forColumn: "message_id"),
+            account: try row.decode(String.self, forColumn: "account"),
+            recipient: try row.decode(String?.self, forColumn: "recipient"),
+            at: try row.decode(Date.self, forColumn: "at"),
+            recordedAt: try row.decode(Date.self, forColumn: "recorded_at"),
+            gestore: try row.decode(String?.self, forColumn: "gestore"),
+            identificativo: try row.decode(String?.self, forColumn: "identificativo"),
+            errore: try row.decode(String?.self, forColumn: "errore"),
+            erroreEsteso: try row.decode(String?.self, forColumn: "errore_esteso"),
+            trusted: try row.decode(Bool.self, forColumn: "trusted"),
+            signature: try fromJSON(SignatureCheck.self, row, "signature"),
+            deadline: try deadline.map {
+                guard let value = TrackingDeadline(rawValue: $0) else {
+                    throw UnreadableLedgerValue(column: "deadline")
+                }
+                return value
+            },
+            externalRecipients: try fromJSON([String].self, row, "external_recipients"),
+            evidence: evidence,
+            warnings: try fromJSON([String].self, row, "warnings")
+        )
+    }
+
+    private static func json(_ value: (some Encodable)?) throws -> String? {
+        guard let value else { return nil }
+        return String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+    }
+
+    private static func fromJSON<Value: Decodable>(_ type: Value.Type, _ row: Row, _ column: String) throws -> Value? {
+        guard let text = try row.decode(String?.self, forColumn: column) else { return nil }
+        do {
+            return try JSONDecoder().decode(type, from: Data(text.utf8))
+        } catch {
+            throw UnreadableLedgerValue(column: column)
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+#if os(Linux)
+    /// glibc declares syncfs(2) only under _GNU_SOURCE, which the Glibc module does not set.
+    @_silgen_name("syncfs")
+    private func linuxSyncfs(_ descriptor: Int32) -> Int32
+#endif
+
+/// Keeps the exact bytes of every receipt, as the server served them, beside the ledger:
+/// `receipts/<first two hex digits>/<sha256>.eml`, directories 0700, files 0600. A file's name is
+/// its content's SHA-256, so a receipt read twice is stored once and a changed file is detectable.
+struct EvidenceStore: Sendable {
+    let directory: URL
+
+    init(ledger: SendLedger) throws(PECError) {
+        directory = ledger.url.deletingLastPathComponent().appendingPathComponent("receipts", isDirectory: true)
+        try SecureFiles.ensureDirectory(directory)
+    }
+
+    /// Makes the files written so far durable (one `syncfs` of the store's file system, much
+    /// cheaper than an fsync per receipt): called before the events that point to them are committed.
+    func flush() throws(PECError) {
+        let descriptor = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw PECError(.io, "cannot open \(directory.path): \(SecureFiles.describe(errno))")
+        }
+        defer { close(descriptor) }
+        #if os(Linux)
+            guard linuxSyncfs(descriptor) == 0 else {
+                throw PECError(.io, "cannot write the receipts to disk: \(SecureFiles.describe(errno))")
+            }
+        #else
+            _ = fsync(descriptor)
+            sync()
+        #endif
+    }
+
+    /// A receipt downloaded into the store.
+    struct File: Sendable {
+        var uid: IMAP.UID
+        var url: URL
+        var sha256: String
+        var size: Int
+        /// This download created the file (it was not in the store already).
+        var isNew: Bool
+
+        /// Removes a file this download created, e.g. for a message that was not a receipt after all.
+        func discardIfNew() {
+            if isNew { unlink(url.path) }
+        }
+    }
+
+    /// Downloads `uids` (read-only: BODY.PEEK) in one FETCH, each streamed into its own file while
+    /// hashed, never held whole in memory.
+    func download(_ uids: [IMAP.UID], client: IMAPClient) async throws -> [File] {
+        guard !uids.isEmpty else { return [] }
+        var files: [File] = []
+        var current: Download?
+        defer { current?.abandon() }
+        let whole = IMAP.SectionSpecifier(part: [], kind: .complete)
+        try await client.uidFetch(IMAP.UIDSet(uids), [.uid, .bodyPeek(whole, range: nil)]) { event in
+            switch event {
+            case .start:
+                current?.abandon()
+                current = Download()
+            case .attribute(.uid(let uid)):
+                current?.uid = uid
+            case .streamingBegin(let section, _, _) where section == whole:
+                try current?.begin(in: directory)
+            case .streamingBytes(let bytes):
+                try current?.write(bytes)
+            case .finish:
+                if let done = current, let file = try done.finish(in: directory) { files.append(file) }
+                current = nil
+            default:
+                break
+            }
+        }
+        return files
+    }
+
+    /// One message on its way into the store: a private temporary file in the store's directory.
+    private final class Download {
+        var uid: IMAP.UID?
+        private var handle: FileHandle?
+        private var temporary: URL?
+        private let digest: SHA256Digest?
+        private var size = 0
+
+        init() {
+            digest = try? SHA256Digest()
+        }
+
+        func begin(in directory: URL) throws {
+            let url = directory.appendingPathComponent(".incoming-\(getpid())-\(UUID().uuidString.prefix(12))")
+            handle = try TemporaryFiles.create(url)
+            temporary = url
+        }
+
+        func write(_ bytes: [UInt8]) throws {
+            guard let handle else { return }
+            digest?.update(bytes)
+            try handle.write(contentsOf: bytes)
+            size += bytes.count
+        }
+
+        /// Moves the file to its content's name; nil when the message had no body section or no UID.
+        func finish(in directory: URL) throws -> File? {
+            guard let handle, let temporary, let uid, let digest else {
+                abandon()
+                return nil
+            }
+            // No fsync per file: ``flush()`` makes a whole batch durable at once, before its events are committed.
+            try handle.close()
+            self.handle = nil
+            let sha256 = try digest.finalizeHex()
+            let folder = directory.appendingPathComponent(String(sha256.prefix(2)), isDirectory: true)
+            try SecureFiles.ensureDirectory(folder)
+            let final = folder.appendingPathComponent("\(sha256).eml")
+            // link() never replaces: a file already there has the same content (its name is its hash).
+            let isNew = link(temporary.path, final.path) == 0
+            if !isNew && errno != EEXIST {
+                let code = errno
+                abandon()
+                throw PECError(.io, "cannot store the receipt as \(final.path): \(SecureFiles.describe(code))")
+            }
+            TemporaryFiles.remove(temporary)
+            self.temporary = nil
+            return File(uid: uid, url: final, sha256: sha256, size: size, isNew: isNew)
+        }
+
+        func abandon() {
+            try? handle?.close()
+            handle = nil
+            if let temporary { TemporaryFiles.remove(temporary) }
+            temporary = nil
+        }
+    }
+}

@@ -1,0 +1,230 @@
+import Foundation
+import Logging
+
+/// What `pec sync` asks for.
+public struct SyncRequest: Sendable {
+    /// The folder receipts arrive in; INBOX by default.
+    public var folder: String?
+
+    public init(folder: String? = nil) {
+        self.folder = folder
+    }
+}
+
+/// What one `pec sync` did.
+public struct SyncResult: Codable, Sendable, Equatable {
+    public var account: String
+    public var folder: String
+    public var uidValidity: UInt32
+    /// The folder's UIDVALIDITY changed since the last sync, so it was read again from the start.
+    public var resynchronized: Bool
+    /// Messages looked at (new since the last sync): their headers only.
+    public var scanned: Int
+    /// Receipts read whole (signature checked, kept as evidence).
+    public var receipts: Int
+    /// Events stored now (receipts and deadlines); re-read receipts are not counted twice.
+    public var recorded: Int
+    /// The newest events stored now, at most ``SyncResult/eventLimit``.
+    public var events: [TrackingEvent]
+
+    public static let eventLimit = 100
+
+    enum CodingKeys: String, CodingKey {
+        case account, folder
+        case uidValidity = "uidvalidity"
+        case resynchronized, scanned, receipts, recorded, events
+    }
+}
+
+/// `pec sync` and `pec watch` (and MCP `pec_sync`): reads the receipts that arrived since the last
+/// sync, read-only (EXAMINE, BODY.PEEK: nothing is marked read), keeps each one's bytes as evidence,
+/// and records its events in the ledger exactly once.
+public struct ReceiptSyncService: Sendable {
+    public let access: MailboxAccess
+    /// The account's name: the ledger's `account`.
+    public let account: String
+    public let tracking: TrackingService
+    let receipts: ReceiptEventReader
+    let logger: Logger
+
+    /// Messages whose headers are read per round trip; also how often the sync position is saved.
+    static let batchSize = 250
+    /// The headers that tell a receipt from other mail.
+    static let headerFields = ["X-Ricevuta", "X-Trasporto", "X-Riferimento-Message-ID"]
+
+    public init(
+        access: MailboxAccess,
+        account: String,
+        tracking: TrackingService,
+        trust: PECTrustStore,
+        logger: Logger = Logger(label: "pec.tracking")
+    ) {
+        self.access = access
+        self.account = account
+        self.tracking = tracking
+        self.receipts = ReceiptEventReader(trust: trust)
+        self.logger = logger
+    }
+
+    var ledger: SendLedger { tracking.ledger }
+
+    /// One sync: new receipts, then the deadlines that passed.
+    public func sync(_ request: SyncRequest) async throws -> SyncResult {
+        let evidence = try EvidenceStore(ledger: ledger)
+        var result = try await access.withSession(logger: logger) { client in
+            let folder = try await FolderResolver.resolve(request.folder, client: client)
+            return try await syncFolder(folder, client: client, evidence: evidence)
+        }
+        let deadlines = try ledger.recordEvents(try tracking.passedDeadlines(account: account).due)
+        result.recorded += deadlines.count
+        result.events = Array((result.events + deadlines).suffix(SyncResult.eventLimit))
+        return result
+    }
+
+    /// Reads `folder` from the last synced UID on (from the start when its UIDVALIDITY changed).
+    func syncFolder(_ folder: IMAP.MailboxName, client: IMAPClient, evidence: EvidenceStore) async throws
+        -> SyncResult
+    {
+        let mailbox = try await client.open(folder, readOnly: true)
+        guard let validity = mailbox.uidValidity?.rawValue else {
+            throw PECError(.malformed, "the server gave no UIDVALIDITY for \(folder.displayName)")
+        }
+        let known = try ledger.syncedFolder(account: account, folder: folder.displayName)
+        let resynchronized = known != nil && known?.uidValidity != validity
+        let after = known?.uidValidity == validity ? known?.lastUID ?? 0 : 0
+        var result = SyncResult(
+            account: account,
+            folder: folder.displayName,
+            uidValidity: validity,
+            resynchronized: resynchronized,
+            scanned: 0,
+            receipts: 0,
+            recorded: 0,
+            events: []
+        )
+        // `UID n:*` also matches the last message when n is past it (RFC 9051 §6.4.8): filter.
+        let uids = try await client.uidSearch(.uid(IMAP.UIDSet.from(IMAP.UID(rawValue: after + 1))))
+            .filter { $0.rawValue > after }.sorted()
+        if uids.isEmpty {
+            // Still note the position, so a new UIDVALIDITY is recorded once, not rescanned each time.
+            if known == nil || resynchronized {
+                try ledger.recordEvents(
+                    [],
+                    syncedTo: (account, folder.displayName, SyncedFolder(uidValidity: validity, lastUID: after))
+                )
+            }
+            return result
+        }
+        for start in stride(from: 0, to: uids.count, by: Self.batchSize) {
+            let batch = Array(uids[start..<min(start + Self.batchSize, uids.count)])
+            result.scanned += batch.count
+            let candidates = try await receiptCandidates(batch, client: client)
+            var events: [TrackingEvent] = []
+            let files = try await evidence.download(candidates, client: client)
+            for (file, reading) in zip(files, try await readReceipts(files, folder: folder, uidValidity: validity)) {
+                guard let reading else {
+                    file.discardIfNew()
+                    continue
+                }
+                result.receipts += 1
+                events += try attribute(reading)
+            }
+            if !candidates.isEmpty { try evidence.flush() }
+            let position = SyncedFolder(uidValidity: validity, lastUID: batch.last?.rawValue ?? after)
+            let stored = try ledger.recordEvents(events, syncedTo: (account, folder.displayName, position))
+            try learnIdentificativi(from: stored)
+            result.recorded += stored.count
+            result.events = Array((result.events + stored).suffix(SyncResult.eventLimit))
+        }
+        return result
+    }
+
+    /// The UIDs among `batch` that may be receipts: an `X-Ricevuta` header, or no PEC header at all
+    /// but an `X-Riferimento-Message-ID` (the daticert may still say it is one). Envelopes and
+    /// ordinary mail are never downloaded.
+    func receiptCandidates(_ batch: [IMAP.UID], client: IMAPClient) async throws -> [IMAP.UID] {
+        let section = IMAP.SectionSpecifier(part: [], kind: .headerFields(Self.headerFields))
+        let fetched = try await client.uidFetch(IMAP.UIDSet(batch), [.uid, .bodyPeek(section, range: nil)])
+        return fetched.compactMap { message -> IMAP.UID? in
+            guard let uid = message.uid else { return nil }
+            let headers = HeaderFields(parsing: message.sections[section] ?? [])
+            if let kind = PECMessageKind(headers: headers) { return kind.isReceipt ? uid : nil }
+            return headers.text("X-Riferimento-Message-ID") == nil ? nil : uid
+        }.sorted()
+    }
+
+    /// Reads the downloaded files, in their order, on every processor: parsing and signature
+    /// checks are most of a sync's time.
+    private func readReceipts(_ files: [EvidenceStore.File], folder: IMAP.MailboxName, uidValidity: UInt32)
+        async throws -> [ReceiptEventReader.Reading?]
+    {
+        var readings = [ReceiptEventReader.Reading?](repeating: nil, count: files.count)
+        let parallel = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        try await withThrowingTaskGroup(of: (Int, ReceiptEventReader.Reading?).self) { group in
+            var next = 0
+            func start() {
+                guard next < files.count else { return }
+                let index = next
+                next += 1
+                group.addTask {
+                    (index, try readReceipt(files[index], folder: folder.displayName, uidValidity: uidValidity))
+                }
+            }
+            for _ in 0..<parallel { start() }
+            while let (index, reading) = try await group.next() {
+                readings[index] = reading
+                start()
+            }
+        }
+        return readings
+    }
+
+    private func readReceipt(_ file: EvidenceStore.File, folder: String, uidValidity: UInt32) throws
+        -> ReceiptEventReader.Reading?
+    {
+        let content = try SpooledMessage(file: file.url)
+        let evidence = ReceiptEvidence(
+            receiptMessageID: content.message.headers.text("Message-ID"),
+            folder: folder,
+            uid: file.uid.rawValue,
+            uidValidity: uidValidity,
+            sha256: file.sha256,
+            size: file.size,
+            path: file.url.path
+        )
+        return try receipts.read(content, account: account, evidence: evidence, now: tracking.now())
+    }
+
+    /// Ties a receipt's events to the sent message: its Message-ID when the ledger has it, else the
+    /// ledger's send with that identificativo, else the Message-ID the receipt names (a message sent
+    /// by another client). A receipt naming no message at all cannot be tracked and is skipped.
+    private func attribute(_ reading: ReceiptEventReader.Reading) throws -> [TrackingEvent] {
+        var messageID = reading.reference
+        if let reference = reading.reference, try ledger.send(messageID: reference) != nil {
+            messageID = reference
+        } else if let identificativo = reading.identificativo,
+            let send = try ledger.send(identificativo: identificativo)
+        {
+            messageID = send.messageID
+        }
+        guard let messageID else {
+            logger.warning("a receipt names no message (no X-Riferimento-Message-ID, no daticert msgid): skipped")
+            return []
+        }
+        return reading.events.map { event in
+            var event = event
+            event.messageID = messageID
+            return event
+        }
+    }
+
+    /// A trusted acceptance gives the ledger's send its identificativo, as `trace` does.
+    private func learnIdentificativi(from events: [TrackingEvent]) throws {
+        for event in events where event.kind == .acceptance && event.trusted {
+            guard let identificativo = event.identificativo,
+                let send = try ledger.send(messageID: event.messageID), send.identificativo == nil
+            else { continue }
+            try ledger.setIdentificativo(identificativo, forMessageID: send.messageID)
+        }
+    }
+}
