@@ -52,7 +52,7 @@ struct PECServer: Sendable {
             await Self.call(params.name, arguments: params.arguments ?? [:], tools: tools, context: context)
         }
         try await server.start(transport: transport) { _, capabilities in
-            confirmation.clientCanElicit(capabilities.elicitation?.form != nil || capabilities.elicitation != nil)
+            confirmation.clientCanElicit(capabilities.elicitation != nil)
         }
         return server
     }
