@@ -78,12 +78,11 @@ struct ServerConfiguration: Sendable, Equatable {
             throw PECError(.usage, "\(option) needs an absolute path, not \"\(path)\"")
         }
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue,
-            let real = realpath(path, nil)
+            let real = SendPolicy.realPath(path)
         else {
             throw PECError(.usage, "\(option): \(path) is not an existing directory")
         }
-        defer { free(real) }
-        return String(cString: real)
+        return real
     }
 
     static func isRecipientPattern(_ entry: String) -> Bool {

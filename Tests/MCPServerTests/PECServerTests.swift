@@ -165,7 +165,7 @@ struct PECServerTests {
                 "PEC_MCP_BODY_LIMIT": "5000",
             ]
         )
-        let real = SendPolicyPaths.real(home.path)
+        let real = try #require(SendPolicy.realPath(home.path))
         #expect(configuration.attachmentDirectories == [real + "/a", real + "/b"])
         #expect(configuration.readOnly)
         #expect(configuration.allowedRecipients == ["ufficio@pec.comune.it", "@pec.studio.it", "@pec.it"])
@@ -183,13 +183,5 @@ struct PECServerTests {
 
     static func text(_ result: CallTool.Result) -> String {
         result.content.compactMap { if case .text(let text, _, _) = $0 { text } else { nil } }.joined()
-    }
-}
-
-enum SendPolicyPaths {
-    static func real(_ path: String) -> String {
-        guard let resolved = realpath(path, nil) else { return path }
-        defer { free(resolved) }
-        return String(cString: resolved)
     }
 }

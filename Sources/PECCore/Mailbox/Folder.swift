@@ -10,6 +10,11 @@ public struct Folder: Codable, Sendable, Equatable {
     /// False for folders that only hold other folders.
     public var selectable: Bool
 
+    /// The columns of `pec folders` in text form (and of `pec-mcp`'s text copy).
+    public static func textColumns(counts: Bool) -> [String] {
+        counts ? ["name", "special_use", "messages", "unread"] : ["name", "special_use"]
+    }
+
     enum CodingKeys: String, CodingKey {
         case name
         case specialUse = "special_use"

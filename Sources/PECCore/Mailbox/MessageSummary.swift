@@ -23,6 +23,9 @@ public struct MessageSummary: Codable, Sendable, Equatable {
         case size
     }
 
+    /// The columns of a listing in text form (`pec list`, and `pec-mcp`'s text copy).
+    public static let textColumns = ["id", "date", "from", "subject", "pec_type", "unread", "has_attachments"]
+
     /// The header fields a summary is built from, fetched with BODY.PEEK so nothing is marked read.
     static let headerFields = [
         "Date", "From", "To", "Subject", "Message-ID", "X-Ricevuta", "X-Trasporto", "X-Riferimento-Message-ID",

@@ -87,7 +87,7 @@ public struct SendPolicy: Sendable, Equatable {
     }
 
     /// The canonical absolute path (symbolic links, `.` and `..` resolved), or nil when it does not exist.
-    static func realPath(_ path: String) -> String? {
+    public static func realPath(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }
         return String(cString: resolved)

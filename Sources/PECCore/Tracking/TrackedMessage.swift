@@ -21,6 +21,9 @@ public struct TrackedMessage: Codable, Sendable, Equatable {
     /// Events recorded but not counted: unsigned, or not signed by a PEC gestore.
     public var untrustedEvents: Int
 
+    /// The columns of the recent sends in text form (`pec status`, and `pec-mcp`'s text copy).
+    public static let textColumns = ["message_id", "status", "sent_at", "subject", "overdue"]
+
     enum CodingKeys: String, CodingKey {
         case messageID = "message_id"
         case account, subject

@@ -87,14 +87,15 @@ enum MailboxTools {
         }
     )
 
-    static let messageColumns = ["id", "date", "from", "subject", "pec_type", "unread", "has_attachments"]
-
     static func pageOutput(_ page: MessagePage) throws -> ToolOutput {
         var text =
             page.messages.isEmpty
             ? "no messages\n"
             : ToolOutput.untrusted(
-                try OutputRenderer(format: .text).render(page.messages, layout: .table(columns: messageColumns)),
+                try OutputRenderer(format: .text).render(
+                    page.messages,
+                    layout: .table(columns: MessageSummary.textColumns)
+                ),
                 what: "mailbox listing"
             )
         if let next = page.nextBeforeID { text += "more: call again with before_id \(next)\n" }
@@ -310,7 +311,7 @@ enum MailboxTools {
         run: { arguments, context in
             let counts = try arguments.bool("counts") ?? false
             let folders = try await context.mailbox().folders(counts: counts)
-            let columns = counts ? ["name", "special_use", "messages", "unread"] : ["name", "special_use"]
+            let columns = Folder.textColumns(counts: counts)
             return ToolOutput(
                 value: FolderList(folders: folders),
                 text: try OutputRenderer(format: .text).render(folders, layout: .table(columns: columns))

@@ -61,7 +61,7 @@ enum TrackingTools {
                 ? "no sends\n"
                 : try OutputRenderer(format: .text).render(
                     messages,
-                    layout: .table(columns: ["message_id", "status", "sent_at", "subject", "overdue"])
+                    layout: .table(columns: TrackedMessage.textColumns)
                 )
             return ToolOutput(value: StatusList(messages: messages), text: text)
         }

@@ -2,8 +2,6 @@ import ArgumentParser
 import PECCore
 
 /// Columns of the text table for message rows; JSON has every field.
-let messageColumns = ["id", "date", "from", "subject", "pec_type", "unread", "has_attachments"]
-
 struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
@@ -45,7 +43,7 @@ struct ListCommand: AsyncParsableCommand {
             limit: limit
         )
         let rows = try await accountOptions.mailbox().list(request)
-        try Console.write(global.renderer.render(rows, layout: .table(columns: messageColumns)))
+        try Console.write(global.renderer.render(rows, layout: .table(columns: MessageSummary.textColumns)))
     }
 }
 
@@ -90,7 +88,7 @@ struct SearchCommand: AsyncParsableCommand {
             limit: limit
         )
         let rows = try await accountOptions.mailbox().search(request)
-        try Console.write(global.renderer.render(rows, layout: .table(columns: messageColumns)))
+        try Console.write(global.renderer.render(rows, layout: .table(columns: MessageSummary.textColumns)))
     }
 }
 
@@ -111,7 +109,7 @@ struct FoldersCommand: AsyncParsableCommand {
 
     func run() async throws {
         let folders = try await accountOptions.mailbox().folders(counts: counts)
-        let columns = counts ? ["name", "special_use", "messages", "unread"] : ["name", "special_use"]
+        let columns = Folder.textColumns(counts: counts)
         try Console.write(global.renderer.render(folders, layout: .table(columns: columns)))
     }
 }

@@ -116,7 +116,7 @@ struct StatusCommand: AsyncParsableCommand {
             try Console.write(
                 global.renderer.render(
                     messages,
-                    layout: .table(columns: ["message_id", "status", "sent_at", "subject", "overdue"])
+                    layout: .table(columns: TrackedMessage.textColumns)
                 )
             )
         }
