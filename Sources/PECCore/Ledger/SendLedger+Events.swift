@@ -22,7 +22,7 @@ extension SendLedger {
         return try write(action: "record receipts in") { db in
             var stored: [TrackingEvent] = []
             for var event in events {
-                event.messageID = try LedgerMessageID.normalized(event.messageID)
+                event.messageID = try MessageReference.normalizedMessageID(event.messageID)
                 event.recordedAt = recordedAt
                 try Self.insertEvent(db, event)
                 guard db.changesCount > 0 else { continue }
@@ -47,6 +47,50 @@ extension SendLedger {
         }
     }
 
+    /// Gives a send its identificativo from a certified acceptance among `events` (`sync`, `watch`
+    /// and `trace` call this): an untrusted receipt teaches the ledger nothing, and a send that
+    /// already has one keeps it.
+    public func learnIdentificativo(from events: [TrackingEvent]) throws(PECError) {
+        for event in events where event.kind == .acceptance && event.trusted {
+            guard let identificativo = event.identificativo,
+                let send = try send(messageID: event.messageID), send.identificativo == nil
+            else { continue }
+            try setIdentificativo(identificativo, forMessageID: send.messageID)
+        }
+    }
+
+    /// The receipts of `uids` in one folder (under `uidValidity`) whose bytes are already in the
+    /// evidence store, by UID: what `trace` need not download again.
+    public func storedReceipts(account: String, folder: String, uidValidity: UInt32, uids: [UInt32])
+        throws(PECError) -> [UInt32: String]
+    {
+        var stored: [UInt32: String] = [:]
+        let distinct = Array(Set(uids)).sorted()
+        // Chunks keep well below SQLite's limit on bound parameters.
+        for start in stride(from: 0, to: distinct.count, by: 500) {
+            let chunk = distinct[start..<min(start + 500, distinct.count)]
+            var arguments: StatementArguments = [account, folder, Int64(uidValidity)]
+            for uid in chunk { arguments += [Int64(uid)] }
+            let rows = try read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT uid, evidence_path FROM tracking_events
+                        WHERE account = ? AND folder = ? AND uidvalidity = ? AND evidence_path IS NOT NULL
+                            AND uid IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ", ")))
+                        """,
+                    arguments: arguments
+                )
+            }
+            for row in rows {
+                guard let uid = UInt32(exactly: row["uid"] as Int64? ?? -1), let path = row["evidence_path"] as String?
+                else { continue }
+                stored[uid] = path
+            }
+        }
+        return stored
+    }
+
     /// Where `sync` stopped in a folder, or nil when it never read it.
     public func syncedFolder(account: String, folder: String) throws(PECError) -> SyncedFolder? {
         try read { db in
@@ -67,7 +111,7 @@ extension SendLedger {
 
     /// Every event of one message, in the order they were stored.
     public func events(messageID: String) throws(PECError) -> [TrackingEvent] {
-        let messageID = try LedgerMessageID.normalized(messageID)
+        let messageID = try MessageReference.normalizedMessageID(messageID)
         return try read { db in
             try Row.fetchAll(
                 db,
@@ -181,8 +225,8 @@ extension SendLedger {
                 uid: uid,
                 uidValidity: validity,
                 sha256: sha256,
-                size: try row.decode(Int.self, forColumn: "size"),
-                path: try row.decode(String.self, forColumn: "evidence_path")
+                size: try row.decode(Int?.self, forColumn: "size"),
+                path: try row.decode(String?.self, forColumn: "evidence_path")
             )
         }
         let deadline = try row.decode(String?.self, forColumn: "deadline")

@@ -96,7 +96,7 @@ public final class SendLedger: Sendable {
     /// - Throws: ``LedgerDuplicate``, or ``PECError``.
     @discardableResult
     public func beginAttempt(_ send: NewSend) throws -> LedgerSend {
-        let messageID = try LedgerMessageID.normalized(send.messageID)
+        let messageID = try MessageReference.normalizedMessageID(send.messageID)
         try Self.validate(send)
         let attemptAt = now()
         let outcome = try write(action: "record the send in") { db -> AttemptStart in
@@ -159,7 +159,7 @@ public final class SendLedger: Sendable {
         error: String?,
         recipients: [RecipientOutcome]
     ) throws(PECError) {
-        let messageID = try LedgerMessageID.normalized(messageID)
+        let messageID = try MessageReference.normalizedMessageID(messageID)
         try write(action: "record the outcome in") { db in
             try db.execute(
                 sql: "UPDATE sends SET status = ?, smtp_reply = ?, error = ? WHERE message_id = ?",
@@ -180,7 +180,7 @@ public final class SendLedger: Sendable {
 
     /// Stores the PEC identifier learned from the message's acceptance receipt.
     public func setIdentificativo(_ identificativo: String, forMessageID messageID: String) throws(PECError) {
-        let messageID = try LedgerMessageID.normalized(messageID)
+        let messageID = try MessageReference.normalizedMessageID(messageID)
         let identificativo = try Self.normalizedIdentificativo(identificativo)
         try write(action: "record the identificativo in") { db in
             try db.execute(
@@ -193,7 +193,7 @@ public final class SendLedger: Sendable {
 
     /// Stores where the sender's INBOX stood just before the message was handed over.
     public func setInboxBookmark(_ bookmark: InboxBookmark, forMessageID messageID: String) throws(PECError) {
-        let messageID = try LedgerMessageID.normalized(messageID)
+        let messageID = try MessageReference.normalizedMessageID(messageID)
         try write(action: "record the INBOX position in") { db in
             try db.execute(
                 sql: "UPDATE sends SET inbox_uidvalidity = ?, inbox_uidnext = ? WHERE message_id = ?",
@@ -207,7 +207,7 @@ public final class SendLedger: Sendable {
 
     /// The send with this Message-ID (angle brackets optional), or nil.
     public func send(messageID: String) throws(PECError) -> LedgerSend? {
-        let messageID = try LedgerMessageID.normalized(messageID)
+        let messageID = try MessageReference.normalizedMessageID(messageID)
         return try read { db in try Self.fetchSend(db, messageID: messageID) }
     }
 

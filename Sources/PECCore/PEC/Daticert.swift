@@ -140,6 +140,9 @@ public struct Daticert: Codable, Sendable, Equatable {
     /// ``tipo`` as a message kind; unknown values become ``PECMessageKind/other(_:)``.
     public var kind: PECMessageKind { PECMessageKind(rawValue: tipo) }
 
+    /// ``errore`` when it reports a failure: nil for `nessuno` (in any case), the value otherwise.
+    public var failure: String? { errore.lowercased() == "nessuno" ? nil : errore }
+
     private enum CodingKeys: String, CodingKey {
         case tipo, errore, mittente, destinatari, risposte, oggetto
         case gestoreEmittente = "gestore_emittente"

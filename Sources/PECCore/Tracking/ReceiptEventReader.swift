@@ -1,7 +1,8 @@
 import Foundation
 
-/// Reads one raw receipt into the events it records, with the same reader `pec get --verify` and
-/// `pec trace --verify` use: classification by headers and daticert, gestore signature, trust.
+/// Reads one raw receipt into the events it records, with the same reader `pec get --verify` uses:
+/// classification by headers and daticert, gestore signature, trust. `sync`, `watch` and `trace`
+/// all read receipts here, so they agree on what a receipt says and whether it is believed.
 struct ReceiptEventReader: Sendable {
     let reader: MessageReader
 
@@ -27,12 +28,60 @@ struct ReceiptEventReader: Sendable {
         guard let claimed = details.pecType ?? details.claimedPECType, let kind = ReceiptEventKind(claimed) else {
             return nil
         }
-        let headers = content.message.headers
-        let trusted = details.pecType != nil
-        let daticert = details.pecCert
-        var warnings = details.warnings
-        let header = headers.text("X-Riferimento-Message-ID").flatMap { try? LedgerMessageID.normalized($0) }
-        let signed = daticert?.msgid.flatMap { try? LedgerMessageID.normalized($0) }
+        return Self.reading(
+            kind,
+            headers: content.message.headers,
+            daticert: details.pecCert,
+            trusted: details.pecType != nil,
+            signature: details.signature,
+            warnings: details.warnings,
+            account: account,
+            evidence: evidence,
+            now: now
+        )
+    }
+
+    /// `trace --no-verify`: what a receipt's headers and daticert.xml claim, without its bytes or
+    /// signature. Never trusted, so it never changes a status. Nil when it claims no receipt kind.
+    static func glance(
+        headers: HeaderFields,
+        daticert: Daticert?,
+        account: String,
+        evidence: ReceiptEvidence,
+        now: Date
+    ) -> Reading? {
+        guard let claimed = PECClassification(headers: headers, daticert: daticert).kind,
+            let kind = ReceiptEventKind(claimed)
+        else { return nil }
+        return reading(
+            kind,
+            headers: headers,
+            daticert: daticert,
+            trusted: false,
+            signature: nil,
+            warnings: ["not verified: only the headers and daticert.xml were read (--no-verify)"],
+            account: account,
+            evidence: evidence,
+            now: now
+        )
+    }
+
+    private static func reading(
+        _ kind: ReceiptEventKind,
+        headers: HeaderFields,
+        daticert: Daticert?,
+        trusted: Bool,
+        signature: SignatureCheck?,
+        warnings: [String],
+        account: String,
+        evidence: ReceiptEvidence,
+        now: Date
+    ) -> Reading {
+        var warnings = warnings
+        let header = headers.text("X-Riferimento-Message-ID").flatMap {
+            try? MessageReference.normalizedMessageID($0)
+        }
+        let signed = daticert?.msgid.flatMap { try? MessageReference.normalizedMessageID($0) }
         if let header, let signed, header != signed {
             warnings.append("X-Riferimento-Message-ID says \(header) but the signed daticert.xml says \(signed)")
         }
@@ -56,10 +105,10 @@ struct ReceiptEventReader: Sendable {
                 recordedAt: now,
                 gestore: daticert?.gestoreEmittente,
                 identificativo: daticert?.identificativo,
-                errore: daticert.flatMap { $0.errore.lowercased() == "nessuno" ? nil : $0.errore },
+                errore: daticert?.failure,
                 erroreEsteso: daticert?.erroreEsteso,
                 trusted: trusted,
-                signature: details.signature,
+                signature: signature,
                 externalRecipients: external.flatMap { $0.isEmpty ? nil : $0 },
                 evidence: evidence,
                 warnings: warnings.isEmpty ? nil : warnings

@@ -132,7 +132,7 @@ public struct ReceiptSyncService: Sendable {
             if !candidates.isEmpty { try evidence.flush() }
             let position = SyncedFolder(uidValidity: validity, lastUID: batch.last?.rawValue ?? after)
             let stored = try ledger.recordEvents(events, syncedTo: (account, folder.displayName, position))
-            try learnIdentificativi(from: stored)
+            try ledger.learnIdentificativo(from: stored)
             result.recorded += stored.count
             result.events = Array((result.events + stored).suffix(SyncResult.eventLimit))
         }
@@ -155,7 +155,7 @@ public struct ReceiptSyncService: Sendable {
 
     /// Reads the downloaded files, in their order, on every processor: parsing and signature
     /// checks are most of a sync's time.
-    private func readReceipts(_ files: [EvidenceStore.File], folder: IMAP.MailboxName, uidValidity: UInt32)
+    func readReceipts(_ files: [EvidenceStore.File], folder: IMAP.MailboxName, uidValidity: UInt32)
         async throws -> [ReceiptEventReader.Reading?]
     {
         var readings = [ReceiptEventReader.Reading?](repeating: nil, count: files.count)
@@ -198,7 +198,7 @@ public struct ReceiptSyncService: Sendable {
     /// Ties a receipt's events to the sent message: its Message-ID when the ledger has it, else the
     /// ledger's send with that identificativo, else the Message-ID the receipt names (a message sent
     /// by another client). A receipt naming no message at all cannot be tracked and is skipped.
-    private func attribute(_ reading: ReceiptEventReader.Reading) throws -> [TrackingEvent] {
+    func attribute(_ reading: ReceiptEventReader.Reading) throws -> [TrackingEvent] {
         var messageID = reading.reference
         if let reference = reading.reference, try ledger.send(messageID: reference) != nil {
             messageID = reference
@@ -215,16 +215,6 @@ public struct ReceiptSyncService: Sendable {
             var event = event
             event.messageID = messageID
             return event
-        }
-    }
-
-    /// A trusted acceptance gives the ledger's send its identificativo, as `trace` does.
-    private func learnIdentificativi(from events: [TrackingEvent]) throws {
-        for event in events where event.kind == .acceptance && event.trusted {
-            guard let identificativo = event.identificativo,
-                let send = try ledger.send(messageID: event.messageID), send.identificativo == nil
-            else { continue }
-            try ledger.setIdentificativo(identificativo, forMessageID: send.messageID)
         }
     }
 }

@@ -20,6 +20,15 @@ public struct TrackedMessage: Codable, Sendable, Equatable {
     public var events: [TrackingEvent]?
     /// Events recorded but not counted: unsigned, or not signed by a PEC gestore.
     public var untrustedEvents: Int
+    /// `pec trace` only: whether the receipts found were verified (downloaded into the evidence
+    /// store, gestore signature checked). False after `--no-verify`: then no event is trusted and
+    /// no status is more than `pending` or `timed_out`.
+    public var verified: Bool?
+    /// `pec trace` only: the folders searched.
+    public var folders: [String]?
+    /// `pec trace` only: receipts downloaded by this trace; those already in the evidence store are
+    /// read from disk, so a second trace of the same message downloads nothing.
+    public var downloaded: Int?
 
     /// The columns of the recent sends in text form (`pec status`, and `pec-mcp`'s text copy).
     public static let textColumns = ["message_id", "status", "sent_at", "subject", "overdue"]
@@ -33,6 +42,7 @@ public struct TrackedMessage: Codable, Sendable, Equatable {
         case acceptanceDeadline = "acceptance_deadline"
         case recipients, events
         case untrustedEvents = "untrusted_events"
+        case verified, folders, downloaded
     }
 }
 

@@ -77,8 +77,22 @@ public struct TrackingEvent: Codable, Sendable, Equatable {
     /// deadline of one message and recipient. The ledger keeps each key once.
     var uniqueKey: String {
         let who = recipient?.lowercased() ?? ""
-        if let evidence { return "receipt:\(evidence.sha256):\(who)" }
+        if let sha256 = evidence?.sha256 { return "receipt:\(sha256):\(who)" }
+        if let evidence {
+            return "receipt-uid:\(evidence.folder):\(evidence.uidValidity):\(evidence.uid):\(who)"
+        }
         return "deadline:\(deadline?.rawValue ?? kind.rawValue):\(messageID):\(who)"
+    }
+
+    /// `2026-11-21T10:00:00Z pec_delivery <id> anna@pec.it`, flagged when no gestore vouches for it:
+    /// how `pec watch` prints an event in text form (and `pec-mcp` its text copy).
+    public var textLine: String {
+        var parts = [ISO8601DateFormatter().string(from: at), kind.rawValue, messageID]
+        if let recipient { parts.append(TextFormatter.terminalSafe(recipient)) }
+        if let deadline { parts.append("(\(deadline.rawValue))") }
+        if let errore { parts.append("errore=\(TextFormatter.terminalSafe(errore))") }
+        if !trusted { parts.append("UNTRUSTED: not signed by a PEC gestore") }
+        return parts.joined(separator: " ") + "\n"
     }
 
     enum CodingKeys: String, CodingKey {
@@ -102,20 +116,21 @@ public struct ReceiptEvidence: Codable, Sendable, Equatable {
     public var folder: String
     public var uid: UInt32
     public var uidValidity: UInt32
-    /// SHA-256 of the receipt's raw bytes, lower-case hex.
-    public var sha256: String
-    public var size: Int
+    /// SHA-256 of the receipt's raw bytes, lower-case hex. This and ``size`` and ``path`` are nil
+    /// for a receipt only glanced at (`trace --no-verify`): its bytes were not downloaded.
+    public var sha256: String?
+    public var size: Int?
     /// The raw receipt (RFC 5322, as the server served it), mode 0600, under the ledger's directory.
-    public var path: String
+    public var path: String?
 
     public init(
         receiptMessageID: String?,
         folder: String,
         uid: UInt32,
         uidValidity: UInt32,
-        sha256: String,
-        size: Int,
-        path: String
+        sha256: String?,
+        size: Int?,
+        path: String?
     ) {
         self.receiptMessageID = receiptMessageID
         self.folder = folder

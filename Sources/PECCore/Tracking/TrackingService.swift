@@ -92,15 +92,14 @@ public struct TrackingService: Sendable {
 
     /// A Message-ID, or a PEC identificativo (`opec…`) the ledger or a synced receipt knows.
     func resolve(_ id: String) throws(PECError) -> String {
-        let wanted: TraceID
-        do { wanted = try TraceID(id) } catch let error as PECError { throw error } catch {
-            throw PECError(.invalidInput, "\(id.debugDescription) is not a Message-ID or a PEC identificativo")
+        switch try MessageReference(id) {
+        case .messageID(let messageID):
+            return messageID
+        case .identificativo(let identificativo):
+            if let send = try ledger.send(identificativo: identificativo) { return send.messageID }
+            if let messageID = try ledger.messageID(identificativo: identificativo) { return messageID }
+            return try MessageReference.normalizedMessageID(identificativo)
         }
-        if wanted.isIdentificativo {
-            if let send = try ledger.send(identificativo: wanted.bare) { return send.messageID }
-            if let messageID = try ledger.messageID(identificativo: wanted.bare) { return messageID }
-        }
-        return try LedgerMessageID.normalized(wanted.bare)
     }
 
     /// The timeout events due now for the sends of `account` that may still be waiting, not yet stored.

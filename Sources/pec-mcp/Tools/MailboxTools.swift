@@ -331,8 +331,11 @@ enum MailboxTools {
             title: "Trace a sent PEC",
             description: """
                 The receipts of one sent message (acceptance, delivery per recipient, errors), found by its \
-                Message-ID (as pec_send returned it) or by its PEC identificativo, and where each recipient \
-                stands: pending, accepted, delivered or failed.
+                Message-ID (as pec_send returned it) or by its PEC identificativo, and where it and each \
+                recipient stand, as pec_status says: pending, accepted, relayed, delivered, failed or timed_out. \
+                Each receipt found is verified by default (downloaded once into the evidence store, gestore \
+                signature checked, recorded in the ledger); only receipts signed by a PEC gestore count. With \
+                verify false only headers are read: nothing is trusted (verified: false), nobody is delivered.
                 """,
             inputSchema: Schema.object(
                 [
@@ -341,7 +344,10 @@ enum MailboxTools {
                     ),
                     "folder": Schema.string("Where the receipts are (default INBOX)."),
                     "all_folders": Schema.boolean("Look in every folder.", default: false),
-                    "verify": Schema.boolean("Check each receipt's gestore signature.", default: false),
+                    "verify": Schema.boolean(
+                        "Verify each receipt's gestore signature; false: a quick look at headers, nothing trusted.",
+                        default: true
+                    ),
                 ],
                 required: ["message_id"]
             ),
@@ -350,26 +356,36 @@ enum MailboxTools {
                 [
                     "message_id": Schema.string(),
                     "identificativo": Schema.string(),
-                    "events": Schema.array(
-                        Schema.object(
-                            ["id": Schema.integer(minimum: 1), "folder": Schema.string(), "tipo": Schema.string()],
-                            required: ["id", "folder", "tipo"],
-                            closed: false
-                        )
-                    ),
-                    "count": Schema.integer(minimum: 0),
+                    "status": Schema.enumeration(TrackingStatus.allCases.map(\.rawValue)),
+                    "overdue": Schema.array(Schema.string()),
                     "recipients": Schema.array(
                         Schema.object(
                             [
                                 "address": Schema.string(),
-                                "status": Schema.enumeration(["pending", "accepted", "delivered", "failed"]),
+                                "status": Schema.enumeration(TrackingStatus.allCases.map(\.rawValue)),
                             ],
                             required: ["address", "status"],
                             closed: false
                         )
                     ),
+                    "events": Schema.array(
+                        Schema.object(
+                            [
+                                "event": Schema.enumeration(ReceiptEventKind.allCases.map(\.rawValue)),
+                                "message_id": Schema.string(),
+                                "at": Schema.string(),
+                                "trusted": Schema.boolean(),
+                            ],
+                            required: ["event", "message_id", "at", "trusted"],
+                            closed: false
+                        )
+                    ),
+                    "untrusted_events": Schema.integer(minimum: 0),
+                    "verified": Schema.boolean(),
+                    "folders": Schema.array(Schema.string()),
+                    "downloaded": Schema.integer(minimum: 0),
                 ],
-                required: ["events", "count", "recipients"],
+                required: ["message_id", "status", "recipients", "verified"],
                 closed: false
             )
         ),
@@ -378,12 +394,16 @@ enum MailboxTools {
                 id: try arguments.requiredString("message_id"),
                 folder: try arguments.string("folder"),
                 allFolders: try arguments.bool("all_folders") ?? false,
-                verify: try arguments.bool("verify") ?? false,
-                caFiles: context.configuration.caFiles
+                verify: try arguments.bool("verify") ?? true
             )
-            // As `pec trace`: without a usable ledger the receipts are still searched, only less narrowly.
-            let result = try await context.mailbox().trace(request, ledger: try? context.ledger())
-            return try ToolOutput(result)
+            let (account, _) = try context.account()
+            let service = ReceiptSyncService(
+                access: try context.mailbox().access,
+                account: account.name,
+                tracking: try context.tracking(),
+                trust: try PECTrustStore(caFiles: context.configuration.caFiles)
+            )
+            return try ToolOutput(try await service.trace(request))
         }
     )
 }
