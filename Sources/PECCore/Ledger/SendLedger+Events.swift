@@ -25,7 +25,12 @@ extension SendLedger {
                 event.messageID = try MessageReference.normalizedMessageID(event.messageID)
                 event.recordedAt = recordedAt
                 try Self.insertEvent(db, event)
-                guard db.changesCount > 0 else { continue }
+                guard db.changesCount > 0 else {
+                    // The same receipt, read before when nothing vouched for it (e.g. its CA was not
+                    // given): a reading that vouches now makes it trusted. Never the reverse.
+                    if event.trusted { try Self.upgradeTrust(db, event) }
+                    continue
+                }
                 event.seq = db.lastInsertedRowID
                 stored.append(event)
             }
@@ -59,12 +64,21 @@ extension SendLedger {
         }
     }
 
-    /// The receipts of `uids` in one folder (under `uidValidity`) whose bytes are already in the
-    /// evidence store, by UID: what `trace` need not download again.
+    /// A receipt whose bytes are in the evidence store, as the ledger's events about it say.
+    public struct StoredReceipt: Sendable, Equatable {
+        public var sha256: String
+        public var size: Int
+        public var path: String
+        /// Whether a gestore vouched for it when it was read.
+        public var trusted: Bool
+    }
+
+    /// The receipts of `uids` in one folder (under `uidValidity`) already read into the evidence
+    /// store, by UID: what `trace` need not download again.
     public func storedReceipts(account: String, folder: String, uidValidity: UInt32, uids: [UInt32])
-        throws(PECError) -> [UInt32: String]
+        throws(PECError) -> [UInt32: StoredReceipt]
     {
-        var stored: [UInt32: String] = [:]
+        var stored: [UInt32: StoredReceipt] = [:]
         let distinct = Array(Set(uids)).sorted()
         // Chunks keep well below SQLite's limit on bound parameters.
         for start in stride(from: 0, to: distinct.count, by: 500) {
@@ -75,17 +89,20 @@ extension SendLedger {
                 try Row.fetchAll(
                     db,
                     sql: """
-                        SELECT uid, evidence_path FROM tracking_events
-                        WHERE account = ? AND folder = ? AND uidvalidity = ? AND evidence_path IS NOT NULL
+                        SELECT uid, sha256, size, evidence_path, max(trusted) AS trusted FROM tracking_events
+                        WHERE account = ? AND folder = ? AND uidvalidity = ? AND sha256 IS NOT NULL
+                            AND evidence_path IS NOT NULL AND size IS NOT NULL
                             AND uid IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ", ")))
+                        GROUP BY uid, sha256
                         """,
                     arguments: arguments
                 )
             }
             for row in rows {
-                guard let uid = UInt32(exactly: row["uid"] as Int64? ?? -1), let path = row["evidence_path"] as String?
+                guard let uid = UInt32(exactly: row["uid"] as Int64? ?? -1), let sha256 = row["sha256"] as String?,
+                    let size = row["size"] as Int?, let path = row["evidence_path"] as String?
                 else { continue }
-                stored[uid] = path
+                stored[uid] = StoredReceipt(sha256: sha256, size: size, path: path, trusted: row["trusted"] ?? false)
             }
         }
         return stored
@@ -210,6 +227,16 @@ extension SendLedger {
                 event.evidence.map { Int64($0.uidValidity) }, event.evidence?.sha256, event.evidence?.size,
                 event.evidence?.path, try json(event.warnings),
             ]
+        )
+    }
+
+    private static func upgradeTrust(_ db: Database, _ event: TrackingEvent) throws {
+        try db.execute(
+            sql: """
+                UPDATE tracking_events SET trusted = 1, signature = ?, warnings = ?
+                WHERE unique_key = ? AND trusted = 0
+                """,
+            arguments: [try json(event.signature), try json(event.warnings), event.uniqueKey]
         )
     }
 

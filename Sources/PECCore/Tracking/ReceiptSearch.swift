@@ -158,16 +158,30 @@ extension ReceiptSyncService {
             return
         }
         // A receipt already in the store was read and recorded before (by sync or trace): its
-        // events are in the ledger the answer comes from, so it costs no download.
+        // events are in the ledger the answer comes from, so it costs no download. One nobody
+        // vouched for then is read again from disk, with the trust given now.
         let stored = try ledger.storedReceipts(
             account: account,
             folder: folder.displayName,
             uidValidity: validity,
             uids: candidates.map(\.rawValue)
-        ).filter { FileManager.default.fileExists(atPath: $0.value) }
+        ).filter { FileManager.default.fileExists(atPath: $0.value.path) }
+        let reread = candidates.compactMap { uid in
+            stored[uid.rawValue].flatMap { receipt in
+                receipt.trusted
+                    ? nil
+                    : EvidenceStore.File(
+                        uid: uid,
+                        url: URL(fileURLWithPath: receipt.path),
+                        sha256: receipt.sha256,
+                        size: receipt.size,
+                        isNew: false
+                    )
+            }
+        }
         let missing = candidates.filter { stored[$0.rawValue] == nil }
-        let files = try await evidence.download(missing, client: client)
-        search.downloaded += files.count
+        let files = try await evidence.download(missing, client: client) + reread
+        search.downloaded += files.count - reread.count
         var events: [TrackingEvent] = []
         for (file, reading) in zip(files, try await readReceipts(files, folder: folder, uidValidity: validity)) {
             guard let reading, let claimed = search.target.claim(reading, attributed: try attribute(reading)) else {
