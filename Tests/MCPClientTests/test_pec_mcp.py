@@ -298,17 +298,26 @@ def test_every_read_tool_returns_what_the_cli_prints(home):
     assert results["verify"].structured_content["pec_cert"] == cli_get["pec_cert"]
     cli_folders = [json.loads(line) for line in home.pec("--json", "folders", "--counts").stdout.splitlines()]
     assert results["folders"].structured_content["folders"] == cli_folders
-    cli_trace = json.loads(home.pec("--json", "trace", message_id).stdout)
-    assert as_cli_prints(results["trace"].structured_content) == cli_trace
-    assert results["trace"].structured_content["events"][0]["tipo"] == "accettazione"
+    # The same record; only `downloaded` differs: the CLI's trace reads the receipts pec_trace
+    # downloaded (and pec_sync kept) from the evidence store.
+    cli_trace = json.loads(home.pec("--json", "trace", message_id, "--ca-file", ca).stdout)
+    assert cli_trace.pop("downloaded") == 0
+    mcp_trace = as_cli_prints(results["trace"].structured_content)
+    assert mcp_trace.pop("downloaded") >= 1
+    assert mcp_trace == cli_trace
+    assert mcp_trace["verified"] is True
+    assert mcp_trace["events"][0]["event"] == "pec_acceptance"
+    assert mcp_trace["events"][0]["trusted"] is True
     assert results["status"].structured_content["accounts"][0]["address"] == "mario.rossi@pec.sandbox"
-    # Tracking: the sync read the acceptance once; status says where the send stands, as the CLI does.
-    assert results["sync"].structured_content["recorded"] >= 1
+    # Tracking: the acceptance is recorded once (by the trace, not again by the sync); status says
+    # where the send stands, as the CLI does.
+    assert results["sync"].structured_content["scanned"] >= 1
     assert results["sync_again"].structured_content["recorded"] == 0
     tracked = results["tracked"].structured_content["messages"][0]
     assert tracked["message_id"] == message_id
     assert tracked["status"] in ("accepted", "delivered")
     assert [e["event"] for e in tracked["events"]][0] == "pec_acceptance"
+    assert [e["event"] for e in tracked["events"]].count("pec_acceptance") == 1
     cli_status = json.loads(home.pec("--json", "status", message_id).stdout)
     assert {k: v for k, v in tracked.items() if v != []} == cli_status
     assert message_id in [m["message_id"] for m in results["recent"].structured_content["messages"]]
