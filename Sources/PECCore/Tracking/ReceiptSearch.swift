@@ -153,8 +153,13 @@ extension ReceiptSyncService {
         )
         guard !candidates.isEmpty else { return }
         guard let evidence else {
-            search.events += try await glance(candidates, in: folder, uidValidity: validity, target: &search.target,
-                client: client)
+            search.events += try await glance(
+                candidates,
+                in: folder,
+                uidValidity: validity,
+                target: &search.target,
+                client: client
+            )
             return
         }
         // A receipt already in the store was read and recorded before (by sync or trace): its

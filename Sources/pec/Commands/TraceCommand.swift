@@ -32,7 +32,8 @@ struct TraceCommand: AsyncParsableCommand {
 
     @Flag(
         inversion: .prefixedNo,
-        help: "Verify each receipt's gestore signature (the default); --no-verify reads headers only and trusts nothing."
+        help:
+            "Verify each receipt's gestore signature (the default); --no-verify reads headers only and trusts nothing."
     )
     var verify = true
 

@@ -167,7 +167,9 @@ struct ReceiptSearchTests {
         arguments: [("nessuno", nil), ("NESSUNO", nil), ("Nessuno", nil), ("no-dest", "no-dest"), ("altro", "altro")]
     )
     func failure(_ errore: String, _ expected: String?) throws {
-        var daticert = try DaticertParser.parse(Array(Self.daticert(kind: "avvenuta-consegna", consegna: Self.anna).utf8))
+        var daticert = try DaticertParser.parse(
+            Array(Self.daticert(kind: "avvenuta-consegna", consegna: Self.anna).utf8)
+        )
         daticert.errore = errore
         #expect(daticert.failure == expected)
     }
@@ -193,7 +195,10 @@ struct ReceiptSearchTests {
 
     @Test("a receipt signed by a signer no trusted CA vouches for counts for nothing")
     func untrustedSigner() throws {
-        let signed = try read(try SignatureFixtures.bundled("sandbox-accettazione.eml"), trust: PECTrustStore(systemRoots: false))
+        let signed = try read(
+            try SignatureFixtures.bundled("sandbox-accettazione.eml"),
+            trust: PECTrustStore(systemRoots: false)
+        )
         let reference = try #require(signed.reference)
         var target = TraceTarget(messageID: reference, identificativo: nil)
         let events = claimed([signed], target: &target)
@@ -261,7 +266,9 @@ struct ReceiptSearchTests {
     @Test("--no-verify on a forged delivery: recognised by its headers and daticert, untrusted")
     func glanceForged() throws {
         let raw = Self.forgedDelivery()
-        let daticert = try DaticertParser.parse(Array(Self.daticert(kind: "avvenuta-consegna", consegna: Self.anna).utf8))
+        let daticert = try DaticertParser.parse(
+            Array(Self.daticert(kind: "avvenuta-consegna", consegna: Self.anna).utf8)
+        )
         let glanced = try #require(
             ReceiptEventReader.glance(
                 headers: InMemoryMessage(raw).message.headers,
@@ -336,7 +343,13 @@ struct ReceiptSearchTests {
     func storedReceiptsAndTrust() throws {
         let sandbox = try LedgerSandbox()
         let ledger = try sandbox.open()
-        var untrusted = TrackingStatusDerivationTests.event(.delivery, after: 1, recipient: Self.anna, trusted: false, seq: 4)
+        var untrusted = TrackingStatusDerivationTests.event(
+            .delivery,
+            after: 1,
+            recipient: Self.anna,
+            trusted: false,
+            seq: 4
+        )
         try ledger.recordEvents([untrusted])
         let found = try ledger.storedReceipts(account: "mario", folder: "INBOX", uidValidity: 1, uids: [4, 5])
         #expect(Array(found.keys) == [4])
@@ -354,7 +367,9 @@ struct ReceiptSearchTests {
         #expect(upgraded.count == 1)
         #expect(upgraded.first?.trusted == true)
         #expect(upgraded.first?.signature?.status == .valid)
-        #expect(try ledger.storedReceipts(account: "mario", folder: "INBOX", uidValidity: 1, uids: [4])[4]?.trusted == true)
+        #expect(
+            try ledger.storedReceipts(account: "mario", folder: "INBOX", uidValidity: 1, uids: [4])[4]?.trusted == true
+        )
 
         untrusted.signature = SignatureCheck(status: .unsigned, signerEmail: nil)
         try ledger.recordEvents([untrusted])
@@ -365,7 +380,12 @@ struct ReceiptSearchTests {
 
     @Test("an event's text line: time, kind, message, recipient, and a flag when no gestore vouches for it")
     func textLine() {
-        var event = TrackingStatusDerivationTests.event(.deliveryError, after: 0, recipient: Self.anna, errore: "no-dest")
+        var event = TrackingStatusDerivationTests.event(
+            .deliveryError,
+            after: 0,
+            recipient: Self.anna,
+            errore: "no-dest"
+        )
         #expect(event.textLine.hasSuffix("pec_delivery_error <m1@pec.example.it> \(Self.anna) errore=no-dest\n"))
         event.trusted = false
         #expect(event.textLine.contains("UNTRUSTED"))
