@@ -113,12 +113,15 @@ def test_initialize_lists_every_tool_with_schemas_and_annotations():
     assert init.server_info.name == "pec-mcp"
     assert init.capabilities.tools is not None
     by_name = {t.name: t for t in tools}
-    read_only = ["pec_list", "pec_get", "pec_search", "pec_folders", "pec_trace", "pec_verify",
+    read_only = ["pec_list", "pec_get", "pec_search", "pec_folders", "pec_verify",
                  "pec_auth_status", "pec_providers", "pec_status"]
-    assert set(by_name) == set(read_only) | {"pec_send", "pec_sync"}
-    # pec_sync writes only pec's own ledger: not read-only, but neither destructive nor repeated in effect.
-    assert by_name["pec_sync"].annotations.destructive_hint is False
-    assert by_name["pec_sync"].annotations.idempotent_hint is True
+    assert set(by_name) == set(read_only) | {"pec_send", "pec_sync", "pec_trace"}
+    # pec_sync and pec_trace write only pec's own ledger: not read-only, but neither destructive nor
+    # repeated in effect.
+    for name in ("pec_sync", "pec_trace"):
+        assert by_name[name].annotations.read_only_hint is False, name
+        assert by_name[name].annotations.destructive_hint is False, name
+        assert by_name[name].annotations.idempotent_hint is True, name
     for name in read_only:
         tool = by_name[name]
         assert tool.annotations.read_only_hint is True, name

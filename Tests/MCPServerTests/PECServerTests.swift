@@ -65,7 +65,10 @@ struct PECServerTests {
             #expect(input["type"] == "object", "\(tool.name)")
             #expect(input["additionalProperties"] == false, "\(tool.name)")
             #expect(tool.outputSchema?.objectValue?["type"] == "object", "\(tool.name)")
-            #expect(tool.annotations.readOnlyHint == !["pec_send", "pec_sync"].contains(tool.name), "\(tool.name)")
+            #expect(
+                tool.annotations.readOnlyHint == !["pec_send", "pec_sync", "pec_trace"].contains(tool.name),
+                "\(tool.name)"
+            )
             #expect(tool.annotations.destructiveHint == (tool.name == "pec_send"), "\(tool.name)")
             // Every required input is a declared property.
             let properties = input["properties"]?.objectValue ?? [:]

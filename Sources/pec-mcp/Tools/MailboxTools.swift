@@ -351,7 +351,15 @@ enum MailboxTools {
                 ],
                 required: ["message_id"]
             ),
-            annotations: .readOnly("Trace a sent PEC"),
+            // As pec_sync: it writes only pec's own ledger (the verified receipts); the mailbox is not
+            // changed, and tracing twice records nothing new.
+            annotations: .init(
+                title: "Trace a sent PEC",
+                readOnlyHint: false,
+                destructiveHint: false,
+                idempotentHint: true,
+                openWorldHint: true
+            ),
             outputSchema: Schema.object(
                 [
                     "message_id": Schema.string(),
