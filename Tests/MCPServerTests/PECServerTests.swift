@@ -111,6 +111,9 @@ struct PECServerTests {
             #expect(result.isError == true, "\(tool)")
             let error = result.structuredContent?.objectValue?["error"]?.objectValue
             #expect(error?["kind"] == "not_authenticated", "\(tool)")
+            #expect(error?["remedies"] == [["action": "login"]], "\(tool)")
+            // Logging in is the human's part: the agent is told so, with the command to give them.
+            #expect(error?["hint"]?.stringValue?.hasPrefix("the user must log in") == true, "\(tool)")
             #expect(Self.text(result).contains("pec auth login"), "\(tool)")
         }
         #expect(try await session.call("pec_providers").isError == false)

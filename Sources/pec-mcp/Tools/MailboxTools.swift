@@ -312,16 +312,9 @@ enum MailboxTools {
             let counts = try arguments.bool("counts") ?? false
             let folders = try await context.mailbox().folders(counts: counts)
             let columns = Folder.textColumns(counts: counts)
-            return ToolOutput(
-                value: FolderList(folders: folders),
-                text: try OutputRenderer(format: .text).render(folders, layout: .table(columns: columns))
-            )
+            return try ToolOutput.list(key: "folders", items: folders, layout: .table(columns: columns))
         }
     )
-
-    struct FolderList: Encodable, Sendable {
-        var folders: [Folder]
-    }
 
     // MARK: - pec_trace
 

@@ -2,31 +2,6 @@ import ArgumentParser
 import Foundation
 import PECCore
 
-/// What `sync`, `status` and `watch` share: the ledger, the deadlines, the trust store.
-struct TrackingContext {
-    let tracking: TrackingService
-
-    init() throws {
-        let environment = ProcessInfo.processInfo.environment
-        tracking = TrackingService(
-            ledger: try SendLedger(at: SendLedger.defaultLocation(environment: environment)),
-            settings: try TrackingSettings(environment: environment)
-        )
-    }
-
-    /// The account's receipt reader, trusting also the CA certificates of `caFile`.
-    func receipts(_ options: AccountOptions, caFile: String?) throws -> ReceiptSyncService {
-        let store = AccountStore()
-        let account = try store.account(named: options.account ?? ProcessInfo.processInfo.environment["PEC_ACCOUNT"])
-        return ReceiptSyncService(
-            access: try MailboxAccess(account: account, store: store, timeout: options.timeout),
-            account: account.name,
-            tracking: tracking,
-            trust: try PECTrustStore(caFiles: caFile.map { [$0] } ?? [])
-        )
-    }
-}
-
 struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync",
@@ -50,9 +25,8 @@ struct SyncCommand: AsyncParsableCommand {
     var caFile: String?
 
     func run() async throws {
-        let result = try await TrackingContext().receipts(accountOptions, caFile: caFile).sync(
-            SyncRequest(folder: folder)
-        )
+        let receipts = try accountOptions.context().receipts(caFiles: caFile.map { [$0] } ?? [])
+        let result = try await receipts.sync(SyncRequest(folder: folder))
         try Console.write(global.renderer.render(record: result))
     }
 }
@@ -100,14 +74,17 @@ struct StatusCommand: AsyncParsableCommand {
         guard [pending, failed, overdue].filter({ $0 }).count <= 1 else {
             throw ValidationError("--pending, --failed and --overdue do not go together")
         }
-        guard (1...1000).contains(limit) else { throw ValidationError("--limit takes a number between 1 and 1000") }
+        do throws(PECError) {
+            try ResultLimit.checkSends(limit)
+        } catch {
+            throw ValidationError(error.message)
+        }
     }
 
     func run() async throws {
-        // The ledger knows accounts by name; an address (or name) of a saved account is mapped to it.
-        let ledgerAccount = account.map { (try? AccountStore().account(named: $0).name) ?? $0 }
-        let messages = try TrackingContext().tracking.status(
-            StatusRequest(id: id, account: ledgerAccount, filter: filter, limit: limit)
+        let context = try PECContext(environment: ProcessInfo.processInfo.environment)
+        let messages = try context.tracking().status(
+            StatusRequest(id: id, account: account.map(context.ledgerAccount), filter: filter, limit: limit)
         )
         if id != nil {
             guard let message = messages.first else { return }
@@ -154,7 +131,7 @@ struct WatchCommand: AsyncParsableCommand {
     var caFile: String?
 
     func run() async throws {
-        let service = try TrackingContext().receipts(accountOptions, caFile: caFile)
+        let service = try accountOptions.context().receipts(caFiles: caFile.map { [$0] } ?? [])
         let json = global.json
         let exec = exec
         try await service.watch(WatchRequest(folder: folder)) { event in
