@@ -141,14 +141,15 @@ public struct AccountStore: Sendable {
     private func keyringPassword(for account: Account) throws(PECError) -> String {
         let keyring = SecretServiceKeyring(environment: environment)
         let unreachableHint =
-            "unlock or start your keyring (it needs a desktop or D-Bus session), or run `pec auth login` again "
+            "unlock or start your keyring (it needs a desktop or D-Bus session), or log in again "
             + "(without a keyring the password is saved encrypted in \(directory.path))"
         let availability = keyring.availability()
         if case .unavailable(let why) = availability {
             throw PECError(
                 .notAuthenticated,
                 "the password of \(account.name) is in the system keyring, which cannot be reached: \(why)",
-                hint: unreachableHint
+                hint: unreachableHint,
+                remedy: .login(address: account.address)
             )
         }
         let found: String?
@@ -158,7 +159,8 @@ public struct AccountStore: Sendable {
             throw PECError(
                 .notAuthenticated,
                 "the password of \(account.name) cannot be read from the system keyring: \(error.message)",
-                hint: unreachableHint
+                hint: unreachableHint,
+                remedy: .login(address: account.address)
             )
         }
         guard let password = found else {

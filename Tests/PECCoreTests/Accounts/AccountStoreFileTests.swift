@@ -331,7 +331,7 @@ struct AccountStoreFileTests {
         #expect(Date().timeIntervalSince(started) < 2)
         #expect(error.kind == .notAuthenticated)
         #expect(error.message.contains("keyring"))
-        #expect(error.hint == "unlock your keyring")
+        #expect(error.hint?.hasPrefix("unlock or start your keyring") == true)
         #expect(error.remedies == [.login(address: account.address)])
 
         // Logout still removes the login, and says the keyring item could not be removed.
