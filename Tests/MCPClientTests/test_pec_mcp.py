@@ -457,19 +457,6 @@ def test_a_resend_is_called_a_resend_when_the_human_is_asked(home):
 
 
 @sandbox
-def test_pec_send_refuses_a_text_over_10_mb_like_pec_send(home):
-    home.login()
-    body = "x" * (10_000_000 + 1)
-    _, result = run(call("pec_send", {"to": ["luca.verdi@pec.sandbox"], "subject": "Grande", "body": body,
-                                      "dry_run": True}), home=home, timeout=180)
-    assert result.is_error is True
-    error = result.structured_content["error"]
-    assert error["kind"] == "invalid_input" and "10 MB" in error["message"], error
-    assert error["remedies"] == [{"action": "attach_large_text"}]
-    assert "attachments" in error["hint"] and "--attach" not in error["hint"]
-
-
-@sandbox
 def test_rate_limit_stops_the_fourth_send_and_survives_a_restart(home):
     home.login()
     recipient = f"limite.{uuid.uuid4().hex[:8]}@esterno.example"
