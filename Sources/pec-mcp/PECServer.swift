@@ -43,7 +43,11 @@ struct PECServer: Sendable {
             capabilities: .init(tools: .init(listChanged: false))
         )
         let confirmation = SendConfirmation(server: server)
-        let context = ToolContext(configuration: configuration, environment: environment, confirmation: confirmation)
+        let context = try ToolContext(
+            configuration: configuration,
+            environment: environment,
+            confirmation: confirmation
+        )
         let tools = self.tools
         await server.withMethodHandler(ListTools.self) { _ in
             ListTools.Result(tools: tools.map(\.tool))
@@ -82,14 +86,15 @@ struct PECServer: Sendable {
         } catch let failed as SendFailed {
             // The per-recipient result matters most when a send did not go through.
             var structured = (try? JSONValueEncoder().encode(failed.result).strippingEmpty()).map { Value(json: $0) }
-            let envelope = (try? JSONValueEncoder().encode(failed.error)).map { Value(json: $0) } ?? .null
+            let envelope =
+                (try? JSONValueEncoder().encode(failed.error.agentEnvelope.error)).map { Value(json: $0) } ?? .null
             if case .object(var members) = structured {
                 members["error"] = envelope
                 structured = .object(members)
             }
             let record = (try? OutputRenderer(format: .text).render(record: failed.result)) ?? ""
             return CallTool.Result(
-                content: [.text(text: "error: \(failed.error.description)\n" + record, annotations: nil, _meta: nil)],
+                content: [.text(text: "error: \(failed.error.agentText)\n" + record, annotations: nil, _meta: nil)],
                 structuredContent: structured,
                 isError: true
             )
@@ -116,9 +121,9 @@ struct PECServer: Sendable {
 
     /// Tool failures are results with `isError`, not JSON-RPC errors, so the model can read them.
     static func failure(_ error: PECError) -> CallTool.Result {
-        let envelope = (try? JSONValueEncoder().encode(PECError.Envelope(error))) ?? .null
+        let envelope = (try? JSONValueEncoder().encode(error.agentEnvelope)) ?? .null
         return CallTool.Result(
-            content: [.text(text: "error: \(error.description)", annotations: nil, _meta: nil)],
+            content: [.text(text: "error: \(error.agentText)", annotations: nil, _meta: nil)],
             structuredContent: Optional(Value(json: envelope)),
             isError: true
         )

@@ -29,6 +29,39 @@ struct ToolOutput: Sendable {
         self.text = text
     }
 
+    /// A list under one key (`{"folders": […]}`), its text as `pec` prints the same list;
+    /// `empty` instead of nothing when there are no items.
+    static func list<Item: Encodable & Sendable>(
+        key: String,
+        items: [Item],
+        layout: TextLayout,
+        empty: String? = nil
+    ) throws -> ToolOutput {
+        let text =
+            items.isEmpty && empty != nil ? empty! : try OutputRenderer(format: .text).render(items, layout: layout)
+        return ToolOutput(value: KeyedList(key: key, items: items), text: text)
+    }
+}
+
+/// `{"<key>": [items]}`: the object every list tool returns (MCP structured content is an object).
+private struct KeyedList<Item: Encodable & Sendable>: Encodable, Sendable {
+    var key: String
+    var items: [Item]
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(items, forKey: Key(stringValue: key))
+    }
+}
+
+extension ToolOutput {
     /// Text that came from a message (a body, subjects, senders): fenced, and labelled as data, so
     /// that a model does not take instructions hidden in a received PEC for the user's.
     static func untrusted(_ content: String, what: String) -> String {

@@ -93,7 +93,7 @@ struct PecMCP: AsyncParsableCommand {
                 transport: StdioTransport(logger: Logger(label: "pec-mcp.stdio"))
             )
         } catch let error as PECError {
-            FileHandle.standardError.write(Data("pec-mcp: error: \(error.description)\n".utf8))
+            FileHandle.standardError.write(Data("pec-mcp: error: \(error.agentText)\n".utf8))
             Foundation.exit(1)
         } catch {
             FileHandle.standardError.write(Data("pec-mcp: error: \(error)\n".utf8))

@@ -26,7 +26,8 @@ struct ServerConfiguration: Sendable, Equatable {
                 $0.trimmingCharacters(in: .whitespaces)
             }.filter { !$0.isEmpty }
         }
-        account = command.account ?? environment["PEC_ACCOUNT"].flatMap { $0.isEmpty ? nil : $0 }
+        // PEC_ACCOUNT is read by PECContext, like pec's.
+        account = command.account
         readOnly = command.readOnly || ["1", "true", "yes"].contains(environment["PEC_MCP_READ_ONLY"]?.lowercased())
         attachmentDirectories = try (list("PEC_MCP_ATTACHMENT_DIRS", separator: ":") + command.attachmentsDir).map {
             path throws(PECError) in try Self.directory(path, option: "--attachments-dir")
@@ -55,10 +56,7 @@ struct ServerConfiguration: Sendable, Equatable {
             throw PECError(.usage, "PEC_MCP_BODY_LIMIT must be a number of characters, not \"\(raw)\"")
         }
         if let timeout = command.timeout {
-            guard timeout > 0 && timeout <= 3600 else {
-                throw PECError(.usage, "--timeout takes seconds between 0 and 3600")
-            }
-            self.timeout = timeout
+            self.timeout = try ConnectionTimeout(seconds: timeout).seconds
         }
     }
 

@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import PECCore
 
-/// `--account` and `--timeout`, on every command that talks to the mailbox.
+/// `--account` and `--timeout`, on every command that talks to the mailbox: the adapter from
+/// flags to the one ``PECContext``.
 struct AccountOptions: ParsableArguments {
     @Option(help: "The account to use (its name or address); default: `pec auth default`, or the first one logged in.")
     var account: String?
@@ -11,15 +12,20 @@ struct AccountOptions: ParsableArguments {
     var timeout: Double?
 
     func validate() throws {
-        if let timeout, !(timeout > 0 && timeout <= 3600) {
-            throw ValidationError("--timeout takes seconds between 0 and 3600")
+        do throws(PECError) {
+            _ = try context()
+        } catch {
+            throw ValidationError(error.message)
         }
+    }
+
+    /// Where every use-case of this command comes from (`PEC_ACCOUNT` when --account is not given).
+    func context() throws(PECError) -> PECContext {
+        try PECContext(environment: ProcessInfo.processInfo.environment, account: account, timeout: timeout)
     }
 
     /// The mailbox use-cases for the chosen account, with its saved password.
     func mailbox() throws -> MailboxService {
-        let store = AccountStore()
-        let account = try store.account(named: account ?? ProcessInfo.processInfo.environment["PEC_ACCOUNT"])
-        return MailboxService(access: try MailboxAccess(account: account, store: store, timeout: timeout))
+        try context().mailbox()
     }
 }

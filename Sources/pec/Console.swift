@@ -16,9 +16,13 @@ enum Console {
     static func report(_ error: PECError, json: Bool, usage: String? = nil) {
         var text = "error: \(error.message)\n"
         if let usage { text += usage.hasSuffix("\n") ? usage : usage + "\n" }
-        if let hint = error.hint, usage == nil { text += "hint: \(hint)\n" }
+        if let hint = error.hint(wording: \.commandLine), usage == nil { text += "hint: \(hint)\n" }
         writeError(text)
-        if json, let line = try? OutputRenderer(format: .json).render(record: PECError.Envelope(error)) {
+        if json,
+            let line = try? OutputRenderer(format: .json).render(
+                record: PECError.Envelope(error, wording: \.commandLine)
+            )
+        {
             write(line)
         }
     }

@@ -141,6 +141,11 @@ struct MailboxArgumentTests {
             let run = try PecRun.run(arguments, environment: Self.isolated())
             #expect(run.status == 2, "\(arguments): \(run.stderr)")
             #expect(run.stderr.contains("pec auth login"), "\(arguments)")
+            let json = try PecRun.run(arguments + ["--json"], environment: Self.isolated())
+            let error = try #require(try json.jsonLines().last?["error"] as? [String: Any], "\(arguments)")
+            let remedies = error["remedies"] as? [[String: Any]]
+            #expect(remedies?.map { $0["action"] as? String } == ["login"], "\(arguments)")
+            #expect((error["hint"] as? String)?.contains("pec auth login --address") == true, "\(arguments)")
         }
     }
 }

@@ -436,6 +436,39 @@ def test_elicitation_asks_the_human_and_a_decline_sends_nothing(home):
 
 
 @sandbox
+def test_a_resend_is_called_a_resend_when_the_human_is_asked(home):
+    home.login()
+    message = {"to": ["luca.verdi@pec.sandbox"], "subject": f"MCP resend {uuid.uuid4().hex[:8]}",
+               "body": "Seconda copia.", "confirm_legal_send": True}
+    _, first = run(call("pec_send", message), home=home)
+    assert first.is_error is False, text(first)
+    earlier = first.structured_content["message_id"]
+
+    # The same content again, without resend: refused, with the remedies as tool calls.
+    _, duplicate = run(call("pec_send", message), home=home)
+    assert duplicate.is_error is True
+    error = duplicate.structured_content["error"]
+    assert error["kind"] == "duplicate"
+    assert error["remedies"] == [{"action": "trace", "message_id": earlier}, {"action": "resend"}]
+    assert "pec_trace" in error["hint"] and "resend: true" in error["hint"], error["hint"]
+    assert "--resend" not in text(duplicate)
+
+    asked = []
+
+    async def accept(context, params):
+        asked.append(params.message)
+        return types.ElicitResult(action="accept", content={"send": True})
+
+    _, resent = run(call("pec_send", message | {"resend": True}), home=home, elicitation=accept)
+    assert resent.is_error is False, text(resent)
+    assert resent.structured_content["resend_of"] == earlier
+    summary = asked[-1]
+    assert f"Resending:   the same content as {earlier}" in summary, summary
+    assert f"Message-ID:  {resent.structured_content['message_id']}" in summary, summary
+    assert "Seconda copia." in summary
+
+
+@sandbox
 def test_rate_limit_stops_the_fourth_send_and_survives_a_restart(home):
     home.login()
     recipient = f"limite.{uuid.uuid4().hex[:8]}@esterno.example"

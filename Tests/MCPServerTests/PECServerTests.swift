@@ -114,9 +114,43 @@ struct PECServerTests {
             #expect(result.isError == true, "\(tool)")
             let error = result.structuredContent?.objectValue?["error"]?.objectValue
             #expect(error?["kind"] == "not_authenticated", "\(tool)")
+            #expect(error?["remedies"] == [["action": "login"]], "\(tool)")
+            // Logging in is the human's part: the agent is told so, with the command to give them.
+            #expect(error?["hint"]?.stringValue?.hasPrefix("the user must log in") == true, "\(tool)")
             #expect(Self.text(result).contains("pec auth login"), "\(tool)")
         }
         #expect(try await session.call("pec_providers").isError == false)
+    }
+
+    @Test("pec_send refuses a text over 10 MB as pec send does, before anything is contacted")
+    func textLimit() async throws {
+        let home = try EmptyHome()
+        let account = Account(
+            address: "mario.rossi@pec.example.it",
+            imap: ServerEndpoint(host: "127.0.0.1", port: 1),
+            smtp: ServerEndpoint(host: "127.0.0.1", port: 1)
+        )
+        var environment = home.environment
+        environment["PEC_CREDENTIAL_STORE"] = "file"
+        _ = try AccountStore(environment: environment).save(account, password: "pw")
+        let session = try await connect(home: home)
+        defer { Task { await session.close() } }
+        func send(_ body: String) async throws -> CallTool.Result {
+            try await session.call(
+                "pec_send",
+                ["to": ["ufficio@pec.example.it"], "subject": "Grande", "body": .string(body), "dry_run": true]
+            )
+        }
+        let over = try await send(String(repeating: "x", count: OutgoingMessage.maximumTextSize + 1))
+        #expect(over.isError == true)
+        let error = over.structuredContent?.objectValue?["error"]?.objectValue
+        #expect(error?["kind"] == "invalid_input")
+        #expect(error?["remedies"] == [["action": "attach_large_text"]])
+        #expect(error?["hint"]?.stringValue?.contains("attachments") == true)
+        #expect(!Self.text(over).contains("--attach"))
+        let within = try await send("Testo breve.")
+        #expect(within.isError == false, "\(Self.text(within))")
+        #expect(within.structuredContent?.objectValue?["status"] == "dry_run")
     }
 
     @Test("wrong arguments are usage errors naming the argument, before anything is contacted")

@@ -35,7 +35,7 @@ public struct AccountStore: Sendable {
 
     private let environment: [String: String]
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(environment: [String: String]) {
         self.environment = environment
         directory = Self.configDirectory(environment).appendingPathComponent("mayai-cli/pec", isDirectory: true)
     }
@@ -107,14 +107,14 @@ public struct AccountStore: Sendable {
             throw PECError(
                 .notAuthenticated,
                 "no saved password for \(account.name) in \(credentialsFile.path)",
-                hint: "run `pec auth login` again"
+                remedy: .login(address: account.address)
             )
         }
         guard let keyText = try SecureFiles.readPrivate(keyFile) else {
             throw PECError(
                 .notAuthenticated,
                 "the saved password for \(account.name) cannot be decrypted: \(keyFile.path) is missing",
-                hint: "run `pec auth login` again"
+                remedy: .login(address: account.address)
             )
         }
         do throws(Fernet.Failure) {
@@ -133,7 +133,7 @@ public struct AccountStore: Sendable {
             throw PECError(
                 .notAuthenticated,
                 "the saved password for \(account.name) cannot be decrypted: \(why)",
-                hint: "run `pec auth login` again"
+                remedy: .login(address: account.address)
             )
         }
     }
@@ -141,14 +141,15 @@ public struct AccountStore: Sendable {
     private func keyringPassword(for account: Account) throws(PECError) -> String {
         let keyring = SecretServiceKeyring(environment: environment)
         let unreachableHint =
-            "unlock or start your keyring (it needs a desktop or D-Bus session), or run `pec auth login` again "
+            "unlock or start your keyring (it needs a desktop or D-Bus session), or log in again "
             + "(without a keyring the password is saved encrypted in \(directory.path))"
         let availability = keyring.availability()
         if case .unavailable(let why) = availability {
             throw PECError(
                 .notAuthenticated,
                 "the password of \(account.name) is in the system keyring, which cannot be reached: \(why)",
-                hint: unreachableHint
+                hint: unreachableHint,
+                remedy: .login(address: account.address)
             )
         }
         let found: String?
@@ -158,7 +159,8 @@ public struct AccountStore: Sendable {
             throw PECError(
                 .notAuthenticated,
                 "the password of \(account.name) cannot be read from the system keyring: \(error.message)",
-                hint: unreachableHint
+                hint: unreachableHint,
+                remedy: .login(address: account.address)
             )
         }
         guard let password = found else {
@@ -166,7 +168,8 @@ public struct AccountStore: Sendable {
                 .notAuthenticated,
                 "the system keyring has no password for \(account.address) (service \(SecretServiceKeyring.service)), "
                     + "or it is locked",
-                hint: "unlock your keyring, or run `pec auth login` again"
+                hint: "unlock your keyring",
+                remedy: .login(address: account.address)
             )
         }
         return password
@@ -292,7 +295,7 @@ public struct AccountStore: Sendable {
     public func setDefault(named name: String) throws(PECError) {
         try withLock { () throws(PECError) in
             guard var document = try load() else {
-                throw PECError(.notAuthenticated, "no PEC account is saved", hint: "run `pec auth login`")
+                throw PECError(.notAuthenticated, "no PEC account is saved", remedy: .login(address: nil))
             }
             let index = try Self.find(name, in: document)
             document.explicitDefault = document.entries[index].account.name
@@ -330,7 +333,8 @@ public struct AccountStore: Sendable {
                 throw PECError(
                     .io,
                     "\(keyFile.path) does not hold a valid Fernet key",
-                    hint: "delete it and run `pec auth login` again for each account saved in a file"
+                    hint: "delete it, then log in again for each account saved in a file",
+                    remedy: .login(address: nil)
                 )
             }
         }
@@ -362,7 +366,7 @@ public struct AccountStore: Sendable {
 
     private static func find(_ name: String?, in document: CredentialsDocument) throws(PECError) -> Int {
         guard !document.entries.isEmpty else {
-            throw PECError(.notAuthenticated, "no PEC account is saved", hint: "run `pec auth login`")
+            throw PECError(.notAuthenticated, "no PEC account is saved", remedy: .login(address: nil))
         }
         guard let name else { return document.defaultIndex! }
         if let exact = document.entries.firstIndex(where: { $0.account.name == name }) { return exact }
@@ -378,7 +382,7 @@ public struct AccountStore: Sendable {
             throw PECError(
                 .notAuthenticated,
                 "no saved account is named \(name); saved: \(known)",
-                hint: "use one of those with --account, or run `pec auth login` to add it"
+                remedies: [.chooseAccount, .login(address: nil)]
             )
         default:
             let names = matches.map { document.entries[$0].account.name }.joined(separator: ", ")

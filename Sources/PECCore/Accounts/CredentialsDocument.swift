@@ -126,7 +126,8 @@ struct CredentialsDocument {
             throw PECError(
                 .notAuthenticated,
                 "the saved login for \(address) in \(path) names \(what)",
-                hint: "run `pec auth login` again, choosing a provider (`pec providers`) or giving the servers"
+                hint: "log in again, choosing a provider or giving the servers",
+                remedies: [.login(address: address), .listProviders]
             )
         }
         account.passwordStorage = storage
@@ -153,7 +154,8 @@ struct CredentialsDocument {
         PECError(
             .io,
             "\(path) is damaged: \(why)",
-            hint: "fix it, or delete it and run `pec auth login` again"
+            hint: "fix it, or delete it and log in again",
+            remedy: .login(address: nil)
         )
     }
 

@@ -24,7 +24,7 @@ enum SecureFiles {
             throw PECError(.io, "cannot inspect \(path): \(describe(errno))")
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw PECError(.io, "\(path) is not a regular file", hint: "remove it and run `pec auth login` again")
+            throw PECError(.io, "\(path) is not a regular file", hint: "remove it", remedy: .login(address: nil))
         }
         try checkPrivate(mode: info.st_mode, path: path)
         var data = Data()
@@ -143,9 +143,5 @@ enum SecureFiles {
     }
 
     /// `path` quoted for a POSIX shell when it needs it, so the hint can be pasted as is.
-    static func shellQuoted(_ path: String) -> String {
-        let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+,:@%=")
-        if !path.isEmpty && path.allSatisfy({ safe.contains($0) }) { return path }
-        return "'" + path.replacingOccurrences(of: "'", with: "'\\''") + "'"
-    }
+    static func shellQuoted(_ path: String) -> String { ShellQuoting.quoted(path) }
 }

@@ -67,8 +67,14 @@ public struct OutgoingMessage: Sendable, Equatable, Codable {
             )
         }
         try Self.validateSubject(subject)
+        guard body.utf8.count <= Self.maximumTextSize else {
+            throw PECError(.invalidInput, "the message text is over 10 MB", remedy: .attachLargeText)
+        }
         for url in attachments { try Self.validateAttachment(url) }
     }
+
+    /// The text is held in memory whole (and read whole from a file): large content belongs in attachments.
+    public static let maximumTextSize = 10_000_000
 
     // MARK: - Addresses
 

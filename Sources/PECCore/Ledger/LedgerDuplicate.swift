@@ -10,14 +10,11 @@ public struct LedgerDuplicate: Error, Sendable, Equatable, CustomStringConvertib
         self.existing = existing
     }
 
-    /// What happened earlier, then what the user can do.
-    public var description: String {
-        "\(message); \(hint)"
-    }
+    public var description: String { pecError.description }
 
     /// The same refusal in the project's error type (kind `send_refused`: nothing was contacted).
     public var pecError: PECError {
-        PECError(.sendRefused, message, hint: hint)
+        PECError(.sendRefused, message, remedies: [.trace(messageID: existing.messageID), .resend])
     }
 
     private var message: String {
@@ -37,10 +34,5 @@ public struct LedgerDuplicate: Error, Sendable, Equatable, CustomStringConvertib
             // Not thrown for these (they are retried), but the text must still be true.
             return "\(id) was already tried on \(when) (\(existing.status.rawValue))"
         }
-    }
-
-    private var hint: String {
-        "run `pec trace \(SecureFiles.shellQuoted(existing.messageID))` to see its receipts, "
-            + "or use `--resend` to send it again as a new message"
     }
 }

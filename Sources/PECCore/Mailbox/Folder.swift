@@ -57,7 +57,7 @@ struct FolderResolver {
         throw PECError(
             .notFound,
             "this mailbox has no folder marked as \(key)",
-            hint: "`pec folders` lists the folders; pass the name with --folder"
+            remedy: .chooseFolder
         )
     }
 

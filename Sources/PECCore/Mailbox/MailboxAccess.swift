@@ -61,7 +61,7 @@ public struct MailboxAccess: Sendable {
             throw PECError(
                 .notAuthenticated,
                 "the server no longer accepts the saved password for \(username): \(error.message)",
-                hint: "log in again with `pec auth login --address \(username)`"
+                remedy: .login(address: username)
             )
         }
     }

@@ -15,7 +15,7 @@ public struct MailboxService: Sendable {
     /// The newest messages of a folder (newest first), reading only headers, flags and structure
     /// of the messages shown: the cost does not grow with the folder.
     public func list(_ request: ListRequest) async throws -> [MessageSummary] {
-        try Self.checkLimit(request.limit)
+        try ResultLimit.checkMessages(request.limit)
         return try await access.withSession(logger: logger) { client in
             let folder = try await FolderResolver.resolve(request.folder, client: client)
             let mailbox = try await client.open(folder, readOnly: true)
@@ -61,7 +61,7 @@ public struct MailboxService: Sendable {
 
     /// Server-side search (UTF-8, any text): subject, sender, body, or all three.
     public func search(_ request: SearchRequest) async throws -> [MessageSummary] {
-        try Self.checkLimit(request.limit)
+        try ResultLimit.checkMessages(request.limit)
         let query = request.query.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !query.isEmpty else { throw PECError(.usage, "the search text is empty") }
         guard !query.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
@@ -159,10 +159,6 @@ public struct MailboxService: Sendable {
         return limit > 0 ? Array(sorted.prefix(limit)) : sorted
     }
 
-    static func checkLimit(_ limit: Int) throws {
-        guard limit >= 0 else { throw PECError(.usage, "--limit must be 0 (all) or a positive number, not \(limit)") }
-    }
-
     /// INBOX first, then by name: servers list folders in any order, and not always the same one.
     static func ordered(_ folders: [Folder]) -> [Folder] {
         folders.sorted { a, b in
@@ -192,7 +188,7 @@ public struct MailboxService: Sendable {
             throw PECError(
                 .notFound,
                 "no message with id \(uid.rawValue) in \"\(mailbox.displayName)\"",
-                hint: "ids are the `id` values `pec list --folder \"\(mailbox.displayName)\"` shows"
+                remedy: .listMessages(folder: mailbox.displayName)
             )
         }
     }

@@ -39,16 +39,6 @@ public struct SendService: Sendable {
         self.logger = logger
     }
 
-    /// With the saved password of `account` and the ledger at its default place.
-    public init(account: Account, store: AccountStore, timeout: Double? = nil) throws {
-        self.init(
-            account: account,
-            password: try store.password(for: account),
-            ledger: try SendLedger(at: SendLedger.defaultLocation(environment: ProcessInfo.processInfo.environment)),
-            timeout: timeout
-        )
-    }
-
     // MARK: - Preparing
 
     /// Checks everything that can be checked without the network (addresses, files, size, the
@@ -218,9 +208,8 @@ public struct SendService: Sendable {
                 )
             } catch let uncertain as SMTPDeliveryUncertain {
                 var error = uncertain.pecError
-                error.hint =
-                    "do not send it again blindly: `pec trace \(SecureFiles.shellQuoted(composed.messageID))` "
-                    + "shows whether the provider accepted it"
+                error.hint = "do not send it again blindly"
+                error.remedies = [.trace(messageID: composed.messageID)]
                 return Outcome(status: .uncertain, ledgerStatus: .uncertain, error: error)
             } catch let error as PECError {
                 retryable = error.retryable
@@ -254,7 +243,7 @@ public struct SendService: Sendable {
         return PECError(
             .notAuthenticated,
             "the SMTP server no longer accepts the saved password for \(account.address): \(error.message)",
-            hint: "log in again with `pec auth login --address \(account.address)`"
+            remedy: .login(address: account.address)
         )
     }
 
@@ -293,14 +282,5 @@ public struct SendService: Sendable {
             attachments: prepared.attachments,
             resendOf: prepared.resendOf?.messageID
         )
-    }
-}
-
-extension Account {
-    /// How to reach the account's SMTP server (same CA file and timeout rules as IMAP).
-    public func smtpSettings(timeout: Double? = nil) -> ConnectionSettings {
-        var settings = connectionSettings(timeout: timeout)
-        settings.endpoint = smtp
-        return settings
     }
 }

@@ -54,9 +54,7 @@ public struct TrackingService: Sendable {
 
     /// One message (with its events) when `request.id` is set, else the recent sends, newest first.
     public func status(_ request: StatusRequest) throws(PECError) -> [TrackedMessage] {
-        guard (1...1000).contains(request.limit) else {
-            throw PECError(.usage, "--limit takes a number between 1 and 1000")
-        }
+        try ResultLimit.checkSends(request.limit)
         let derivation = TrackingStatusDerivation(settings: settings, now: now())
         if let id = request.id {
             let messageID = try resolve(id)
@@ -66,7 +64,7 @@ public struct TrackingService: Sendable {
                 throw PECError(
                     .notFound,
                     "\(messageID) is neither in the send ledger nor named by any receipt synced so far",
-                    hint: "run `pec sync` to read new receipts; `pec status` without an id lists the recent sends"
+                    remedy: .sync
                 )
             }
             let tracked = derivation.message(messageID, send: send, events: events, includeEvents: true)

@@ -40,20 +40,12 @@ enum AccountTools {
             )
         ),
         run: { arguments, context in
-            let store = AccountStore(environment: context.environment)
-            let accounts = try AuthService(store: store).status(
-                account: try arguments.string("account") ?? context.configuration.account
+            let accounts = try AuthService(store: context.core.store).status(
+                account: try arguments.string("account") ?? context.core.accountName
             )
-            return ToolOutput(
-                value: AccountList(accounts: accounts),
-                text: try OutputRenderer(format: .text).render(accounts)
-            )
+            return try ToolOutput.list(key: "accounts", items: accounts, layout: .fields)
         }
     )
-
-    struct AccountList: Encodable, Sendable {
-        var accounts: [AccountStatus]
-    }
 
     static let providers = PECTool(
         tool: Tool(
@@ -69,15 +61,7 @@ enum AccountTools {
             )
         ),
         run: { _, _ in
-            let rows = ProviderCatalog.rows
-            return ToolOutput(
-                value: ProviderList(providers: rows),
-                text: try OutputRenderer(format: .text).render(rows, layout: .table(columns: nil))
-            )
+            try ToolOutput.list(key: "providers", items: ProviderCatalog.rows, layout: .table(columns: nil))
         }
     )
-
-    struct ProviderList: Encodable, Sendable {
-        var providers: [ProviderPreset.Row]
-    }
 }

@@ -312,16 +312,9 @@ enum MailboxTools {
             let counts = try arguments.bool("counts") ?? false
             let folders = try await context.mailbox().folders(counts: counts)
             let columns = Folder.textColumns(counts: counts)
-            return ToolOutput(
-                value: FolderList(folders: folders),
-                text: try OutputRenderer(format: .text).render(folders, layout: .table(columns: columns))
-            )
+            return try ToolOutput.list(key: "folders", items: folders, layout: .table(columns: columns))
         }
     )
-
-    struct FolderList: Encodable, Sendable {
-        var folders: [Folder]
-    }
 
     // MARK: - pec_trace
 
@@ -404,14 +397,7 @@ enum MailboxTools {
                 allFolders: try arguments.bool("all_folders") ?? false,
                 verify: try arguments.bool("verify") ?? true
             )
-            let (account, _) = try context.account()
-            let service = ReceiptSyncService(
-                access: try context.mailbox().access,
-                account: account.name,
-                tracking: try context.tracking(),
-                trust: try PECTrustStore(caFiles: context.configuration.caFiles)
-            )
-            return try ToolOutput(try await service.trace(request))
+            return try ToolOutput(try await context.receipts().trace(request))
         }
     )
 }

@@ -96,53 +96,35 @@ enum SendTool {
         )
         let dryRun = try arguments.bool("dry_run") ?? false
         let confirmed = try arguments.bool("confirm_legal_send") ?? false
-        let sender = try context.sender()
-        // Checked and built first, so that a refusal for the content comes before any question.
-        let prepared = try sender.prepare(request)
-        if dryRun {
-            return try ToolOutput(sender.dryRun(prepared))
+        let result = try await context.sender().run(request, dryRun: dryRun) { prepared in
+            guard confirmed else {
+                throw PECError(
+                    .sendRefused,
+                    "not sent: pec_send needs confirm_legal_send: true",
+                    hint: "a PEC is legally binding; call with dry_run: true, show the user the result, and send "
+                        + "only once the user has explicitly agreed"
+                )
+            }
+            switch await context.confirmation.ask(summary(prepared)) {
+            case .confirmed, .unavailable: break
+            case .declined(let reason):
+                throw PECError(
+                    .sendRefused,
+                    "not sent: \(reason)",
+                    hint: "nothing was contacted; ask the user what to change"
+                )
+            }
         }
-        guard confirmed else {
-            throw PECError(
-                .sendRefused,
-                "not sent: pec_send needs confirm_legal_send: true",
-                hint: "a PEC is legally binding; call with dry_run: true, show the user the result, and send "
-                    + "only once the user has explicitly agreed"
-            )
-        }
-        switch await context.confirmation.ask(summary(prepared)) {
-        case .confirmed, .unavailable: break
-        case .declined(let reason):
-            throw PECError(
-                .sendRefused,
-                "not sent: \(reason)",
-                hint: "nothing was contacted; ask the user what to change"
-            )
-        }
-        let result = try await sender.send(prepared)
         if let error = result.error {
             throw SendFailed(result: result, error: error)
         }
         return try ToolOutput(result)
     }
 
-    /// What the human is asked to confirm: everything that will go out.
+    /// What the human is asked to confirm: everything that will go out (core's summary).
     static func summary(_ prepared: PreparedSend) -> String {
-        let message = prepared.message
-        var lines = [
-            "Send this certified email (PEC)? It has the legal weight of a registered letter.",
-            "From: \(message.from)",
-            "To: \(message.to.joined(separator: ", "))",
-        ]
-        if !message.cc.isEmpty { lines.append("Cc: \(message.cc.joined(separator: ", "))") }
-        lines.append("Subject: \(message.subject)")
-        for attachment in prepared.composed.attachments {
-            lines.append("Attachment: \(attachment.filename) (\(attachment.size) bytes)")
-        }
-        let body = message.body.count > 2000 ? String(message.body.prefix(2000)) + "…" : message.body
-        lines.append("")
-        lines.append(body)
-        return lines.joined(separator: "\n")
+        (["Send this certified email (PEC)? It has the legal weight of a registered letter."]
+            + prepared.confirmationLines()).joined(separator: "\n")
     }
 }
 

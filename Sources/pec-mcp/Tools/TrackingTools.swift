@@ -47,29 +47,22 @@ enum TrackingTools {
             )
         ),
         run: { arguments, context in
-            let (account, _) = try context.account()
             let messages = try context.tracking().status(
                 StatusRequest(
                     id: try arguments.string("message_id"),
-                    account: account.name,
+                    account: try context.core.account().name,
                     filter: try arguments.choice("filter", StatusFilter.self),
                     limit: try arguments.int("limit", in: 1...200) ?? 20
                 )
             )
-            let text =
-                messages.isEmpty
-                ? "no sends\n"
-                : try OutputRenderer(format: .text).render(
-                    messages,
-                    layout: .table(columns: TrackedMessage.textColumns)
-                )
-            return ToolOutput(value: StatusList(messages: messages), text: text)
+            return try ToolOutput.list(
+                key: "messages",
+                items: messages,
+                layout: .table(columns: TrackedMessage.textColumns),
+                empty: "no sends\n"
+            )
         }
     )
-
-    struct StatusList: Encodable, Sendable {
-        var messages: [TrackedMessage]
-    }
 
     static let sync = PECTool(
         tool: Tool(
@@ -107,16 +100,8 @@ enum TrackingTools {
             )
         ),
         run: { arguments, context in
-            let (account, store) = try context.account()
-            var access = try MailboxAccess(account: account, store: store, timeout: context.configuration.timeout)
-            access.keeper = context.keeper
-            let service = ReceiptSyncService(
-                access: access,
-                account: account.name,
-                tracking: try context.tracking(),
-                trust: try PECTrustStore(caFiles: context.configuration.caFiles)
-            )
-            return try ToolOutput(try await service.sync(SyncRequest(folder: try arguments.string("folder"))))
+            let folder = try arguments.string("folder")
+            return try ToolOutput(try await context.receipts().sync(SyncRequest(folder: folder)))
         }
     )
 }

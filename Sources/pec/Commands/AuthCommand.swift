@@ -64,7 +64,8 @@ struct AuthCommand: AsyncParsableCommand {
             )
             _ = try AuthService.account(for: request)  // bad flags fail before the password is asked
             let password = try PasswordInput.read(fromStdin: passwordStdin, prompt: "Password for \(address): ")
-            let status = try await AuthService(store: AccountStore()).login(request, password: password)
+            let status = try await AuthService(store: AccountStore(environment: ProcessInfo.processInfo.environment))
+                .login(request, password: password)
             try Console.write(global.renderer.render(record: status))
             if !global.json {
                 Console.writeError("logged in as \(status.address); password stored in \(status.passwordStorage)\n")
@@ -87,12 +88,11 @@ struct AuthCommand: AsyncParsableCommand {
         var check = false
 
         func run() async throws {
-            let store = AccountStore()
+            let store = AccountStore(environment: ProcessInfo.processInfo.environment)
             let statuses = try AuthService(store: store).status(account: account)
             if check {
                 for status in statuses {
-                    let account = try store.account(named: status.name)
-                    try await MailboxAccess(account: account, store: store).checkLogin()
+                    try await AuthService(store: store).checkLogin(named: status.name)
                 }
             }
             try Console.write(global.renderer.render(statuses, layout: .fields))
@@ -114,7 +114,7 @@ struct AuthCommand: AsyncParsableCommand {
         var all = false
 
         func run() async throws {
-            let store = AccountStore()
+            let store = AccountStore(environment: ProcessInfo.processInfo.environment)
             let targets = all ? try store.accounts() : [try store.account(named: account)]
             for target in targets {
                 try store.remove(named: target.name)
@@ -140,7 +140,7 @@ struct AuthCommand: AsyncParsableCommand {
         var account: String
 
         func run() async throws {
-            let store = AccountStore()
+            let store = AccountStore(environment: ProcessInfo.processInfo.environment)
             let target = try store.account(named: account)
             try store.setDefault(named: target.name)
             try Console.write(global.renderer.render(record: AccountStatus(target, isDefault: true)))

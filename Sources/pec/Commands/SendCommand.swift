@@ -69,11 +69,6 @@ struct SendCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let store = AccountStore()
-        let account = try store.account(
-            named: accountOptions.account ?? ProcessInfo.processInfo.environment["PEC_ACCOUNT"]
-        )
-        let service = try SendService(account: account, store: store, timeout: accountOptions.timeout)
         let request = SendRequest(
             to: splitAddresses(to),
             cc: splitAddresses(cc),
@@ -83,13 +78,7 @@ struct SendCommand: AsyncParsableCommand {
             receipt: receipt,
             resend: resend
         )
-        let prepared = try service.prepare(request)
-        if dryRun {
-            try Console.write(global.renderer.render(record: service.dryRun(prepared)))
-            return
-        }
-        try confirm(prepared)
-        let result = try await service.send(prepared)
+        let result = try await accountOptions.context().sender().run(request, dryRun: dryRun, confirm: confirm)
         try Console.write(global.renderer.render(record: result))
         if let error = result.error { throw error }
     }
@@ -100,12 +89,15 @@ struct SendCommand: AsyncParsableCommand {
         }
     }
 
+    /// The text as given; from a file or standard input read up to just over the size core
+    /// accepts (core refuses it then), and refused when it is not UTF-8.
     private func messageText() throws -> String {
         if let body { return body }
         guard let file else { return "" }
+        let readLimit = OutgoingMessage.maximumTextSize + 1
         let data: Data
         if file == "-" {
-            data = (try? FileHandle.standardInput.read(upToCount: Self.textLimit + 1)) ?? Data()
+            data = (try? FileHandle.standardInput.read(upToCount: readLimit)) ?? Data()
         } else {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), !isDirectory.boolValue,
@@ -114,13 +106,11 @@ struct SendCommand: AsyncParsableCommand {
                 throw PECError(.io, "cannot read the message text from \(file)")
             }
             defer { try? handle.close() }
-            // One byte over the limit is enough to know it is too long.
-            data = (try? handle.read(upToCount: Self.textLimit + 1)) ?? Data()
-        }
-        guard data.count <= Self.textLimit else {
-            throw PECError(.invalidInput, "the message text is over 10 MB", hint: "attach large content with --attach")
+            data = (try? handle.read(upToCount: readLimit)) ?? Data()
         }
         guard let text = String(data: data, encoding: .utf8) else {
+            // Cut at the read limit, valid UTF-8 may end mid-character: that is the size problem.
+            if data.count == readLimit { return String(decoding: data, as: UTF8.self) }
             throw PECError(
                 .invalidInput,
                 "the message text from \(file == "-" ? "standard input" : file) is not UTF-8",
@@ -140,20 +130,10 @@ struct SendCommand: AsyncParsableCommand {
                 hint: "add --yes to send from a script, or --dry-run to check the message first"
             )
         }
-        let message = prepared.message
-        var summary = "About to send a PEC from \(message.from):\n"
-        summary += "  To:          \(message.to.joined(separator: ", "))\n"
-        if !message.cc.isEmpty { summary += "  Cc:          \(message.cc.joined(separator: ", "))\n" }
-        summary += "  Subject:     \(TextFormatter.terminalSafe(message.subject))\n"
-        summary += "  Text:        \(message.body.utf8.count) bytes\n"
-        for attachment in prepared.composed.attachments {
-            summary += "  Attachment:  \(TextFormatter.terminalSafe(attachment.filename)) (\(attachment.size) bytes)\n"
-        }
-        summary += "  Message-ID:  \(prepared.composed.messageID)\n"
-        if let earlier = prepared.resendOf {
-            summary += "  Resending:   the same content as \(earlier.messageID)\n"
-        }
-        summary += "It has the legal weight of a registered letter. Send it? [y/N] "
+        let lines = prepared.confirmationLines(indent: "  ", safe: TextFormatter.terminalSafe)
+        let summary =
+            "About to send a PEC:\n" + lines.joined(separator: "\n")
+            + "\nIt has the legal weight of a registered letter. Send it? [y/N] "
         Console.writeError(summary)
         let answer = (readLine() ?? "").trimmingCharacters(in: .whitespaces).lowercased()
         guard ["y", "yes", "s", "si", "sì"].contains(answer) else {

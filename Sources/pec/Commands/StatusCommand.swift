@@ -45,14 +45,17 @@ struct StatusCommand: AsyncParsableCommand {
         guard [pending, failed, overdue].filter({ $0 }).count <= 1 else {
             throw ValidationError("--pending, --failed and --overdue do not go together")
         }
-        guard (1...1000).contains(limit) else { throw ValidationError("--limit takes a number between 1 and 1000") }
+        do throws(PECError) {
+            try ResultLimit.checkSends(limit)
+        } catch {
+            throw ValidationError(error.message)
+        }
     }
 
     func run() async throws {
-        // The ledger knows accounts by name; an address (or name) of a saved account is mapped to it.
-        let ledgerAccount = account.map { (try? AccountStore().account(named: $0).name) ?? $0 }
-        let messages = try TrackingContext().tracking.status(
-            StatusRequest(id: id, account: ledgerAccount, filter: filter, limit: limit)
+        let context = try PECContext(environment: ProcessInfo.processInfo.environment)
+        let messages = try context.tracking().status(
+            StatusRequest(id: id, account: account.map(context.ledgerAccount), filter: filter, limit: limit)
         )
         if id != nil {
             guard let message = messages.first else { return }

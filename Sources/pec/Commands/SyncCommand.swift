@@ -25,7 +25,7 @@ struct SyncCommand: AsyncParsableCommand {
     var caFile: String?
 
     func run() async throws {
-        let result = try await TrackingContext().receipts(accountOptions, caFile: caFile).sync(
+        let result = try await accountOptions.context().receipts(caFiles: caFile.map { [$0] } ?? []).sync(
             SyncRequest(folder: folder)
         )
         try Console.write(global.renderer.render(record: result))

@@ -45,7 +45,7 @@ struct TraceCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let result = try await TrackingContext().receipts(accountOptions, caFile: caFile).trace(
+        let result = try await accountOptions.context().receipts(caFiles: caFile.map { [$0] } ?? []).trace(
             TraceRequest(id: id, folder: folder, allFolders: allFolders, verify: verify)
         )
         try Console.write(global.renderer.render(record: result))

@@ -33,7 +33,7 @@ struct WatchCommand: AsyncParsableCommand {
     var caFile: String?
 
     func run() async throws {
-        let service = try TrackingContext().receipts(accountOptions, caFile: caFile)
+        let service = try accountOptions.context().receipts(caFiles: caFile.map { [$0] } ?? [])
         let json = global.json
         let exec = exec
         try await service.watch(WatchRequest(folder: folder)) { event in

@@ -131,14 +131,13 @@ struct AccountStoreFileTests {
         #expect(try box.files().isEmpty)
     }
 
-    @Test("no account saved: notAuthenticated telling to run `pec auth login`")
+    @Test("no account saved: notAuthenticated, with the remedy to log in")
     func nothingSaved() throws {
         let box = try CredentialsSandbox()
         for name in [nil, "x@pec.it"] {
             let error = try #require(pecError { try box.store.account(named: name) })
             #expect(error.kind == .notAuthenticated)
-            #expect(error.exitCode == .notAuthenticated)
-            #expect(error.hint == "run `pec auth login`")
+            #expect(error.remedies == [.login(address: nil)])
         }
         #expect(pecError { try box.store.remove(named: "x") }?.kind == .notAuthenticated)
         #expect(pecError { try box.store.setDefault(named: "x") }?.kind == .notAuthenticated)
@@ -298,7 +297,7 @@ struct AccountStoreFileTests {
         var error = try #require(pecError { try box.store.password(for: account) })
         #expect(error.kind == .notAuthenticated)
         #expect(error.message.contains("cannot be decrypted"))
-        #expect(error.hint == "run `pec auth login` again")
+        #expect(error.remedies == [.login(address: account.address)])
         #expect(!error.description.contains(PythonPecCliFixture.password))
 
         try box.writePythonFile("key.bin", PythonPecCliFixture.keyBin)
@@ -332,7 +331,8 @@ struct AccountStoreFileTests {
         #expect(Date().timeIntervalSince(started) < 2)
         #expect(error.kind == .notAuthenticated)
         #expect(error.message.contains("keyring"))
-        #expect(error.hint?.contains("pec auth login") == true)
+        #expect(error.hint?.hasPrefix("unlock or start your keyring") == true)
+        #expect(error.remedies == [.login(address: account.address)])
 
         // Logout still removes the login, and says the keyring item could not be removed.
         let removal = try box.store.remove(named: "k@legalmail.it")

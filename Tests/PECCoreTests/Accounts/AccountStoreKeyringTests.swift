@@ -109,7 +109,7 @@ struct AccountStoreKeyringTests {
         let error = try #require(pecError { try box.store.password(for: box.store.account(named: nil)) })
         #expect(error.kind == .notAuthenticated)
         #expect(error.message.contains(address))
-        #expect(error.hint?.contains("run `pec auth login` again") == true)
+        #expect(error.remedies == [.login(address: address)])
         try box.store.remove(named: address)
     }
 

@@ -49,8 +49,7 @@ struct SendLedgerAttemptTests {
         #expect(duplicate.existing.smtpReply == "250 2.0.0 Ok: queued as 4Xyz")
         #expect(duplicate.description.contains("<20250615.1@pec.example.it>"))
         #expect(duplicate.description.contains(duplicate.existing.lastAttemptAt.formatted(.iso8601)))
-        #expect(duplicate.description.contains("pec trace '<20250615.1@pec.example.it>'"))
-        #expect(duplicate.description.contains("--resend"))
+        #expect(duplicate.pecError.remedies == [.trace(messageID: "<20250615.1@pec.example.it>"), .resend])
         #expect(duplicate.pecError.kind == .sendRefused)
         // Nothing was changed by the refused attempt.
         #expect(try ledger.send(messageID: send.messageID) == duplicate.existing)

@@ -29,6 +29,12 @@ public struct AuthService: Sendable {
         return AccountStatus(saved, isDefault: isDefault)
     }
 
+    /// Logs in with the saved password of the account `name` and out, to prove it still works.
+    public func checkLogin(named name: String) async throws {
+        let account = try store.account(named: name)
+        try await MailboxAccess(account: account, store: store).checkLogin(logger: logger)
+    }
+
     /// Every saved account (or the one named), oldest first. None saved: not authenticated.
     public func status(account name: String?) throws -> [AccountStatus] {
         let defaultName = try store.defaultAccount()?.name
@@ -38,7 +44,7 @@ public struct AuthService: Sendable {
         }
         let accounts = try store.accounts()
         guard !accounts.isEmpty else {
-            throw PECError(.notAuthenticated, "not logged in", hint: "run `pec auth login --address ADDRESS`")
+            throw PECError(.notAuthenticated, "not logged in", remedy: .login(address: nil))
         }
         return accounts.map { AccountStatus($0, isDefault: $0.name == defaultName) }
     }
@@ -55,7 +61,8 @@ public struct AuthService: Sendable {
                 throw PECError(
                     .usage,
                     "unknown provider \"\(id)\"",
-                    hint: "`pec providers` lists them; or give --imap-host and --smtp-host"
+                    hint: "or give the IMAP and SMTP hosts",
+                    remedy: .listProviders
                 )
             }
             preset = found
@@ -65,7 +72,7 @@ public struct AuthService: Sendable {
                 throw PECError(
                     .usage,
                     "which provider hosts \(address)? pass --provider, or --imap-host and --smtp-host",
-                    hint: "`pec providers` lists the presets"
+                    remedy: .listProviders
                 )
             }
         }
@@ -99,9 +106,7 @@ public struct AuthService: Sendable {
             }
             caFile = absolute
         }
-        if let timeout = request.timeoutSeconds, !(timeout > 0 && timeout <= 3600) {
-            throw PECError(.usage, "--timeout takes seconds between 0 and 3600, not \(timeout)")
-        }
+        if let timeout = request.timeoutSeconds { _ = try ConnectionTimeout(seconds: timeout) }
         let name = request.name?.trimmingCharacters(in: .whitespaces) ?? address
         guard !name.isEmpty else { throw PECError(.usage, "--name cannot be empty") }
         return Account(
@@ -128,31 +133,6 @@ public struct AuthService: Sendable {
             !parts[1].hasPrefix("."), !parts[1].hasSuffix(".")
         else { return false }
         return !address.unicodeScalars.contains { $0.value <= 0x20 || $0 == "<" || $0 == ">" || $0 == "," }
-    }
-}
-
-extension Account {
-    /// How to reach this account's IMAP server; `timeout` (e.g. from `--timeout`) wins over the saved one.
-    public func connectionSettings(timeout: Double? = nil) -> ConnectionSettings {
-        // A hand-edited file may hold anything: keep the wait between 0.1 s and an hour.
-        let seconds = (timeout ?? timeoutSeconds).flatMap { $0.isFinite && $0 > 0 ? min(max($0, 0.1), 3600) : nil }
-        return ConnectionSettings(
-            endpoint: imap,
-            caFile: caFile,
-            timeout: seconds.map { .milliseconds(Int64($0 * 1000)) } ?? ConnectionSettings.defaultTimeout
-        )
-    }
-}
-
-extension MailboxAccess {
-    /// Access to a saved account's mailbox with its saved password.
-    public init(account: Account, store: AccountStore, timeout: Double? = nil) throws {
-        self.init(
-            settings: account.connectionSettings(timeout: timeout),
-            username: account.address,
-            password: try store.password(for: account),
-            passwordIsSaved: true
-        )
     }
 }
 

@@ -1,0 +1,92 @@
+extension PECError {
+    /// Something the user or the agent can do about an error that names a command, a tool or an
+    /// argument. Core says which; `pec` words it as flags and commands, `pec-mcp` as tools and
+    /// arguments. In JSON: `{"action": "login", "address": "…"}` (README "Errors").
+    public enum Remedy: Sendable, Equatable, Codable, CustomStringConvertible {
+        /// Log in (again, when the address of a saved account is known).
+        case login(address: String?)
+        /// List the folders (the one named does not exist).
+        case listFolders
+        /// List the folders and name one explicitly (no folder has the role asked for).
+        case chooseFolder
+        /// List the provider presets.
+        case listProviders
+        /// List a folder's messages, to see their ids.
+        case listMessages(folder: String)
+        /// Choose one of the saved accounts.
+        case chooseAccount
+        /// Put large content in an attachment rather than in the text.
+        case attachLargeText
+        /// Send the same content again on purpose, as a new message.
+        case resend
+        /// Trace a sent message's receipts.
+        case trace(messageID: String)
+        /// Read new receipts, or list the recent sends.
+        case sync
+
+        /// The stable name of the action, the `action` of its JSON form.
+        public var action: String {
+            switch self {
+            case .login: "login"
+            case .listFolders: "list_folders"
+            case .chooseFolder: "choose_folder"
+            case .listProviders: "list_providers"
+            case .listMessages: "list_messages"
+            case .chooseAccount: "choose_account"
+            case .attachLargeText: "attach_large_text"
+            case .resend: "resend"
+            case .trace: "trace"
+            case .sync: "sync"
+            }
+        }
+
+        /// For logs: the action and its argument, in no front-end's words.
+        public var description: String {
+            switch self {
+            case .login(let address): address.map { "login \($0)" } ?? "login"
+            case .listMessages(let folder): "list_messages \(folder)"
+            case .trace(let messageID): "trace \(messageID)"
+            default: action
+            }
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case action, address, folder
+            case messageID = "message_id"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let action = try container.decode(String.self, forKey: .action)
+            switch action {
+            case "login": self = .login(address: try container.decodeIfPresent(String.self, forKey: .address))
+            case "list_folders": self = .listFolders
+            case "choose_folder": self = .chooseFolder
+            case "list_providers": self = .listProviders
+            case "list_messages": self = .listMessages(folder: try container.decode(String.self, forKey: .folder))
+            case "choose_account": self = .chooseAccount
+            case "attach_large_text": self = .attachLargeText
+            case "resend": self = .resend
+            case "trace": self = .trace(messageID: try container.decode(String.self, forKey: .messageID))
+            case "sync": self = .sync
+            default:
+                throw DecodingError.dataCorruptedError(
+                    forKey: .action,
+                    in: container,
+                    debugDescription: "unknown remedy \(action)"
+                )
+            }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(action, forKey: .action)
+            switch self {
+            case .login(let address): try container.encodeIfPresent(address, forKey: .address)
+            case .listMessages(let folder): try container.encode(folder, forKey: .folder)
+            case .trace(let messageID): try container.encode(messageID, forKey: .messageID)
+            default: break
+            }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import PECCore
+
+extension PECError.Remedy {
+    /// The remedy as an agent can act on it: the tool to call and its arguments. Logging in is
+    /// the human's part (pec-mcp never sees a password), so it names the `pec` command to run.
+    var toolCall: String {
+        switch self {
+        case .login(let address?):
+            "the user must log in again in a terminal: `pec auth login --address \(address)`"
+        case .login(nil):
+            "the user must log in first in a terminal: `pec auth login --address ADDRESS`"
+        case .listFolders:
+            "pec_folders lists the folders"
+        case .chooseFolder:
+            "pec_folders lists the folders; pass the name as folder"
+        case .listProviders:
+            "pec_providers lists the presets"
+        case .listMessages(let folder):
+            "ids are the id values pec_list returns with folder: \"\(folder)\""
+        case .chooseAccount:
+            "start pec-mcp with one of those as --account (or PEC_ACCOUNT)"
+        case .attachLargeText:
+            "put large content in a file and pass it in attachments"
+        case .resend:
+            "pass resend: true to send it again as a new message (only if the user asked to)"
+        case .trace(let messageID):
+            "call pec_trace with id \"\(messageID)\": it shows the receipts and whether the provider accepted it"
+        case .sync:
+            "call pec_sync to read new receipts; pec_status without message_id lists the recent sends"
+        }
+    }
+}
+
+extension PECError {
+    /// The error as a tool reports it: `message (advice)` with the remedies as tool calls.
+    var agentText: String { description(wording: \.toolCall) }
+
+    /// The JSON error object of a tool result.
+    var agentEnvelope: Envelope { Envelope(self, wording: \.toolCall) }
+}

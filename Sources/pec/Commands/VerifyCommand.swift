@@ -1,0 +1,47 @@
+import ArgumentParser
+import PECCore
+
+struct VerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check saved PEC messages offline: kind, certification data, gestore signature.",
+        discussion: """
+            Exit 0 only when every message carries a valid signature from a trusted gestore. Read \
+            standard input with `-`. The signature is checked at its signing time against the system \
+            trust store, the PEC CAs pec knows (AgID CA1, DigitPA CA1) and --ca-file.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: ArgumentHelp("Message files (.eml), or - for standard input.", valueName: "file"))
+    var files: [String]
+
+    @Flag(help: "Include the parsed certification data (daticert.xml).")
+    var cert = false
+
+    @Option(help: ArgumentHelp("Also trust the CA certificates in this PEM file.", valueName: "file"))
+    var caFile: String?
+
+    func validate() throws {
+        guard !files.isEmpty else { throw ValidationError("give at least one message file (or - for stdin)") }
+    }
+
+    func run() async throws {
+        let results = try MessageFiles.verify(
+            files,
+            caFiles: caFile.map { [$0] } ?? [],
+            options: MessageReader.Options(certification: cert, verbose: global.verbose)
+        )
+        try Console.write(global.renderer.render(results, layout: .fields))
+        let failed = results.filter { $0.signature?.status != .valid }
+        guard failed.isEmpty else {
+            throw PECError(
+                .invalidInput,
+                "\(failed.count) of \(results.count) message(s) do not carry a valid gestore signature: "
+                    + failed.compactMap { "\($0.file ?? "?") (\($0.signature?.status.rawValue ?? "unchecked"))" }
+                    .joined(separator: ", ")
+            )
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import PECCore
+
+extension PECError.Remedy {
+    /// The remedy as `pec` says it: the command to run or the flag to give.
+    var commandLine: String {
+        switch self {
+        case .login(let address?):
+            "log in again with `pec auth login --address \(address)`"
+        case .login(nil):
+            "run `pec auth login --address ADDRESS`"
+        case .listFolders:
+            "`pec folders` lists the folders"
+        case .chooseFolder:
+            "`pec folders` lists the folders; pass the name with --folder"
+        case .listProviders:
+            "`pec providers` lists the presets"
+        case .listMessages(let folder):
+            "ids are the `id` values `pec list --folder \"\(folder)\"` shows"
+        case .chooseAccount:
+            "use one of those with --account"
+        case .attachLargeText:
+            "attach large content with --attach"
+        case .resend:
+            "use `--resend` to send it again as a new message"
+        case .trace(let messageID):
+            "`pec trace \(ShellQuoting.quoted(messageID))` shows its receipts and whether the provider accepted it"
+        case .sync:
+            "run `pec sync` to read new receipts; `pec status` without an id lists the recent sends"
+        }
+    }
+}
