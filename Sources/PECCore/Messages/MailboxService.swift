@@ -1,6 +1,6 @@
 import Logging
 
-/// The mailbox use-cases behind `pec list`, `search`, `folders`, `mark-read`, `mark-unread` and
+/// The mailbox use-cases behind `pec list`, `search`, `mark-read`, `mark-unread` and
 /// `move` (and the matching MCP tools). Each opens one session, does the least work the server
 /// allows, and returns plain Codable values.
 public struct MailboxService: Sendable {
@@ -87,30 +87,6 @@ public struct MailboxService: Sendable {
         }
     }
 
-    /// Every folder (INBOX first, then by name), with message and unread counts when `counts` is set
-    /// (one STATUS each).
-    public func folders(counts: Bool) async throws -> [Folder] {
-        try await access.withSession(logger: logger) { client in
-            let entries = try await client.listMailboxes()
-            var folders: [Folder] = []
-            for entry in entries {
-                let selectable = !entry.attributes.contains(.noselect) && !entry.attributes.contains(.nonExistent)
-                var folder = Folder(
-                    name: entry.name.displayName,
-                    specialUse: FolderResolver.specialUse(of: entry),
-                    selectable: selectable
-                )
-                if counts && selectable {
-                    let status = try await client.status(of: entry.name, [.messages, .unseen])
-                    folder.messages = status.messages
-                    folder.unread = status.unseen
-                }
-                folders.append(folder)
-            }
-            return Self.ordered(folders)
-        }
-    }
-
     /// Marks one message read or unread. A UID that is not in the folder is an error.
     public func setUnread(_ unread: Bool, id: UInt32, folder: String?) async throws -> FlagChange {
         let uid = try Self.uid(id)
@@ -161,17 +137,6 @@ public struct MailboxService: Sendable {
 
     static func checkLimit(_ limit: Int) throws {
         guard limit >= 0 else { throw PECError(.usage, "--limit must be 0 (all) or a positive number, not \(limit)") }
-    }
-
-    /// INBOX first, then by name: servers list folders in any order, and not always the same one.
-    static func ordered(_ folders: [Folder]) -> [Folder] {
-        folders.sorted { a, b in
-            let aInbox = a.name.uppercased() == "INBOX"
-            let bInbox = b.name.uppercased() == "INBOX"
-            if aInbox != bInbox { return aInbox }
-            let (aKey, bKey) = (a.name.lowercased(), b.name.lowercased())
-            return aKey == bKey ? a.name < b.name : aKey < bKey
-        }
     }
 
     /// The UIDs below `id` (empty for 1), or nil when no page bound was given.

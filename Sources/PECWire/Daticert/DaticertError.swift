@@ -1,5 +1,5 @@
-/// Why a `daticert.xml` could not be read. ``pecError`` gives the project-wide form.
-public enum DaticertError: Error, Sendable, Equatable, CustomStringConvertible {
+/// Why a `daticert.xml` could not be read (PECCore's `pecError` gives the project-wide form).
+package enum DaticertError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Larger than ``DaticertParser/maximumSize``: real ones are under 2 KB.
     case tooLarge(size: Int, limit: Int)
     /// The document declares entities (`<!ENTITY`): never needed by a daticert, refused so that
@@ -15,7 +15,7 @@ public enum DaticertError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A piece the schema requires is absent or empty, e.g. `postacert/dati/identificativo`.
     case missing(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .tooLarge(let size, let limit):
             "daticert.xml is \(size) bytes, more than the \(limit)-byte limit"
@@ -30,10 +30,5 @@ public enum DaticertError: Error, Sendable, Equatable, CustomStringConvertible {
         case .missing(let path):
             "daticert.xml has no \(path)"
         }
-    }
-
-    /// The same failure as a ``PECError`` of kind `malformed`.
-    public var pecError: PECError {
-        PECError(.malformed, description)
     }
 }

@@ -9,11 +9,11 @@ import Foundation
 ///
 /// Safe on hostile input: a DOCTYPE (real ones say `SYSTEM "Postacert.dtd"`) is never fetched,
 /// documents declaring entities are refused before parsing, and the size is capped.
-public enum DaticertParser {
+package enum DaticertParser {
     /// Real daticert files are under 2 KB; anything above this is refused unread.
-    public static let maximumSize = 1 << 20
+    package static let maximumSize = 1 << 20
 
-    public static func parse(_ bytes: [UInt8]) throws -> Daticert {
+    package static func parse(_ bytes: [UInt8]) throws -> Daticert {
         guard bytes.count <= maximumSize else {
             throw DaticertError.tooLarge(size: bytes.count, limit: maximumSize)
         }

@@ -2,28 +2,28 @@
 /// the headers say nothing, from its `daticert.xml`: `X-Ricevuta`, else `X-Trasporto`
 /// (`posta-certificata` / `errore` → anomalia), else daticert `tipo`, else ordinary mail.
 /// The Subject never decides.
-public struct PECClassification: Sendable, Equatable {
+package struct PECClassification: Sendable, Equatable {
     /// Nil for ordinary mail.
-    public var kind: PECMessageKind?
+    package var kind: PECMessageKind?
     /// Where ``kind`` came from.
-    public var source: Source?
+    package var source: Source?
     /// Set when the headers and the daticert disagree (the headers win), e.g.
     /// `X-Ricevuta says accettazione but daticert tipo is avvenuta-consegna`.
-    public var mismatch: String?
+    package var mismatch: String?
 
-    public enum Source: String, Sendable, Equatable, Codable {
+    package enum Source: String, Sendable, Equatable, Codable {
         case xRicevuta = "x-ricevuta"
         case xTrasporto = "x-trasporto"
         case daticert
     }
 
-    public init(kind: PECMessageKind?, source: Source?, mismatch: String? = nil) {
+    package init(kind: PECMessageKind?, source: Source?, mismatch: String? = nil) {
         self.kind = kind
         self.source = source
         self.mismatch = mismatch
     }
 
-    public init(headers: HeaderFields, daticert: Daticert?) {
+    package init(headers: HeaderFields, daticert: Daticert?) {
         let receipt = headers.text("X-Ricevuta").flatMap { $0.isEmpty ? nil : $0 }
         let transport = headers.text("X-Trasporto").flatMap { $0.isEmpty ? nil : $0 }
         let headerKind = PECMessageKind(headers: headers)

@@ -51,7 +51,7 @@ public enum PECMessageKind: Hashable, Sendable {
 
     /// Classifies by headers, never by Subject (pec-standard §15.2): `X-Ricevuta` first, then
     /// `X-Trasporto` (`posta-certificata`, or `errore` for an anomaly envelope).
-    public init?(headers: HeaderFields) {
+    package init?(headers: HeaderFields) {
         if let receipt = headers.text("X-Ricevuta"), !receipt.isEmpty {
             self.init(rawValue: receipt)
         } else if let transport = headers.text("X-Trasporto")?.lowercased(), !transport.isEmpty {

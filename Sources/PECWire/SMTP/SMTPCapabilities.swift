@@ -7,16 +7,16 @@
 ///     S: 250-AUTH PLAIN LOGIN
 ///     S: 250 8BITMIME
 /// offers SIZE with a 30 MiB limit, AUTH PLAIN and LOGIN, and 8BITMIME.
-public struct SMTPCapabilities: Sendable, Hashable {
+package struct SMTPCapabilities: Sendable, Hashable {
     /// Every keyword offered, uppercased (`SIZE`, `AUTH`, `X-FOO` …).
-    public var keywords: Set<String> = []
+    package var keywords: Set<String> = []
     /// SASL mechanisms after AUTH (or the old `AUTH=` form), uppercased.
-    public var authMechanisms: Set<String> = []
+    package var authMechanisms: Set<String> = []
     /// The largest message the server accepts, in bytes; nil when SIZE is not offered or names no
     /// limit (`SIZE` alone, or `SIZE 0`, RFC 1870 §4).
-    public var maximumSize: Int?
+    package var maximumSize: Int?
 
-    public init() {}
+    package init() {}
 
     // ehlo-ok-rsp = ( "250" SP Domain [ SP ehlo-greet ] CRLF )
     //             / ( "250-" Domain [ SP ehlo-greet ] CRLF
@@ -27,7 +27,7 @@ public struct SMTPCapabilities: Sendable, Hashable {
     // ehlo-param   = 1*(%d33-126)
     //
     // Also read: `AUTH=PLAIN LOGIN` (old Microsoft servers) and tabs between parameters.
-    public init(ehloReply reply: SMTPReply) {
+    package init(ehloReply reply: SMTPReply) {
         for line in reply.lines.dropFirst() {
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             guard var keyword = words.first?.uppercased() else { continue }
@@ -51,12 +51,12 @@ public struct SMTPCapabilities: Sendable, Hashable {
         }
     }
 
-    public func offers(_ keyword: String) -> Bool { keywords.contains(keyword.uppercased()) }
+    package func offers(_ keyword: String) -> Bool { keywords.contains(keyword.uppercased()) }
 
-    public var offersSize: Bool { offers("SIZE") }
-    public var offers8BitMIME: Bool { offers("8BITMIME") }
-    public var offersSMTPUTF8: Bool { offers("SMTPUTF8") }
-    public var offersStartTLS: Bool { offers("STARTTLS") }
-    public var offersPipelining: Bool { offers("PIPELINING") }
-    public var offersEnhancedStatusCodes: Bool { offers("ENHANCEDSTATUSCODES") }
+    package var offersSize: Bool { offers("SIZE") }
+    package var offers8BitMIME: Bool { offers("8BITMIME") }
+    package var offersSMTPUTF8: Bool { offers("SMTPUTF8") }
+    package var offersStartTLS: Bool { offers("STARTTLS") }
+    package var offersPipelining: Bool { offers("PIPELINING") }
+    package var offersEnhancedStatusCodes: Bool { offers("ENHANCEDSTATUSCODES") }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The SMTP commands `pec` sends (RFC 5321 §4.1, AUTH from RFC 4954).
-enum SMTPCommand: Sendable, Hashable {
+package enum SMTPCommand: Sendable, Hashable {
     case ehlo(clientName: String)
     case helo(clientName: String)
     case startTLS
@@ -18,7 +18,7 @@ enum SMTPCommand: Sendable, Hashable {
     case quit
 
     /// The command name, for messages.
-    var name: String {
+    package var name: String {
         switch self {
         case .ehlo: "EHLO"
         case .helo: "HELO"
@@ -34,37 +34,44 @@ enum SMTPCommand: Sendable, Hashable {
 }
 
 /// The MAIL FROM parameters `pec` may ask for.
-struct SMTPMailParameters: Sendable, Hashable {
+package struct SMTPMailParameters: Sendable, Hashable {
     /// `SIZE=n` (RFC 1870), sent only when the server offers SIZE.
-    var size: Int?
+    package var size: Int?
     /// `BODY=8BITMIME` (RFC 6152): the content has 8-bit bytes.
-    var eightBitMIME = false
+    package var eightBitMIME = false
     /// `SMTPUTF8` (RFC 6531): addresses or headers in UTF-8.
-    var smtpUTF8 = false
+    package var smtpUTF8 = false
+
+    package init(size: Int? = nil, eightBitMIME: Bool = false, smtpUTF8: Bool = false) {
+        self.size = size
+        self.eightBitMIME = eightBitMIME
+        self.smtpUTF8 = smtpUTF8
+    }
 }
 
 /// A command ready for the wire, and how it may be logged (credentials replaced by `***`).
-struct SMTPEncodedCommand: Sendable, Hashable {
-    var bytes: [UInt8]
-    var redactedDescription: String
+package struct SMTPEncodedCommand: Sendable, Hashable {
+    package var bytes: [UInt8]
+    package var redactedDescription: String
 }
 
 /// Input that must not go into an SMTP command: an address or name that could end the command
 /// early and start another (CR, LF), or that the server cannot take.
-struct SMTPCommandError: Error, Sendable, Hashable, CustomStringConvertible {
-    var hint: String
-    var description: String { hint }
+package struct SMTPCommandError: Error, Sendable, Hashable, CustomStringConvertible {
+    package var hint: String
+    package var description: String { hint }
 }
 
 /// Turns ``SMTPCommand``s into bytes, refusing anything that could inject a command or that the
 /// server's ``SMTPCapabilities`` do not allow.
-struct SMTPCommandEncoder: Sendable {
-    var capabilities: SMTPCapabilities
+package struct SMTPCommandEncoder: Sendable {
+    package var capabilities: SMTPCapabilities
 
-    /// RFC 5321 §4.5.3.1.3: a path is at most 256 octets, angle brackets included.
-    static let maximumAddressLength = 254
+    package init(capabilities: SMTPCapabilities) {
+        self.capabilities = capabilities
+    }
 
-    func encode(_ command: SMTPCommand) throws(SMTPCommandError) -> SMTPEncodedCommand {
+    package func encode(_ command: SMTPCommand) throws(SMTPCommandError) -> SMTPEncodedCommand {
         switch command {
         // ehlo = "EHLO" SP ( Domain / address-literal ) CRLF
         case .ehlo(let clientName):
@@ -132,13 +139,14 @@ struct SMTPCommandEncoder: Sendable {
 
     /// Refuses what could end the command early (CR, LF, NUL and other controls), close the path
     /// (`<`, `>`) or add parameters (spaces); non-ASCII only goes to a server that offers SMTPUTF8.
-    func checkAddress(_ address: String, role: String) throws(SMTPCommandError) {
+    /// A guard of the wire alone: which addresses may be used at all is ``PECAddress``'s rule.
+    package func checkAddress(_ address: String, role: String) throws(SMTPCommandError) {
         let bytes = Array(address.utf8)
         let shown = Self.visible(address)
         guard !bytes.isEmpty else { throw SMTPCommandError(hint: "the \(role) address is empty") }
-        guard bytes.count <= Self.maximumAddressLength else {
+        guard bytes.count <= PECAddress.maximumLength else {
             throw SMTPCommandError(
-                hint: "the \(role) address is longer than \(Self.maximumAddressLength) bytes"
+                hint: "the \(role) address is longer than \(PECAddress.maximumLength) bytes"
             )
         }
         if bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
@@ -157,7 +165,7 @@ struct SMTPCommandEncoder: Sendable {
     }
 
     // Domain / address-literal, loosely: printable ASCII without spaces.
-    static func checkClientName(_ name: String) throws(SMTPCommandError) {
+    package static func checkClientName(_ name: String) throws(SMTPCommandError) {
         let bytes = Array(name.utf8)
         guard !bytes.isEmpty, bytes.count <= 255, bytes.allSatisfy({ (0x21...0x7E).contains($0) }) else {
             throw SMTPCommandError(
@@ -168,7 +176,7 @@ struct SMTPCommandEncoder: Sendable {
 
     /// The text with control characters shown as `\r`, `\n`, `\u{…}`, so an error message cannot
     /// itself carry a line break.
-    static func visible(_ text: String) -> String {
+    package static func visible(_ text: String) -> String {
         var shown = ""
         for scalar in text.unicodeScalars.prefix(300) {
             switch scalar {

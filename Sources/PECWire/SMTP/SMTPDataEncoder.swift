@@ -10,24 +10,24 @@
 ///     var encoder = SMTPDataEncoder()
 ///     encoder.encode(Array("a\n.b".utf8))     // "a\r\n..b"
 ///     encoder.finish()                        // "\r\n.\r\n"
-public struct SMTPDataEncoder: Sendable {
+package struct SMTPDataEncoder: Sendable {
     private var atLineStart = true
     /// A CR whose meaning (CRLF or bare CR) depends on the next byte, maybe in the next chunk.
     private var pendingCR = false
     /// Bytes of content given so far, for logs.
-    public private(set) var contentByteCount = 0
+    package private(set) var contentByteCount = 0
 
-    public init() {}
+    package init() {}
 
     /// The wire bytes for `chunk`.
-    public mutating func encode(_ chunk: some Collection<UInt8>) -> [UInt8] {
+    package mutating func encode(_ chunk: some Collection<UInt8>) -> [UInt8] {
         var output: [UInt8] = []
         encode(chunk, into: &output)
         return output
     }
 
     /// Appends the wire bytes for `chunk` to `output`.
-    public mutating func encode(_ chunk: some Collection<UInt8>, into output: inout [UInt8]) {
+    package mutating func encode(_ chunk: some Collection<UInt8>, into output: inout [UInt8]) {
         output.reserveCapacity(output.count + chunk.count + chunk.count / 32 + 2)
         contentByteCount += chunk.count
         for byte in chunk {
@@ -52,7 +52,7 @@ public struct SMTPDataEncoder: Sendable {
     }
 
     /// The end of the data: a CRLF if the content did not end with a line end, then ".\r\n".
-    public mutating func finish() -> [UInt8] {
+    package mutating func finish() -> [UInt8] {
         var output: [UInt8] = []
         if pendingCR || !atLineStart { output.append(contentsOf: Self.crlf) }
         pendingCR = false

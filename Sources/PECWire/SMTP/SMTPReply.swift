@@ -7,32 +7,32 @@
 ///     S: 250 2.0.0 Ok
 /// is `SMTPReply(code: 250, enhancedCode: nil, lines: ["smtp.example.it", "2.0.0 Ok"])` — the
 /// enhanced code is only looked for in the first line, as RFC 2034 has it on every line or none.
-public struct SMTPReply: Sendable, Hashable, CustomStringConvertible {
-    public var code: Int
-    public var enhancedCode: SMTPEnhancedStatusCode?
+package struct SMTPReply: Sendable, Hashable, CustomStringConvertible {
+    package var code: Int
+    package var enhancedCode: SMTPEnhancedStatusCode?
     /// The text of each line, without the code, the separator and (when split out) the enhanced code.
-    public var lines: [String]
+    package var lines: [String]
 
-    public init(code: Int, enhancedCode: SMTPEnhancedStatusCode? = nil, lines: [String]) {
+    package init(code: Int, enhancedCode: SMTPEnhancedStatusCode? = nil, lines: [String]) {
         self.code = code
         self.enhancedCode = enhancedCode
         self.lines = lines
     }
 
     /// All lines joined by a space: what a message to the user shows.
-    public var text: String { lines.filter { !$0.isEmpty }.joined(separator: " ") }
+    package var text: String { lines.filter { !$0.isEmpty }.joined(separator: " ") }
 
     /// 2xx: the command succeeded.
-    public var isPositive: Bool { (200..<300).contains(code) }
+    package var isPositive: Bool { (200..<300).contains(code) }
     /// 3xx: go on (354 after DATA, 334 during AUTH).
-    public var isIntermediate: Bool { (300..<400).contains(code) }
+    package var isIntermediate: Bool { (300..<400).contains(code) }
     /// 4xx: a temporary failure; the same command may succeed later.
-    public var isTransientFailure: Bool { (400..<500).contains(code) }
+    package var isTransientFailure: Bool { (400..<500).contains(code) }
     /// 5xx: a permanent failure.
-    public var isPermanentFailure: Bool { (500..<600).contains(code) }
+    package var isPermanentFailure: Bool { (500..<600).contains(code) }
 
     /// `550 5.1.1 user unknown`, for messages and logs.
-    public var description: String {
+    package var description: String {
         var parts = ["\(code)"]
         if let enhancedCode { parts.append(enhancedCode.description) }
         if !text.isEmpty { parts.append(text) }
@@ -42,17 +42,17 @@ public struct SMTPReply: Sendable, Hashable, CustomStringConvertible {
 
 /// An enhanced mail system status code (RFC 3463): `class.subject.detail`, e.g. `5.1.1` (bad
 /// destination mailbox address) or `4.2.2` (mailbox full).
-public struct SMTPEnhancedStatusCode: Sendable, Hashable, CustomStringConvertible {
+package struct SMTPEnhancedStatusCode: Sendable, Hashable, CustomStringConvertible {
     /// 2 (success), 4 (persistent transient failure) or 5 (permanent failure).
-    public var statusClass: Int
-    public var subject: Int
-    public var detail: Int
+    package var statusClass: Int
+    package var subject: Int
+    package var detail: Int
 
-    public init(statusClass: Int, subject: Int, detail: Int) {
+    package init(statusClass: Int, subject: Int, detail: Int) {
         self.statusClass = statusClass
         self.subject = subject
         self.detail = detail
     }
 
-    public var description: String { "\(statusClass).\(subject).\(detail)" }
+    package var description: String { "\(statusClass).\(subject).\(detail)" }
 }

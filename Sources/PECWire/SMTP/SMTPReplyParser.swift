@@ -10,21 +10,21 @@
 ///     var parser = SMTPReplyParser()
 ///     parser.append(Array("250-smtp.example.it\r\n250 SIZE 1000\r\n".utf8))
 ///     while let reply = try parser.next() { … }   // SMTPReply(code: 250, lines: ["smtp.example.it", "SIZE 1000"])
-public struct SMTPReplyParser: Sendable {
+package struct SMTPReplyParser: Sendable {
     /// Limits against hostile or broken servers.
-    public struct Limits: Sendable, Hashable {
+    package struct Limits: Sendable, Hashable {
         /// Maximum bytes of one line, its line end not counted (RFC 5321 §4.5.3.1.5 asks for 512).
-        public var maximumLineLength: Int
+        package var maximumLineLength: Int
         /// Maximum lines of one multi-line reply.
-        public var maximumLinesPerReply: Int
+        package var maximumLinesPerReply: Int
 
-        public init(maximumLineLength: Int = 4096, maximumLinesPerReply: Int = 256) {
+        package init(maximumLineLength: Int = 4096, maximumLinesPerReply: Int = 256) {
             self.maximumLineLength = max(3, maximumLineLength)
             self.maximumLinesPerReply = max(1, maximumLinesPerReply)
         }
     }
 
-    public let limits: Limits
+    package let limits: Limits
     private var buffer: [UInt8] = []
     private var readIndex = 0
     /// Where the search for the next line feed resumes, so byte-by-byte input stays linear.
@@ -34,21 +34,21 @@ public struct SMTPReplyParser: Sendable {
     private var pendingLines: [[UInt8]] = []
     private var failure: SMTPReplyParserError?
 
-    public init(limits: Limits = .init()) {
+    package init(limits: Limits = .init()) {
         self.limits = limits
     }
 
-    public mutating func append(_ bytes: some Sequence<UInt8>) {
+    package mutating func append(_ bytes: some Sequence<UInt8>) {
         buffer.append(contentsOf: bytes)
     }
 
     /// Bytes received but not yet part of a returned reply or of a pending line.
-    public var unconsumedByteCount: Int { buffer.count - readIndex }
+    package var unconsumedByteCount: Int { buffer.count - readIndex }
 
     /// The next complete reply; `nil` when more bytes are needed.
     ///
     /// - Throws: ``SMTPReplyParserError`` on a line that is not a reply line, or past a limit.
-    public mutating func next() throws(SMTPReplyParserError) -> SMTPReply? {
+    package mutating func next() throws(SMTPReplyParserError) -> SMTPReply? {
         if let failure { throw failure }
         // Bounded: every turn consumes one line of the buffer.
         while let line = nextLine() {
@@ -256,8 +256,8 @@ public struct SMTPReplyParser: Sendable {
 
 /// Why ``SMTPReplyParser`` stopped: the server sent something that is not an SMTP reply, or a
 /// reply past the parser's limits.
-public struct SMTPReplyParserError: Error, Sendable, Hashable, CustomStringConvertible {
-    public enum Kind: Sendable, Hashable {
+package struct SMTPReplyParserError: Error, Sendable, Hashable, CustomStringConvertible {
+    package enum Kind: Sendable, Hashable {
         /// A line that does not start with a reply code followed by SP, "-" or the line end.
         case malformedLine
         /// The lines of one multi-line reply have different codes.
@@ -266,15 +266,15 @@ public struct SMTPReplyParserError: Error, Sendable, Hashable, CustomStringConve
         case tooManyLines
     }
 
-    public var kind: Kind
-    public var hint: String
+    package var kind: Kind
+    package var hint: String
     /// The start of the offending line, printable ASCII only.
-    public var excerpt: String = ""
+    package var excerpt: String = ""
 
-    public init(kind: Kind, hint: String) {
+    package init(kind: Kind, hint: String) {
         self.kind = kind
         self.hint = hint
     }
 
-    public var description: String { excerpt.isEmpty ? hint : "\(hint): \"\(excerpt)\"" }
+    package var description: String { excerpt.isEmpty ? hint : "\(hint): \"\(excerpt)\"" }
 }

@@ -1,18 +1,18 @@
 import Foundation
 import Testing
 
-@testable import PECCore
+@testable import PECWire
 
 /// The daticert.xml files the parser tests read: synthetic ones in the `Fixtures` resource folder,
 /// and the real ones, taken at test time from the shared corpus of real PEC messages (its licences
 /// keep the messages, and what is cut out of them, out of this repository).
 enum DaticertFixtures {
     static var sharedExpected: URL {
-        (SignatureFixtures.corpusDirectory ?? URL(fileURLWithPath: "/nonexistent"))
+        (MIMEFixtures.directory ?? URL(fileURLWithPath: "/nonexistent"))
             .appendingPathComponent("expected.ndjson")
     }
 
-    static var corpusAvailable: Bool { SignatureFixtures.corpusAvailable }
+    static var corpusAvailable: Bool { (MIMEFixtures.directory != nil) }
 
     static func url(_ name: String, extension ext: String) -> URL? {
         Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Fixtures")
@@ -23,7 +23,7 @@ enum DaticertFixtures {
         if let location = url(name + ".daticert", extension: "xml") {
             return Array(try Data(contentsOf: location))
         }
-        let directory = try #require(SignatureFixtures.corpusDirectory, "no fixture \(name) and no shared corpus")
+        let directory = try #require(MIMEFixtures.directory, "no fixture \(name) and no shared corpus")
         let message = Array(try Data(contentsOf: directory.appendingPathComponent(name + ".eml")))
         guard let daticert = extractDaticert(from: message) else {
             throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: name + ".eml: no daticert.xml part"])

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import PECCore
+@testable import PECWire
 
 @Suite(
     "DaticertParser: real fixtures",
@@ -354,7 +354,6 @@ struct DaticertErrorTests {
                 Issue.record("expected malformedXML, got \(error)")
                 return
             }
-            #expect(error.pecError.kind == .malformed)
             #expect(error.description.hasPrefix("daticert.xml is not well-formed XML"))
         } catch {
             Issue.record("unexpected \(error)")

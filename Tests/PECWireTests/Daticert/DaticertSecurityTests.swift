@@ -2,7 +2,7 @@ import Dispatch
 import Foundation
 import Testing
 
-@testable import PECCore
+@testable import PECWire
 
 #if canImport(Glibc)
     import Glibc

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import PECCore
+@testable import PECWire
 
 @Suite("PECClassification")
 struct PECClassificationTests {
@@ -137,7 +137,7 @@ struct PECClassificationTests {
         arguments: DaticertFixtures.sharedExpectations
     )
     func realFixtures(expectation: DaticertFixtures.Expectation) throws {
-        let directory = try #require(SignatureFixtures.corpusDirectory)
+        let directory = try #require(MIMEFixtures.directory)
         let message = Array(try Data(contentsOf: directory.appendingPathComponent(expectation.file)))
         let daticert = try DaticertFixtures.parse(expectation.fixtureName)
         let result = PECClassification(headers: HeaderFields(parsing: message), daticert: daticert)

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import PECCore
+@testable import PECWire
 
 @Suite("PEC message kind")
 struct PECMessageKindTests {

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import PECCore
+@testable import PECWire
 
 private func wire(_ encoded: IMAP.EncodedCommand) -> [String] {
     encoded.parts.map { String(decoding: $0, as: UTF8.self) }

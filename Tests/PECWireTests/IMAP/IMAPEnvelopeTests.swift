@@ -1,6 +1,6 @@
 import Testing
 
-@testable import PECCore
+@testable import PECWire
 
 extension IMAPParseFixture<IMAP.Envelope> {
     fileprivate static func envelope(

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import PECCore
+@testable import PECWire
 
 /// Whole responses through the ResponseParser: input transcript → expected events. Every case is also fed
 /// byte by byte and in random chunkings.

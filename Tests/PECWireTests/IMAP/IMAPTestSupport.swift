@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import PECCore
+@testable import PECWire
 
 /// A grammar fixture after apple/swift-nio-imap's `IMAPParseFixture`: input, terminator (what must be left
 /// unconsumed), expected outcome, and the grammar function under test.

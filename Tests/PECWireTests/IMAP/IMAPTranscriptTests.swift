@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import PECCore
+@testable import PECWire
 
 /// Raw server bytes captured from the project's Dovecot sandbox (see Transcripts/README.md): every transcript
 /// is parsed end to end (whole, byte by byte and in random chunkings) and specific values are checked.

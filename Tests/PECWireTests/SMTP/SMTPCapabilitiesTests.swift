@@ -1,6 +1,6 @@
 import Testing
 
-@testable import PECCore
+@testable import PECWire
 
 @Suite("SMTP capabilities")
 struct SMTPCapabilitiesTests {

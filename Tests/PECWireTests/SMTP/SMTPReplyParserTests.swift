@@ -1,6 +1,6 @@
 import Testing
 
-@testable import PECCore
+@testable import PECWire
 
 struct SMTPReplyFixture: Sendable, CustomTestStringConvertible {
     var input: String

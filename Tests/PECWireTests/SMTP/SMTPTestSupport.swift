@@ -1,4 +1,4 @@
-@testable import PECCore
+@testable import PECWire
 
 func smtpBytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 

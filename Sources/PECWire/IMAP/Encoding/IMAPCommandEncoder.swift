@@ -2,20 +2,20 @@ import Foundation
 
 extension IMAP {
     /// A command ready for the wire.
-    public struct EncodedCommand: Hashable, Sendable {
+    package struct EncodedCommand: Hashable, Sendable {
         /// Send `parts[0]`; before each following part wait for a "+" continuation request (a synchronizing
         /// literal, or AUTHENTICATE without SASL-IR). The last part ends with CRLF.
-        public var parts: [[UInt8]]
+        package var parts: [[UInt8]]
         /// The command for logs: passwords and SASL data as "***", literal contents as "{n bytes}".
-        public var redactedDescription: String
+        package var redactedDescription: String
 
-        public init(parts: [[UInt8]], redactedDescription: String) {
+        package init(parts: [[UInt8]], redactedDescription: String) {
             self.parts = parts
             self.redactedDescription = redactedDescription
         }
 
         /// All parts concatenated (what goes on the wire when every continuation is granted).
-        public var bytes: [UInt8] { parts.flatMap { $0 } }
+        package var bytes: [UInt8] { parts.flatMap { $0 } }
     }
 
     /// Encodes ``Command``s: strings as atoms, quoted strings or literals as needed, LITERAL+/LITERAL- when the
@@ -25,18 +25,18 @@ extension IMAP {
     ///     let encoder = IMAP.CommandEncoder(capabilities: [.literalPlus])
     ///     try encoder.encode(.select(IMAP.MailboxName("Ricevute già lette")), tag: "a1")
     ///     // a1 SELECT "Ricevute gi&AOA- lette"\r\n
-    public struct CommandEncoder: Sendable {
-        public var capabilities: Set<Capability>
+    package struct CommandEncoder: Sendable {
+        package var capabilities: Set<Capability>
 
         /// "DONE\r\n", which ends IDLE.
-        public static let idleDone: [UInt8] = Array("DONE\r\n".utf8)
+        package static let idleDone: [UInt8] = Array("DONE\r\n".utf8)
 
-        public init(capabilities: Set<Capability>) {
+        package init(capabilities: Set<Capability>) {
             self.capabilities = capabilities
         }
 
         /// - Throws: ``EncodingError`` for a string with NUL, an invalid tag, flag or date, or an empty UID set.
-        public func encode(_ command: Command, tag: String) throws(EncodingError) -> EncodedCommand {
+        package func encode(_ command: Command, tag: String) throws(EncodingError) -> EncodedCommand {
             let literalPlus = capabilities.contains(.literalPlus)
             let literalMinus = capabilities.contains(.literalMinus)
             var buffer = CommandEncodeBuffer { size in literalPlus || (literalMinus && size <= 4096) }

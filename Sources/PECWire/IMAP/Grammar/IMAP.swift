@@ -5,4 +5,4 @@
 ///
 /// - SeeAlso: [RFC 3501](https://datatracker.ietf.org/doc/html/rfc3501),
 ///   [RFC 9051](https://datatracker.ietf.org/doc/html/rfc9051)
-public enum IMAP {}
+package enum IMAP {}

@@ -4,34 +4,34 @@ extension IMAP {
     /// ### Example
     /// `(("text" "plain" ("charset" "utf-8") NIL NIL "8bit" 28 0)("application" "pdf" NIL NIL NIL "base64" 64) "mixed")`
     /// is a `.multipart` with two `.singlepart`s, at part paths `[1]` and `[2]`.
-    public indirect enum BodyStructure: Hashable, Sendable {
+    package indirect enum BodyStructure: Hashable, Sendable {
         case singlepart(SinglePart)
         case multipart(MultiPart)
 
         /// A `name=value` parameter; the name is lowercased, the value is raw wire bytes.
-        public struct BodyParameter: Hashable, Sendable {
-            public var name: String
-            public var value: [UInt8]
-            public init(name: String, value: [UInt8]) {
+        package struct BodyParameter: Hashable, Sendable {
+            package var name: String
+            package var value: [UInt8]
+            package init(name: String, value: [UInt8]) {
                 self.name = name.lowercased()
                 self.value = value
             }
-            public var valueString: String { String(decoding: value, as: UTF8.self) }
+            package var valueString: String { String(decoding: value, as: UTF8.self) }
         }
 
         /// Content-Disposition: kind lowercased ("attachment", "inline").
-        public struct Disposition: Hashable, Sendable {
-            public var kind: String
-            public var parameters: [BodyParameter]
-            public init(kind: String, parameters: [BodyParameter]) {
+        package struct Disposition: Hashable, Sendable {
+            package var kind: String
+            package var parameters: [BodyParameter]
+            package init(kind: String, parameters: [BodyParameter]) {
                 self.kind = kind.lowercased()
                 self.parameters = parameters
             }
         }
 
         /// A non-multipart body part.
-        public struct SinglePart: Hashable, Sendable {
-            public enum Kind: Hashable, Sendable {
+        package struct SinglePart: Hashable, Sendable {
+            package enum Kind: Hashable, Sendable {
                 case basic
                 case text(lineCount: Int)
                 /// message/rfc822 (or message/global): the embedded message's envelope and body.
@@ -39,24 +39,24 @@ extension IMAP {
             }
 
             /// Lowercased media type ("text", "application", …).
-            public var type: String
+            package var type: String
             /// Lowercased media subtype ("plain", "pdf", …).
-            public var subtype: String
-            public var parameters: [BodyParameter]
-            public var id: [UInt8]?
-            public var description: [UInt8]?
+            package var subtype: String
+            package var parameters: [BodyParameter]
+            package var id: [UInt8]?
+            package var description: [UInt8]?
             /// Lowercased Content-Transfer-Encoding ("7bit", "base64", …); "" when the server sent NIL.
-            public var encoding: String
+            package var encoding: String
             /// Size in octets of the encoded body.
-            public var size: Int
-            public var kind: Kind
+            package var size: Int
+            package var kind: Kind
             // Extension data (BODYSTRUCTURE only; nil/empty when the server did not send it).
-            public var md5: [UInt8]?
-            public var disposition: Disposition?
-            public var language: [String]
-            public var location: [UInt8]?
+            package var md5: [UInt8]?
+            package var disposition: Disposition?
+            package var language: [String]
+            package var location: [UInt8]?
 
-            public init(
+            package init(
                 type: String,
                 subtype: String,
                 parameters: [BodyParameter] = [],
@@ -85,26 +85,26 @@ extension IMAP {
             }
 
             /// "type/subtype".
-            public var mediaType: String { type + "/" + subtype }
+            package var mediaType: String { type + "/" + subtype }
 
             /// The disposition's `filename` parameter, else the content type's `name` parameter (raw bytes).
-            public var filename: [UInt8]? {
+            package var filename: [UInt8]? {
                 disposition?.parameters.first { $0.name == "filename" }?.value
                     ?? parameters.first { $0.name == "name" }?.value
             }
         }
 
         /// A multipart body: its parts (at least one, in order) and its subtype ("mixed", "signed", …).
-        public struct MultiPart: Hashable, Sendable {
-            public var parts: [BodyStructure]
+        package struct MultiPart: Hashable, Sendable {
+            package var parts: [BodyStructure]
             /// Lowercased subtype.
-            public var subtype: String
-            public var parameters: [BodyParameter]
-            public var disposition: Disposition?
-            public var language: [String]
-            public var location: [UInt8]?
+            package var subtype: String
+            package var parameters: [BodyParameter]
+            package var disposition: Disposition?
+            package var language: [String]
+            package var location: [UInt8]?
 
-            public init(
+            package init(
                 parts: [BodyStructure],
                 subtype: String,
                 parameters: [BodyParameter] = [],
@@ -124,7 +124,7 @@ extension IMAP {
         /// The part at an IMAP part path (1-based; `[]` is the whole body). A message/rfc822 part's children
         /// are those of its embedded body, per RFC 3501 §6.4.5: for "1.3.2", part 3 of part 1 is a
         /// message whose body's part 2 is returned. A non-multipart top-level body is part `[1]`.
-        public func part(_ path: [Int]) -> BodyStructure? {
+        package func part(_ path: [Int]) -> BodyStructure? {
             var current = self
             var isTop = true
             for number in path {
@@ -151,7 +151,7 @@ extension IMAP {
 
         /// Every non-multipart part with its path, in order. message/rfc822 parts are leaves here (they are
         /// not descended into); use ``allParts`` for the whole tree.
-        public var leafParts: [(path: [Int], part: SinglePart)] {
+        package var leafParts: [(path: [Int], part: SinglePart)] {
             var result: [(path: [Int], part: SinglePart)] = []
             switch self {
             case .singlepart(let single):
@@ -166,7 +166,7 @@ extension IMAP {
 
         /// Every node of the tree (multiparts too, and the bodies of embedded messages) with its path, in
         /// depth-first order; the root is reported with path `[]`.
-        public var allParts: [(path: [Int], body: BodyStructure)] {
+        package var allParts: [(path: [Int], body: BodyStructure)] {
             var result: [(path: [Int], body: BodyStructure)] = [(path: [], body: self)]
             if case .singlepart = self {
                 collect(prefix: [], descendIntoMessages: true, isTop: true) { result.append((path: $0, body: $1)) }

@@ -3,7 +3,7 @@ extension IMAP {
     ///
     /// ### Example
     /// `.uidFetch(UIDSet(1...3), [.uid, .flags])` → `a1 UID FETCH 1:3 (UID FLAGS)`
-    public enum Command: Hashable, Sendable {
+    package enum Command: Hashable, Sendable {
         case capability
         case noop
         case logout
@@ -29,7 +29,7 @@ extension IMAP {
     }
 
     /// A STATUS data item.
-    public enum StatusAttribute: String, Hashable, Sendable, CaseIterable {
+    package enum StatusAttribute: String, Hashable, Sendable, CaseIterable {
         case messages = "MESSAGES"
         case recent = "RECENT"
         case uidNext = "UIDNEXT"
@@ -40,27 +40,27 @@ extension IMAP {
     }
 
     /// A date for SEARCH (day precision, no time zone): "1-Feb-2026".
-    public struct SearchDate: Hashable, Sendable, CustomStringConvertible {
-        public var year: Int
-        public var month: Int
-        public var day: Int
-        public init(year: Int, month: Int, day: Int) {
+    package struct SearchDate: Hashable, Sendable, CustomStringConvertible {
+        package var year: Int
+        package var month: Int
+        package var day: Int
+        package init(year: Int, month: Int, day: Int) {
             self.year = year
             self.month = month
             self.day = day
         }
 
         /// The wire form ("1-Feb-2026"); nil when a field is out of range.
-        public var wireForm: String? {
+        package var wireForm: String? {
             guard (1...12).contains(month), (1...31).contains(day), (0...9999).contains(year) else { return nil }
             return "\(day)-\(InternalDate.monthNames[month - 1])-\(InternalDate.pad(year, 4))"
         }
 
-        public var description: String { wireForm ?? "invalid date \(year)-\(month)-\(day)" }
+        package var description: String { wireForm ?? "invalid date \(year)-\(month)-\(day)" }
     }
 
     /// A SEARCH criterion (RFC 3501 §6.4.4). Strings match as substrings, case-insensitively, on the server.
-    public indirect enum SearchKey: Hashable, Sendable {
+    package indirect enum SearchKey: Hashable, Sendable {
         case all
         case seen
         case unseen
@@ -101,7 +101,7 @@ extension IMAP {
     }
 
     /// A FETCH data item. Bodies are always fetched with BODY.PEEK (never setting \Seen).
-    public enum FetchItem: Hashable, Sendable {
+    package enum FetchItem: Hashable, Sendable {
         case uid
         case flags
         case internalDate
@@ -114,49 +114,49 @@ extension IMAP {
         case bodyPeek(SectionSpecifier, range: Partial?)
 
         /// The byte range of a partial fetch.
-        public struct Partial: Hashable, Sendable {
-            public var offset: Int
-            public var length: Int
-            public init(offset: Int, length: Int) {
+        package struct Partial: Hashable, Sendable {
+            package var offset: Int
+            package var length: Int
+            package init(offset: Int, length: Int) {
                 self.offset = offset
                 self.length = length
             }
         }
 
         /// `BODY.PEEK[section]<offset.length>` with a tuple, as in the contract.
-        public static func bodyPeek(_ section: SectionSpecifier, partial: (offset: Int, length: Int)?) -> FetchItem {
+        package static func bodyPeek(_ section: SectionSpecifier, partial: (offset: Int, length: Int)?) -> FetchItem {
             .bodyPeek(section, range: partial.map { Partial(offset: $0.offset, length: $0.length) })
         }
 
         /// `BODY.PEEK[section]`.
-        public static func bodyPeek(_ section: SectionSpecifier) -> FetchItem {
+        package static func bodyPeek(_ section: SectionSpecifier) -> FetchItem {
             .bodyPeek(section, range: nil)
         }
     }
 
     /// A STORE: add, remove or replace flags, optionally `.SILENT`.
-    public struct StoreOperation: Hashable, Sendable {
-        public enum Kind: Hashable, Sendable {
+    package struct StoreOperation: Hashable, Sendable {
+        package enum Kind: Hashable, Sendable {
             case add
             case remove
             case replace
         }
-        public var kind: Kind
-        public var flags: [Flag]
-        public var silent: Bool
-        public init(kind: Kind, flags: [Flag], silent: Bool = false) {
+        package var kind: Kind
+        package var flags: [Flag]
+        package var silent: Bool
+        package init(kind: Kind, flags: [Flag], silent: Bool = false) {
             self.kind = kind
             self.flags = flags
             self.silent = silent
         }
 
-        public static func add(_ flags: [Flag], silent: Bool = false) -> StoreOperation {
+        package static func add(_ flags: [Flag], silent: Bool = false) -> StoreOperation {
             StoreOperation(kind: .add, flags: flags, silent: silent)
         }
-        public static func remove(_ flags: [Flag], silent: Bool = false) -> StoreOperation {
+        package static func remove(_ flags: [Flag], silent: Bool = false) -> StoreOperation {
             StoreOperation(kind: .remove, flags: flags, silent: silent)
         }
-        public static func replace(_ flags: [Flag], silent: Bool = false) -> StoreOperation {
+        package static func replace(_ flags: [Flag], silent: Bool = false) -> StoreOperation {
             StoreOperation(kind: .replace, flags: flags, silent: silent)
         }
     }

@@ -4,25 +4,25 @@ extension IMAP {
     ///
     /// A group is sent as a start address with a nil host and the group name in `mailbox`, then the
     /// members, then an end address whose fields are all nil.
-    public struct Address: Hashable, Sendable {
-        public var name: [UInt8]?
-        public var adl: [UInt8]?
-        public var mailbox: [UInt8]?
-        public var host: [UInt8]?
+    package struct Address: Hashable, Sendable {
+        package var name: [UInt8]?
+        package var adl: [UInt8]?
+        package var mailbox: [UInt8]?
+        package var host: [UInt8]?
 
-        public init(name: [UInt8]?, adl: [UInt8]?, mailbox: [UInt8]?, host: [UInt8]?) {
+        package init(name: [UInt8]?, adl: [UInt8]?, mailbox: [UInt8]?, host: [UInt8]?) {
             self.name = name
             self.adl = adl
             self.mailbox = mailbox
             self.host = host
         }
 
-        public var nameString: String? { name.map { String(decoding: $0, as: UTF8.self) } }
-        public var mailboxString: String? { mailbox.map { String(decoding: $0, as: UTF8.self) } }
-        public var hostString: String? { host.map { String(decoding: $0, as: UTF8.self) } }
+        package var nameString: String? { name.map { String(decoding: $0, as: UTF8.self) } }
+        package var mailboxString: String? { mailbox.map { String(decoding: $0, as: UTF8.self) } }
+        package var hostString: String? { host.map { String(decoding: $0, as: UTF8.self) } }
 
         /// "mailbox@host" when both are present.
-        public var emailAddress: String? {
+        package var emailAddress: String? {
             guard let mailbox = mailboxString, let host = hostString else { return nil }
             return mailbox + "@" + host
         }
@@ -32,19 +32,19 @@ extension IMAP {
     ///
     /// ### Example
     /// `ENVELOPE ("Mon, 2 Feb 2026 10:00:00 +0100" "Prova" (("Mario" NIL "mario" "pec.it")) … NIL "<m1@x>")`
-    public struct Envelope: Hashable, Sendable {
-        public var date: [UInt8]?
-        public var subject: [UInt8]?
-        public var from: [Address]
-        public var sender: [Address]
-        public var replyTo: [Address]
-        public var to: [Address]
-        public var cc: [Address]
-        public var bcc: [Address]
-        public var inReplyTo: [UInt8]?
-        public var messageID: [UInt8]?
+    package struct Envelope: Hashable, Sendable {
+        package var date: [UInt8]?
+        package var subject: [UInt8]?
+        package var from: [Address]
+        package var sender: [Address]
+        package var replyTo: [Address]
+        package var to: [Address]
+        package var cc: [Address]
+        package var bcc: [Address]
+        package var inReplyTo: [UInt8]?
+        package var messageID: [UInt8]?
 
-        public init(
+        package init(
             date: [UInt8]?,
             subject: [UInt8]?,
             from: [Address],
@@ -68,9 +68,9 @@ extension IMAP {
             self.messageID = messageID
         }
 
-        public var dateString: String? { date.map { String(decoding: $0, as: UTF8.self) } }
-        public var subjectString: String? { subject.map { String(decoding: $0, as: UTF8.self) } }
-        public var inReplyToString: String? { inReplyTo.map { String(decoding: $0, as: UTF8.self) } }
-        public var messageIDString: String? { messageID.map { String(decoding: $0, as: UTF8.self) } }
+        package var dateString: String? { date.map { String(decoding: $0, as: UTF8.self) } }
+        package var subjectString: String? { subject.map { String(decoding: $0, as: UTF8.self) } }
+        package var inReplyToString: String? { inReplyTo.map { String(decoding: $0, as: UTF8.self) } }
+        package var messageIDString: String? { messageID.map { String(decoding: $0, as: UTF8.self) } }
     }
 }

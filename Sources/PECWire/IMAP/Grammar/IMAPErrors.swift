@@ -3,8 +3,8 @@ extension IMAP {
     ///
     /// After an error the byte stream is out of sync: every later `next()` throws the same error, and the
     /// connection should be closed.
-    public struct ParserError: Error, Hashable, Sendable, CustomStringConvertible {
-        public enum Kind: Hashable, Sendable {
+    package struct ParserError: Error, Hashable, Sendable, CustomStringConvertible {
+        package enum Kind: Hashable, Sendable {
             /// The bytes do not match the IMAP grammar.
             case syntax
             /// A line (with its non-body literals) grew past ``ResponseParser/Options/bufferLimit``.
@@ -17,27 +17,27 @@ extension IMAP {
             case numberOverflow
         }
 
-        public var kind: Kind
+        package var kind: Kind
         /// What was expected, for humans.
-        public var hint: String
+        package var hint: String
         /// A truncated, printable-ASCII excerpt of the response being parsed (no message content beyond it).
-        public var line: String
+        package var line: String
 
-        public init(kind: Kind = .syntax, hint: String, line: String = "") {
+        package init(kind: Kind = .syntax, hint: String, line: String = "") {
             self.kind = kind
             self.hint = hint
             self.line = line
         }
 
-        public var description: String {
+        package var description: String {
             line.isEmpty ? "IMAP parse error: \(hint)" : "IMAP parse error: \(hint) in: \(line)"
         }
     }
 
     /// Thrown by ``CommandEncoder/encode(_:tag:)`` for a command that cannot be put on the wire.
-    public struct EncodingError: Error, Hashable, Sendable, CustomStringConvertible {
-        public var hint: String
-        public init(hint: String) { self.hint = hint }
-        public var description: String { "cannot encode IMAP command: \(hint)" }
+    package struct EncodingError: Error, Hashable, Sendable, CustomStringConvertible {
+        package var hint: String
+        package init(hint: String) { self.hint = hint }
+        package var description: String { "cannot encode IMAP command: \(hint)" }
     }
 }

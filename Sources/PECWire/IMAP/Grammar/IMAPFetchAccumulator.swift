@@ -1,20 +1,20 @@
 extension IMAP {
     /// One FETCH response folded together (for small fetches such as flags and headers).
-    public struct FetchResponse: Hashable, Sendable {
-        public var sequenceNumber: SequenceNumber
-        public var uid: UID?
-        public var flags: [Flag]?
-        public var internalDate: InternalDate?
-        public var rfc822Size: Int?
-        public var envelope: Envelope?
-        public var bodyStructure: BodyStructure?
-        public var modSeq: ModSeq?
+    package struct FetchResponse: Hashable, Sendable {
+        package var sequenceNumber: SequenceNumber
+        package var uid: UID?
+        package var flags: [Flag]?
+        package var internalDate: InternalDate?
+        package var rfc822Size: Int?
+        package var envelope: Envelope?
+        package var bodyStructure: BodyStructure?
+        package var modSeq: ModSeq?
         /// Body sections received (a partial `BODY[1]<0>` is stored under its section).
-        public var sections: [SectionSpecifier: [UInt8]]
+        package var sections: [SectionSpecifier: [UInt8]]
         /// Sections the server answered with NIL.
-        public var nilSections: Set<SectionSpecifier>
+        package var nilSections: Set<SectionSpecifier>
 
-        public init(
+        package init(
             sequenceNumber: SequenceNumber,
             uid: UID? = nil,
             flags: [Flag]? = nil,
@@ -44,15 +44,15 @@ extension IMAP {
     ///
     ///     var accumulator = IMAP.FetchAccumulator()
     ///     if case .fetch(let event) = response, let done = accumulator.handle(event) { … }
-    public struct FetchAccumulator: Sendable {
+    package struct FetchAccumulator: Sendable {
         private var current: FetchResponse?
         private var section: SectionSpecifier?
         private var bytes: [UInt8] = []
 
-        public init() {}
+        package init() {}
 
         /// Feeds one event; returns the finished response on `.finish`.
-        public mutating func handle(_ event: FetchEvent) -> FetchResponse? {
+        package mutating func handle(_ event: FetchEvent) -> FetchResponse? {
             switch event {
             case .start(let number):
                 current = FetchResponse(sequenceNumber: number)

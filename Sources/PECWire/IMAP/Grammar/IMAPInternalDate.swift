@@ -2,17 +2,17 @@ import Foundation
 
 extension IMAP {
     /// INTERNALDATE as sent by the server: "04-Feb-2026 08:15:00 +0000" (RFC 3501 §2.3.3).
-    public struct InternalDate: Hashable, Sendable, CustomStringConvertible {
-        public var year: Int
-        public var month: Int
-        public var day: Int
-        public var hour: Int
-        public var minute: Int
-        public var second: Int
+    package struct InternalDate: Hashable, Sendable, CustomStringConvertible {
+        package var year: Int
+        package var month: Int
+        package var day: Int
+        package var hour: Int
+        package var minute: Int
+        package var second: Int
         /// Offset from UTC in minutes ("+0100" is 60).
-        public var zoneMinutes: Int
+        package var zoneMinutes: Int
 
-        public init(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, zoneMinutes: Int) {
+        package init(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, zoneMinutes: Int) {
             self.year = year
             self.month = month
             self.day = day
@@ -25,7 +25,7 @@ extension IMAP {
         static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
         /// The instant, computed without a Calendar (proleptic Gregorian, days-from-civil).
-        public var date: Date {
+        package var date: Date {
             let y = month <= 2 ? year - 1 : year
             let era = (y >= 0 ? y : y - 399) / 400
             let yearOfEra = y - era * 400
@@ -38,7 +38,7 @@ extension IMAP {
         }
 
         /// The wire form, e.g. "04-Feb-2026 08:15:00 +0000".
-        public var description: String {
+        package var description: String {
             let monthName = (1...12).contains(month) ? Self.monthNames[month - 1] : "???"
             let sign = zoneMinutes < 0 ? "-" : "+"
             let zone = abs(zoneMinutes)

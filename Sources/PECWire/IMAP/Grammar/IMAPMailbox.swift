@@ -3,17 +3,17 @@ extension IMAP {
     ///
     /// ### Example
     /// `* LIST (\HasNoChildren \Sent) "/" Sent`
-    public struct ListEntry: Hashable, Sendable {
-        public var attributes: [MailboxAttribute]
+    package struct ListEntry: Hashable, Sendable {
+        package var attributes: [MailboxAttribute]
         /// The hierarchy delimiter; nil for a flat namespace.
-        public var separator: UInt8?
-        public var name: MailboxName
+        package var separator: UInt8?
+        package var name: MailboxName
         /// LIST-EXTENDED CHILDINFO values ("SUBSCRIBED"), uppercased; other extended items are ignored.
-        public var childInfo: [String]
+        package var childInfo: [String]
         /// RFC 9051 OLDNAME, when the server sent it.
-        public var oldName: MailboxName?
+        package var oldName: MailboxName?
 
-        public init(
+        package init(
             attributes: [MailboxAttribute],
             separator: UInt8?,
             name: MailboxName,
@@ -26,19 +26,24 @@ extension IMAP {
             self.childInfo = childInfo
             self.oldName = oldName
         }
+
+        /// Whether the mailbox can hold messages (can be SELECTed): not `\Noselect`, not `\NonExistent`.
+        package var isSelectable: Bool {
+            !attributes.contains(.noselect) && !attributes.contains(.nonExistent)
+        }
     }
 
     /// STATUS data items (RFC 3501 §6.3.10, RFC 7162, RFC 8438); nil when not returned.
-    public struct MailboxStatus: Hashable, Sendable {
-        public var messages: Int?
-        public var recent: Int?
-        public var unseen: Int?
-        public var uidNext: UID?
-        public var uidValidity: UIDValidity?
-        public var highestModSeq: ModSeq?
-        public var size: Int?
+    package struct MailboxStatus: Hashable, Sendable {
+        package var messages: Int?
+        package var recent: Int?
+        package var unseen: Int?
+        package var uidNext: UID?
+        package var uidValidity: UIDValidity?
+        package var highestModSeq: ModSeq?
+        package var size: Int?
 
-        public init(
+        package init(
             messages: Int? = nil,
             recent: Int? = nil,
             unseen: Int? = nil,
@@ -58,21 +63,21 @@ extension IMAP {
     }
 
     /// One NAMESPACE description: a prefix and its delimiter (RFC 2342).
-    public struct NamespaceDescription: Hashable, Sendable {
-        public var prefix: [UInt8]
-        public var delimiter: UInt8?
-        public init(prefix: [UInt8], delimiter: UInt8?) {
+    package struct NamespaceDescription: Hashable, Sendable {
+        package var prefix: [UInt8]
+        package var delimiter: UInt8?
+        package init(prefix: [UInt8], delimiter: UInt8?) {
             self.prefix = prefix
             self.delimiter = delimiter
         }
     }
 
     /// `* NAMESPACE personal other shared` (RFC 2342); each list is empty for NIL.
-    public struct NamespaceResponse: Hashable, Sendable {
-        public var personal: [NamespaceDescription]
-        public var otherUsers: [NamespaceDescription]
-        public var shared: [NamespaceDescription]
-        public init(
+    package struct NamespaceResponse: Hashable, Sendable {
+        package var personal: [NamespaceDescription]
+        package var otherUsers: [NamespaceDescription]
+        package var shared: [NamespaceDescription]
+        package init(
             personal: [NamespaceDescription],
             otherUsers: [NamespaceDescription],
             shared: [NamespaceDescription]
@@ -85,16 +90,16 @@ extension IMAP {
 
     /// `* ESEARCH` (RFC 4731): results of `SEARCH RETURN (...)`. `all` keeps the server's ranges unexpanded
     /// (they hold UIDs when `uid` is true, sequence numbers otherwise).
-    public struct ESearchResponse: Hashable, Sendable {
-        public var tag: String?
-        public var uid: Bool
-        public var min: UInt32?
-        public var max: UInt32?
-        public var count: Int?
-        public var all: [ClosedRange<UInt32>]?
-        public var modSeq: ModSeq?
+    package struct ESearchResponse: Hashable, Sendable {
+        package var tag: String?
+        package var uid: Bool
+        package var min: UInt32?
+        package var max: UInt32?
+        package var count: Int?
+        package var all: [ClosedRange<UInt32>]?
+        package var modSeq: ModSeq?
 
-        public init(
+        package init(
             tag: String? = nil,
             uid: Bool = false,
             min: UInt32? = nil,

@@ -6,12 +6,12 @@ extension IMAP {
     ///
     /// ### Example
     /// "Ricevute già lette" ⇄ "Ricevute gi&AOA- lette"
-    public enum ModifiedUTF7 {
+    package enum ModifiedUTF7 {
         /// Thrown by ``decode(_:)`` for bytes that are not valid modified UTF-7.
-        public struct DecodingError: Error, Hashable, Sendable, CustomStringConvertible {
-            public var hint: String
-            public init(hint: String) { self.hint = hint }
-            public var description: String { "invalid modified UTF-7: \(hint)" }
+        package struct DecodingError: Error, Hashable, Sendable, CustomStringConvertible {
+            package var hint: String
+            package init(hint: String) { self.hint = hint }
+            package var description: String { "invalid modified UTF-7: \(hint)" }
         }
 
         private static let alphabet: [UInt8] = Array(
@@ -26,7 +26,7 @@ extension IMAP {
             return table
         }()
 
-        public static func encode(_ string: String) -> [UInt8] {
+        package static func encode(_ string: String) -> [UInt8] {
             var out: [UInt8] = []
             out.reserveCapacity(string.utf8.count)
             var pending: [UInt16] = []
@@ -67,7 +67,7 @@ extension IMAP {
             return out
         }
 
-        public static func decode(_ bytes: [UInt8]) throws(DecodingError) -> String {
+        package static func decode(_ bytes: [UInt8]) throws(DecodingError) -> String {
             var scalars = String.UnicodeScalarView()
             var index = 0
             while index < bytes.count {

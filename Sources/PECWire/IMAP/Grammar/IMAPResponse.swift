@@ -1,7 +1,7 @@
 extension IMAP {
     /// One event from the ``ResponseParser``: a whole untagged or tagged response, a continuation request, or
     /// one step of a streamed FETCH.
-    public enum Response: Hashable, Sendable {
+    package enum Response: Hashable, Sendable {
         case untagged(UntaggedResponse)
         case fetch(FetchEvent)
         case tagged(TaggedResponse)
@@ -10,7 +10,7 @@ extension IMAP {
     }
 
     /// The kind of an untagged status response.
-    public enum UntaggedCondition: String, Hashable, Sendable {
+    package enum UntaggedCondition: String, Hashable, Sendable {
         case ok = "OK"
         case no = "NO"
         case bad = "BAD"
@@ -19,11 +19,11 @@ extension IMAP {
     }
 
     /// `tag SP resp-cond-state CRLF`.
-    public struct TaggedResponse: Hashable, Sendable {
-        public var tag: String
-        public var status: ResponseStatus
-        public var text: ResponseText
-        public init(tag: String, status: ResponseStatus, text: ResponseText) {
+    package struct TaggedResponse: Hashable, Sendable {
+        package var tag: String
+        package var status: ResponseStatus
+        package var text: ResponseText
+        package init(tag: String, status: ResponseStatus, text: ResponseText) {
             self.tag = tag
             self.status = status
             self.text = text
@@ -31,7 +31,7 @@ extension IMAP {
     }
 
     /// Untagged server data other than FETCH (which is streamed as ``FetchEvent``s).
-    public enum UntaggedResponse: Hashable, Sendable {
+    package enum UntaggedResponse: Hashable, Sendable {
         case condition(UntaggedCondition, ResponseText)
         case capability([Capability])
         case enabled([Capability])
@@ -56,7 +56,7 @@ extension IMAP {
     /// body sections are streamed so that a big message never has to sit whole in memory:
     ///
     ///     .start(n)  (.attribute(...) | .streamingBegin .streamingBytes* .streamingEnd)*  .finish
-    public enum FetchEvent: Hashable, Sendable {
+    package enum FetchEvent: Hashable, Sendable {
         case start(SequenceNumber)
         case attribute(FetchAttribute)
         /// `BODY[section]<origin>`, `BINARY[section]<origin>` or `RFC822[.HEADER|.TEXT]`, sent as a literal or
@@ -69,7 +69,7 @@ extension IMAP {
     }
 
     /// A non-streamed FETCH item.
-    public enum FetchAttribute: Hashable, Sendable {
+    package enum FetchAttribute: Hashable, Sendable {
         case uid(UID)
         case flags([Flag])
         case internalDate(InternalDate)

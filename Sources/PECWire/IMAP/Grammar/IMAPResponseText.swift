@@ -1,16 +1,16 @@
 extension IMAP {
     /// The status of a tagged response.
-    public enum ResponseStatus: String, Hashable, Sendable {
+    package enum ResponseStatus: String, Hashable, Sendable {
         case ok = "OK"
         case no = "NO"
         case bad = "BAD"
     }
 
     /// `resp-text`: an optional bracketed response code and human-readable text (lossy UTF-8).
-    public struct ResponseText: Hashable, Sendable {
-        public var code: ResponseCode?
-        public var text: String
-        public init(code: ResponseCode? = nil, text: String) {
+    package struct ResponseText: Hashable, Sendable {
+        package var code: ResponseCode?
+        package var text: String
+        package init(code: ResponseCode? = nil, text: String) {
             self.code = code
             self.text = text
         }
@@ -20,7 +20,7 @@ extension IMAP {
     ///
     /// ### Example
     /// `S: a1 NO [TRYCREATE] Mailbox doesn't exist` → `.tryCreate`
-    public enum ResponseCode: Hashable, Sendable {
+    package enum ResponseCode: Hashable, Sendable {
         case alert
         case tryAgain
         case unavailable

@@ -4,8 +4,8 @@ extension IMAP {
     /// Encodes as the text between the brackets of `BODY[...]`: "" for the whole message,
     /// "1.2" for a part, "HEADER.FIELDS (FROM TO)", "1.3.TEXT". Header field names are uppercased so that a
     /// section sent by the client and the one echoed by the server compare equal.
-    public struct SectionSpecifier: Hashable, Sendable, CustomStringConvertible {
-        public enum Kind: Hashable, Sendable {
+    package struct SectionSpecifier: Hashable, Sendable, CustomStringConvertible {
+        package enum Kind: Hashable, Sendable {
             /// The whole part (or message).
             case complete
             case header
@@ -17,10 +17,10 @@ extension IMAP {
         }
 
         /// 1-based part path; empty for the message itself.
-        public var part: [Int]
-        public var kind: Kind
+        package var part: [Int]
+        package var kind: Kind
 
-        public init(part: [Int] = [], kind: Kind = .complete) {
+        package init(part: [Int] = [], kind: Kind = .complete) {
             self.part = part
             switch kind {
             case .headerFields(let names): self.kind = .headerFields(names.map { $0.uppercased() })
@@ -30,14 +30,14 @@ extension IMAP {
         }
 
         /// The whole message: `BODY[]`.
-        public static let complete = SectionSpecifier()
+        package static let complete = SectionSpecifier()
         /// `BODY[HEADER]`.
-        public static let header = SectionSpecifier(kind: .header)
+        package static let header = SectionSpecifier(kind: .header)
         /// `BODY[TEXT]`.
-        public static let text = SectionSpecifier(kind: .text)
+        package static let text = SectionSpecifier(kind: .text)
 
         /// The wire text between the brackets.
-        public var description: String {
+        package var description: String {
             var pieces: [String] = part.map { String($0) }
             switch kind {
             case .complete: break

@@ -5,26 +5,26 @@ extension IMAP {
     /// ``from(_:)`` gives "n:*". Encodes compressed: "1:3,7,9:*".
     ///
     /// - SeeAlso: [RFC 3501 §9 sequence-set](https://datatracker.ietf.org/doc/html/rfc3501#section-9)
-    public struct UIDSet: Hashable, Sendable, CustomStringConvertible {
+    package struct UIDSet: Hashable, Sendable, CustomStringConvertible {
         /// Sorted, non-overlapping, non-adjacent ranges.
-        public private(set) var ranges: [ClosedRange<UID>]
+        package private(set) var ranges: [ClosedRange<UID>]
 
         /// An empty set (encodes as nothing; the encoder refuses to send it).
-        public init() { self.ranges = [] }
+        package init() { self.ranges = [] }
 
-        public init(_ uids: some Sequence<UID>) {
+        package init(_ uids: some Sequence<UID>) {
             self.ranges = []
             for uid in uids.sorted() {
                 insert(uid...uid)
             }
         }
 
-        public init(_ range: ClosedRange<UID>) {
+        package init(_ range: ClosedRange<UID>) {
             self.ranges = [range]
         }
 
         /// Ranges in any order, overlapping or not.
-        public init(ranges: some Sequence<ClosedRange<UID>>) {
+        package init(ranges: some Sequence<ClosedRange<UID>>) {
             self.ranges = []
             for range in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
                 insert(range)
@@ -32,18 +32,18 @@ extension IMAP {
         }
 
         /// "n:*": every UID from `uid` to the last one in the mailbox.
-        public static func from(_ uid: UID) -> UIDSet {
+        package static func from(_ uid: UID) -> UIDSet {
             UIDSet(uid...UID(UInt32.max))
         }
 
-        public var isEmpty: Bool { ranges.isEmpty }
+        package var isEmpty: Bool { ranges.isEmpty }
 
         /// Number of UIDs (`*` counts as `UInt32.max`), without expanding anything.
-        public var count: UInt64 {
+        package var count: UInt64 {
             ranges.reduce(0) { $0 + UInt64($1.upperBound.rawValue - $1.lowerBound.rawValue) + 1 }
         }
 
-        public func contains(_ uid: UID) -> Bool {
+        package func contains(_ uid: UID) -> Bool {
             var low = 0
             var high = ranges.count - 1
             while low <= high {
@@ -60,7 +60,7 @@ extension IMAP {
         }
 
         /// Inserts a range, merging with its neighbours.
-        public mutating func insert(_ range: ClosedRange<UID>) {
+        package mutating func insert(_ range: ClosedRange<UID>) {
             var low = range.lowerBound.rawValue
             var high = range.upperBound.rawValue
             var result: [ClosedRange<UID>] = []
@@ -89,12 +89,12 @@ extension IMAP {
             ranges = result
         }
 
-        public mutating func insert(_ uid: UID) {
+        package mutating func insert(_ uid: UID) {
             insert(uid...uid)
         }
 
         /// The wire form: "1:3,7,9:*"; "" when empty.
-        public var description: String {
+        package var description: String {
             ranges.map { range -> String in
                 let low = Self.render(range.lowerBound)
                 if range.lowerBound == range.upperBound { return low }

@@ -17,21 +17,21 @@ extension IMAP {
     /// When the grammar runs out of bytes it throws the internal ``IncompleteMessage``; the driver restores its
     /// state, returns `nil` and does not try again before a line feed (or the announced literal bytes) arrives,
     /// so byte-by-byte input does not cost quadratic time.
-    public struct ResponseParser: Sendable {
+    package struct ResponseParser: Sendable {
         /// Limits against hostile or broken servers.
-        public struct Options: Hashable, Sendable {
+        package struct Options: Hashable, Sendable {
             /// Maximum bytes of one non-streamed line, its non-body literals included (one FETCH item at a time).
-            public var bufferLimit: Int
+            package var bufferLimit: Int
             /// Maximum size of a literal that is not a streamed body section (ENVELOPE, BODYSTRUCTURE, names…).
-            public var literalSizeLimit: Int
+            package var literalSizeLimit: Int
             /// Maximum bytes of one ``FetchEvent/streamingBytes(_:)`` event.
-            public var streamingChunkSize: Int
+            package var streamingChunkSize: Int
             /// Maximum nesting of bodies and parenthesized lists.
-            public var maxNesting: Int
+            package var maxNesting: Int
             /// Maximum number of UIDs a COPYUID uid-set may expand to (beyond it the code is reported as `.other`).
-            public var maxSetExpansion: Int
+            package var maxSetExpansion: Int
 
-            public init(
+            package init(
                 bufferLimit: Int = 1 << 20,
                 literalSizeLimit: Int = 1 << 20,
                 streamingChunkSize: Int = 64 << 10,
@@ -64,7 +64,7 @@ extension IMAP {
             case bytes(end: Int)
         }
 
-        public let options: Options
+        package let options: Options
         private var buffer: [UInt8] = []
         private var readIndex = 0
         private(set) var mode = Mode.response
@@ -72,7 +72,7 @@ extension IMAP {
         private var pending: [Response] = []
         private var failure: ParserError?
 
-        public init(options: Options = .init()) {
+        package init(options: Options = .init()) {
             self.options = options
         }
 
@@ -80,24 +80,24 @@ extension IMAP {
         var bufferedByteCount: Int { buffer.count }
 
         /// Bytes received but not consumed yet.
-        public var unconsumedByteCount: Int { buffer.count - readIndex }
+        package var unconsumedByteCount: Int { buffer.count - readIndex }
 
-        public mutating func append(_ bytes: [UInt8]) {
+        package mutating func append(_ bytes: [UInt8]) {
             buffer.append(contentsOf: bytes)
         }
 
-        public mutating func append(_ bytes: ArraySlice<UInt8>) {
+        package mutating func append(_ bytes: ArraySlice<UInt8>) {
             buffer.append(contentsOf: bytes)
         }
 
-        public mutating func append(_ bytes: some Sequence<UInt8>) {
+        package mutating func append(_ bytes: some Sequence<UInt8>) {
             buffer.append(contentsOf: bytes)
         }
 
         /// The next response or FETCH event; `nil` when more bytes are needed.
         ///
         /// - Throws: ``ParserError`` on bytes that break the grammar or a limit; the error is sticky.
-        public mutating func next() throws(ParserError) -> Response? {
+        package mutating func next() throws(ParserError) -> Response? {
             if let failure { throw failure }
             if !pending.isEmpty { return pending.removeFirst() }
             if case .streaming(let remaining) = mode {

@@ -3,23 +3,23 @@ import Foundation
 /// A message's header block (RFC 5322 §2.2), unfolded, raw bytes kept: decoding is asked for
 /// per field, because headers are often 8-bit or RFC 2047-encoded and the raw form matters for
 /// signatures and Message-IDs.
-public struct HeaderFields: Sendable, Equatable {
-    public struct Field: Sendable, Equatable {
-        public var name: String
+package struct HeaderFields: Sendable, Equatable {
+    package struct Field: Sendable, Equatable {
+        package var name: String
         /// The value as sent, folding removed (CRLF + WSP → WSP), leading whitespace trimmed.
-        public var value: [UInt8]
+        package var value: [UInt8]
     }
 
-    public var fields: [Field]
+    package var fields: [Field]
 
-    public init(fields: [Field]) {
+    package init(fields: [Field]) {
         self.fields = fields
     }
 
     /// Parses header lines up to the first empty line (or the end). Lenient as real mail needs:
     /// bare LF line ends, lines without a colon (skipped), whitespace before the colon.
     // field = field-name ":" unstructured CRLF ; field-name = 1*ftext ; folding = CRLF 1*WSP
-    public init(parsing bytes: some Collection<UInt8>) {
+    package init(parsing bytes: some Collection<UInt8>) {
         var fields: [Field] = []
         var lines: [[UInt8]] = []
         var line: [UInt8] = []
@@ -57,17 +57,17 @@ public struct HeaderFields: Sendable, Equatable {
     }
 
     /// The first field called `name` (case-insensitive), raw.
-    public subscript(_ name: String) -> [UInt8]? {
+    package subscript(_ name: String) -> [UInt8]? {
         fields.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
     }
 
-    public func values(named name: String) -> [[UInt8]] {
+    package func values(named name: String) -> [[UInt8]] {
         fields.filter { $0.name.caseInsensitiveCompare(name) == .orderedSame }.map(\.value)
     }
 
     /// The first field called `name`, decoded for display (RFC 2047 words, 8-bit text), with
     /// runs of whitespace collapsed. Nil when absent.
-    public func text(_ name: String) -> String? {
+    package func text(_ name: String) -> String? {
         self[name].map(HeaderText.decode)
     }
 

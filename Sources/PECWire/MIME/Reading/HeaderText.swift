@@ -2,8 +2,8 @@ import Foundation
 
 /// Decodes header text for display: RFC 2047 encoded words (`=?UTF-8?B?…?=`, `=?iso-8859-1?Q?…?=`)
 /// and raw 8-bit bytes (UTF-8 when valid, else ISO-8859-1, the usual legacy charset of Italian mail).
-public enum HeaderText {
-    public static func decode(_ raw: [UInt8]) -> String {
+package enum HeaderText {
+    package static func decode(_ raw: [UInt8]) -> String {
         let text = Charset.decodeUnlabelled(raw)
         guard text.contains("=?") else { return collapseWhitespace(text) }
         return collapseWhitespace(decodeEncodedWords(text))
@@ -103,7 +103,7 @@ public enum HeaderText {
         return bytes
     }
 
-    static func collapseWhitespace(_ text: String) -> String {
+    package static func collapseWhitespace(_ text: String) -> String {
         var output = ""
         output.reserveCapacity(text.utf8.count)
         var lastWasSpace = false
@@ -125,8 +125,8 @@ public enum HeaderText {
 
 /// Text in a named charset. Covers what Italian mail uses; unknown charsets give nil so the caller
 /// can fall back.
-public enum Charset {
-    public static func decode(_ bytes: [UInt8], charset: String) -> String? {
+package enum Charset {
+    package static func decode(_ bytes: [UInt8], charset: String) -> String? {
         switch charset.lowercased().trimmingCharacters(in: .whitespaces) {
         case "utf-8", "utf8":
             return String(validating: bytes, as: UTF8.self) ?? String(decoding: bytes, as: UTF8.self)
@@ -150,7 +150,7 @@ public enum Charset {
     }
 
     /// Bytes with no declared charset: UTF-8 when they are valid UTF-8, else ISO-8859-1.
-    public static func decodeUnlabelled(_ bytes: [UInt8]) -> String {
+    package static func decodeUnlabelled(_ bytes: [UInt8]) -> String {
         String(validating: bytes, as: UTF8.self) ?? latin1(bytes)
     }
 

@@ -5,16 +5,16 @@ import Foundation
 /// values are decoded for display (RFC 2231 charsets, RFC 2047 words inside quotes as real clients
 /// send them, raw 8-bit as UTF-8 or else Latin-1). `raw` keeps the undecoded bytes of the plain
 /// (non-2231) values, which is what a `boundary` must be compared with.
-public struct MIMEParameters: Sendable, Equatable {
-    public var values: [String: String]
-    public var raw: [String: [UInt8]]
+package struct MIMEParameters: Sendable, Equatable {
+    package var values: [String: String]
+    package var raw: [String: [UInt8]]
 
-    public init(values: [String: String] = [:], raw: [String: [UInt8]] = [:]) {
+    package init(values: [String: String] = [:], raw: [String: [UInt8]] = [:]) {
         self.values = values
         self.raw = raw
     }
 
-    public subscript(_ name: String) -> String? { values[name.lowercased()] }
+    package subscript(_ name: String) -> String? { values[name.lowercased()] }
 
     // parameter = attribute "=" value ; value = token / quoted-string
     // RFC 2231: attribute "*" [section] ["*"] "=" value ; first encoded section = charset "'" lang "'" pct
@@ -171,18 +171,18 @@ private func splitValue(_ raw: [UInt8]) -> (token: String, parameters: MIMEParam
 }
 
 /// `Content-Type` (RFC 2045 §5). Missing or unreadable values give `text/plain` (RFC 2045 §5.2).
-public struct MIMEContentType: Sendable, Equatable {
-    public var type: String
-    public var subtype: String
-    public var parameters: MIMEParameters
+package struct MIMEContentType: Sendable, Equatable {
+    package var type: String
+    package var subtype: String
+    package var parameters: MIMEParameters
 
-    public init(type: String, subtype: String, parameters: MIMEParameters = MIMEParameters()) {
+    package init(type: String, subtype: String, parameters: MIMEParameters = MIMEParameters()) {
         self.type = type
         self.subtype = subtype
         self.parameters = parameters
     }
 
-    public init(parsing raw: [UInt8]) {
+    package init(parsing raw: [UInt8]) {
         let (token, parameters) = splitValue(raw)
         let parts = token.split(separator: "/", maxSplits: 1).map(String.init)
         if parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty {
@@ -194,7 +194,7 @@ public struct MIMEContentType: Sendable, Equatable {
 
     /// The entity's type, `text/plain` when there is no Content-Type (or `message/rfc822` inside a
     /// `multipart/digest`, `defaultType`).
-    public init(headers: HeaderFields, defaultType: MIMEContentType = .textPlain) {
+    package init(headers: HeaderFields, defaultType: MIMEContentType = .textPlain) {
         if let raw = headers["Content-Type"] {
             self.init(parsing: raw)
         } else {
@@ -202,19 +202,19 @@ public struct MIMEContentType: Sendable, Equatable {
         }
     }
 
-    public static let textPlain = MIMEContentType(type: "text", subtype: "plain")
-    public static let messageRFC822 = MIMEContentType(type: "message", subtype: "rfc822")
+    package static let textPlain = MIMEContentType(type: "text", subtype: "plain")
+    package static let messageRFC822 = MIMEContentType(type: "message", subtype: "rfc822")
 
     /// `type/subtype`, lowercased.
-    public var mimeType: String { type + "/" + subtype }
-    public var isMultipart: Bool { type == "multipart" }
+    package var mimeType: String { type + "/" + subtype }
+    package var isMultipart: Bool { type == "multipart" }
     /// message/rfc822 (and message/global): the body is a whole message, parsed as such.
-    public var isMessage: Bool { type == "message" && (subtype == "rfc822" || subtype == "global") }
-    public var isText: Bool { type == "text" }
-    public var charset: String? { parameters["charset"] }
-    public var name: String? { parameters["name"] }
+    package var isMessage: Bool { type == "message" && (subtype == "rfc822" || subtype == "global") }
+    package var isText: Bool { type == "text" }
+    package var charset: String? { parameters["charset"] }
+    package var name: String? { parameters["name"] }
     /// The multipart boundary as sent (raw bytes, not decoded), nil when absent or unusable.
-    public var boundary: [UInt8]? {
+    package var boundary: [UInt8]? {
         guard let raw = parameters.raw["boundary"] ?? parameters["boundary"].map({ Array($0.utf8) }),
             !raw.isEmpty, raw.count <= 998
         else { return nil }
@@ -223,40 +223,40 @@ public struct MIMEContentType: Sendable, Equatable {
 }
 
 /// `Content-Disposition` (RFC 2183).
-public struct MIMEContentDisposition: Sendable, Equatable {
+package struct MIMEContentDisposition: Sendable, Equatable {
     /// `inline`, `attachment`, ... lowercased.
-    public var type: String
-    public var parameters: MIMEParameters
+    package var type: String
+    package var parameters: MIMEParameters
 
-    public init(type: String, parameters: MIMEParameters = MIMEParameters()) {
+    package init(type: String, parameters: MIMEParameters = MIMEParameters()) {
         self.type = type
         self.parameters = parameters
     }
 
-    public init(parsing raw: [UInt8]) {
+    package init(parsing raw: [UInt8]) {
         let (token, parameters) = splitValue(raw)
         self.init(type: token, parameters: parameters)
     }
 
-    public init?(headers: HeaderFields) {
+    package init?(headers: HeaderFields) {
         guard let raw = headers["Content-Disposition"] else { return nil }
         self.init(parsing: raw)
     }
 
-    public var isAttachment: Bool { type == "attachment" }
-    public var isInline: Bool { type == "inline" }
+    package var isAttachment: Bool { type == "attachment" }
+    package var isInline: Bool { type == "inline" }
     /// The decoded `filename` parameter (RFC 2231 or RFC 2047 as sent).
-    public var filename: String? { parameters["filename"] }
-    public var size: Int? { parameters["size"].flatMap { Int($0) } }
+    package var filename: String? { parameters["filename"] }
+    package var size: Int? { parameters["size"].flatMap { Int($0) } }
 }
 
 /// `Content-Transfer-Encoding` (RFC 2045 §6), case-insensitive (`Base64` is seen in the wild).
-public enum MIMETransferEncoding: Sendable, Equatable {
+package enum MIMETransferEncoding: Sendable, Equatable {
     case sevenBit, eightBit, binary, base64, quotedPrintable
     /// An encoding we do not decode (x-uuencode, ...): the body is passed through as is.
     case other(String)
 
-    public init(parsing raw: [UInt8]) {
+    package init(parsing raw: [UInt8]) {
         let token = String(decoding: raw.filter { !MIMEBytes.isSpace($0) && $0 != UInt8(ascii: "\"") }, as: UTF8.self)
             .lowercased()
         switch token {
@@ -269,12 +269,12 @@ public enum MIMETransferEncoding: Sendable, Equatable {
         }
     }
 
-    public init(headers: HeaderFields) {
+    package init(headers: HeaderFields) {
         self.init(parsing: headers["Content-Transfer-Encoding"] ?? [])
     }
 
     /// Identity encodings: the body bytes are the content.
-    public var isIdentity: Bool {
+    package var isIdentity: Bool {
         switch self {
         case .sevenBit, .eightBit, .binary, .other: return true
         case .base64, .quotedPrintable: return false

@@ -4,37 +4,37 @@ import Foundation
 /// `rawBytes` and `rawBody` are slices of the message's bytes (no copy).
 public struct MIMEEntity: Sendable {
     /// IMAP-style part number (see `MIMEStreamEvent`).
-    public var path: [Int]
-    public var headers: HeaderFields
-    public var contentType: MIMEContentType
-    public var disposition: MIMEContentDisposition?
-    public var transferEncoding: MIMETransferEncoding
+    package var path: [Int]
+    package var headers: HeaderFields
+    package var contentType: MIMEContentType
+    package var disposition: MIMEContentDisposition?
+    package var transferEncoding: MIMETransferEncoding
     /// Header lines and the empty line, as offsets in the whole message.
-    public var headerRange: Range<Int>
+    package var headerRange: Range<Int>
     /// The body as sent (still transfer-encoded), as offsets in the whole message.
-    public var bodyRange: Range<Int>
+    package var bodyRange: Range<Int>
     /// Parts of a multipart; for message/rfc822 the one embedded message.
-    public var children: [MIMEEntity]
+    package var children: [MIMEEntity]
     /// Header block and body, exactly as sent (what an S/MIME signature covers).
-    public var rawBytes: ArraySlice<UInt8>
-    public var rawBody: ArraySlice<UInt8>
+    package var rawBytes: ArraySlice<UInt8>
+    package var rawBody: ArraySlice<UInt8>
 
     /// Header block and body: `headerRange.lowerBound ..< bodyRange.upperBound`.
-    public var rawRange: Range<Int> { headerRange.lowerBound..<bodyRange.upperBound }
-    public var isMultipart: Bool { contentType.isMultipart }
-    public var isAttachment: Bool { disposition?.isAttachment ?? false }
+    package var rawRange: Range<Int> { headerRange.lowerBound..<bodyRange.upperBound }
+    package var isMultipart: Bool { contentType.isMultipart }
+    package var isAttachment: Bool { disposition?.isAttachment ?? false }
     /// The decoded file name: Content-Disposition `filename`, else Content-Type `name`.
-    public var filename: String? { disposition?.filename ?? contentType.name }
+    package var filename: String? { disposition?.filename ?? contentType.name }
 
     /// The body with its transfer encoding undone.
-    public var decodedBody: [UInt8] { MIMEBodyDecoder.decode(rawBody, transferEncoding: transferEncoding) }
+    package var decodedBody: [UInt8] { MIMEBodyDecoder.decode(rawBody, transferEncoding: transferEncoding) }
     /// Decoded size in bytes.
-    public var decodedSize: Int { isMultipart ? 0 : decodedBody.count }
+    package var decodedSize: Int { isMultipart ? 0 : decodedBody.count }
 
     /// The text of a text part in its charset. Without a charset (or with an unknown one) the bytes
     /// are read as UTF-8 when valid, else as ISO-8859-1 — never turned into U+FFFD. Nil for
     /// non-text parts.
-    public var text: String? {
+    package var text: String? {
         guard contentType.isText else { return nil }
         return Self.decodeText(decodedBody, charset: contentType.charset)
     }
@@ -47,7 +47,7 @@ public struct MIMEEntity: Sendable {
     }
 
     /// This part and every part inside it, depth first.
-    public var allEntities: [MIMEEntity] {
+    package var allEntities: [MIMEEntity] {
         var result = [self]
         for child in children { result += child.allEntities }
         return result
@@ -55,21 +55,21 @@ public struct MIMEEntity: Sendable {
 
     /// The first entity (depth first) with this path; for an embedded multipart message the
     /// message/rfc822 part comes before the message.
-    public func entity(at path: [Int]) -> MIMEEntity? {
+    package func entity(at path: [Int]) -> MIMEEntity? {
         allEntities.first { $0.path == path }
     }
 
-    public func first(where predicate: (MIMEEntity) -> Bool) -> MIMEEntity? {
+    package func first(where predicate: (MIMEEntity) -> Bool) -> MIMEEntity? {
         allEntities.first(where: predicate)
     }
 }
 
 /// A message held in memory, parsed with `MIMEStreamParser` into a tree of `MIMEEntity`.
 public struct MIMEMessage: Sendable {
-    public let raw: [UInt8]
-    public let root: MIMEEntity
+    package let raw: [UInt8]
+    package let root: MIMEEntity
 
-    public init(parsing raw: [UInt8], options: MIMEStreamParser.Options = MIMEStreamParser.Options()) throws {
+    package init(parsing raw: [UInt8], options: MIMEStreamParser.Options = MIMEStreamParser.Options()) throws {
         self.raw = raw
         var parser = MIMEStreamParser(options: options)
         try parser.append(raw)
@@ -133,18 +133,18 @@ public struct MIMEMessage: Sendable {
         parent.map { $0.contentType.isMultipart && $0.contentType.subtype == "digest" } ?? false
     }
 
-    public var headers: HeaderFields { root.headers }
-    public var allEntities: [MIMEEntity] { root.allEntities }
-    public func entity(at path: [Int]) -> MIMEEntity? { root.entity(at: path) }
+    package var headers: HeaderFields { root.headers }
+    package var allEntities: [MIMEEntity] { root.allEntities }
+    package func entity(at path: [Int]) -> MIMEEntity? { root.entity(at: path) }
     /// The first part whose decoded file name is `filename` (exact match).
-    public func entity(filename: String) -> MIMEEntity? { root.first { $0.filename == filename } }
+    package func entity(filename: String) -> MIMEEntity? { root.first { $0.filename == filename } }
 }
 
 extension MIMEStreamParser {
     /// Streams the input through a parser and decodes the body of the first leaf part that
     /// `select` accepts into `sink`, chunk by chunk (never the whole body in memory). Returns the
     /// decoded size in bytes, or nil when no part was selected.
-    public static func decodeBody<Chunks: Sequence>(
+    package static func decodeBody<Chunks: Sequence>(
         from chunks: Chunks,
         options: Options = Options(),
         selecting select: ([Int], HeaderFields) -> Bool,
@@ -188,7 +188,7 @@ extension MIMEStreamParser {
     }
 
     /// `decodeBody` for the leaf part at `path`; throws `MIMEError.partNotFound` when there is none.
-    public static func decodeBody<Chunks: Sequence>(
+    package static func decodeBody<Chunks: Sequence>(
         ofPartAt path: [Int],
         from chunks: Chunks,
         options: Options = Options(),
@@ -206,17 +206,17 @@ extension MIMEStreamParser {
     }
 
     /// Reads a message file in chunks of `chunkSize` bytes.
-    public static func fileChunks(_ url: URL, chunkSize: Int = 64 * 1024) throws -> MIMEFileChunks {
+    package static func fileChunks(_ url: URL, chunkSize: Int = 64 * 1024) throws -> MIMEFileChunks {
         MIMEFileChunks(handle: try FileHandle(forReadingFrom: url), chunkSize: chunkSize)
     }
 }
 
 /// A file read in fixed-size chunks, for `MIMEStreamParser.decodeBody`.
-public struct MIMEFileChunks: Sequence, IteratorProtocol {
+package struct MIMEFileChunks: Sequence, IteratorProtocol {
     let handle: FileHandle
     let chunkSize: Int
 
-    public mutating func next() -> [UInt8]? {
+    package mutating func next() -> [UInt8]? {
         guard let data = try? handle.read(upToCount: chunkSize), !data.isEmpty else {
             try? handle.close()
             return nil

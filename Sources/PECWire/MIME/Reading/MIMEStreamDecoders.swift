@@ -3,11 +3,11 @@ import Foundation
 /// Base64 (RFC 2045 §6.8) decoded chunk by chunk. Tolerant as real mail needs: line breaks,
 /// whitespace and bytes outside the alphabet are skipped; `=` ends a quantum (so concatenated
 /// padded blocks decode too); a trailing partial quantum is decoded as far as it goes.
-public struct Base64StreamDecoder: Sendable {
+package struct Base64StreamDecoder: Sendable {
     private var accumulator: UInt32 = 0
     private var count = 0
 
-    public init() {}
+    package init() {}
 
     private static let table: [UInt8] = {
         var table = [UInt8](repeating: 0xFF, count: 256)
@@ -20,7 +20,7 @@ public struct Base64StreamDecoder: Sendable {
         return table
     }()
 
-    public mutating func decode(_ chunk: some Collection<UInt8>, into output: inout [UInt8]) {
+    package mutating func decode(_ chunk: some Collection<UInt8>, into output: inout [UInt8]) {
         output.reserveCapacity(output.count + chunk.count * 3 / 4 + 3)
         Self.table.withUnsafeBufferPointer { table in
             for byte in chunk {
@@ -42,7 +42,7 @@ public struct Base64StreamDecoder: Sendable {
         }
     }
 
-    public mutating func finish(into output: inout [UInt8]) {
+    package mutating func finish(into output: inout [UInt8]) {
         flushPartial(into: &output)
     }
 
@@ -64,13 +64,13 @@ public struct Base64StreamDecoder: Sendable {
 /// Quoted-printable (RFC 2045 §6.7) decoded chunk by chunk: `=XX` in either case, soft line breaks
 /// `=\r\n` and `=\n` (also with whitespace between `=` and the line end); malformed escapes are
 /// kept literally. Line ends are passed through as sent.
-public struct QuotedPrintableStreamDecoder: Sendable {
+package struct QuotedPrintableStreamDecoder: Sendable {
     /// "=" and what followed it, while still undecided (at most a short run).
     private var held: [UInt8] = []
 
-    public init() {}
+    package init() {}
 
-    public mutating func decode(_ chunk: some Collection<UInt8>, into output: inout [UInt8]) {
+    package mutating func decode(_ chunk: some Collection<UInt8>, into output: inout [UInt8]) {
         output.reserveCapacity(output.count + chunk.count)
         for byte in chunk { feed(byte, into: &output) }
     }
@@ -116,7 +116,7 @@ public struct QuotedPrintableStreamDecoder: Sendable {
         }
     }
 
-    public mutating func finish(into output: inout [UInt8]) {
+    package mutating func finish(into output: inout [UInt8]) {
         // A final "=" (with only whitespace after it) is a soft break before the end: dropped.
         if held.count >= 2, MIMEBytes.hexValue(held[1]) != nil { output += held }
         held.removeAll()
@@ -124,17 +124,17 @@ public struct QuotedPrintableStreamDecoder: Sendable {
 }
 
 /// Decodes a body in any transfer encoding, chunk by chunk, counting the decoded bytes.
-public struct MIMEBodyDecoder: Sendable {
-    public let transferEncoding: MIMETransferEncoding
+package struct MIMEBodyDecoder: Sendable {
+    package let transferEncoding: MIMETransferEncoding
     private var base64 = Base64StreamDecoder()
     private var quotedPrintable = QuotedPrintableStreamDecoder()
-    public private(set) var decodedByteCount = 0
+    package private(set) var decodedByteCount = 0
 
-    public init(transferEncoding: MIMETransferEncoding) {
+    package init(transferEncoding: MIMETransferEncoding) {
         self.transferEncoding = transferEncoding
     }
 
-    public mutating func decode(
+    package mutating func decode(
         _ chunk: ArraySlice<UInt8>,
         to sink: (ArraySlice<UInt8>) throws -> Void
     ) rethrows {
@@ -153,7 +153,7 @@ public struct MIMEBodyDecoder: Sendable {
         }
     }
 
-    public mutating func finish(to sink: (ArraySlice<UInt8>) throws -> Void) rethrows {
+    package mutating func finish(to sink: (ArraySlice<UInt8>) throws -> Void) rethrows {
         var output: [UInt8] = []
         switch transferEncoding {
         case .base64: base64.finish(into: &output)
@@ -170,7 +170,7 @@ public struct MIMEBodyDecoder: Sendable {
     }
 
     /// Decodes a whole body held in memory.
-    public static func decode(_ body: ArraySlice<UInt8>, transferEncoding: MIMETransferEncoding) -> [UInt8] {
+    package static func decode(_ body: ArraySlice<UInt8>, transferEncoding: MIMETransferEncoding) -> [UInt8] {
         var decoder = MIMEBodyDecoder(transferEncoding: transferEncoding)
         var output: [UInt8] = []
         decoder.decode(body) { output += $0 }

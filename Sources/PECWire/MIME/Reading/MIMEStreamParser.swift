@@ -1,7 +1,7 @@
 import Foundation
 
 /// Why a message was refused. Limits protect against messages built to explode.
-public enum MIMEError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum MIMEError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A header block (of the message or of a part) is longer than the limit.
     case headerTooLarge(offset: Int, limit: Int)
     /// A header block has more fields than the limit.
@@ -15,7 +15,7 @@ public enum MIMEError: Error, Sendable, Equatable, CustomStringConvertible {
     /// `append` after `finish`.
     case appendAfterFinish
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .headerTooLarge(let offset, let limit):
             return "MIME: header block at byte \(offset) is larger than the limit of \(limit) bytes"
@@ -39,7 +39,7 @@ public enum MIMEError: Error, Sendable, Equatable, CustomStringConvertible {
 /// first child. The message inside a `message/rfc822` part at path P gets path P when it is a
 /// multipart (its children are P.1, P.2, ...) and P.1 when it is a single part — so for embedded
 /// multiparts two nested `partStart`s carry the same path: the message/rfc822 part, then its message.
-public enum MIMEStreamEvent: Sendable, Equatable {
+package enum MIMEStreamEvent: Sendable, Equatable {
     /// A part's header block is complete. `headerRange` covers the header lines and the empty line.
     case partStart(path: [Int], headers: HeaderFields, headerRange: Range<Int>)
     /// Raw body bytes of a leaf part (still transfer-encoded), in order, as they arrive.
@@ -60,14 +60,14 @@ public enum MIMEStreamEvent: Sendable, Equatable {
 /// the end of input closes whatever is open), parts without headers.
 public struct MIMEStreamParser: Sendable {
     public struct Options: Sendable {
-        public var maxHeaderBytes = 256 * 1024
-        public var maxHeaderFields = 2000
-        public var maxDepth = 32
-        public var maxParts = 5000
+        package var maxHeaderBytes = 256 * 1024
+        package var maxHeaderFields = 2000
+        package var maxDepth = 32
+        package var maxParts = 5000
         public init() {}
     }
 
-    public let options: Options
+    package let options: Options
 
     private enum Phase: Sendable {
         /// Collecting the header block; `scan` is the next line start to look at.
@@ -112,7 +112,7 @@ public struct MIMEStreamParser: Sendable {
     /// "--" + boundary of every multipart still looking for its boundaries, outermost first.
     private var activeBoundaries: [(frame: Int, marker: [UInt8])] = []
 
-    public init(options: Options = Options()) {
+    package init(options: Options = Options()) {
         self.options = options
         frames = [Frame(path: [], headerStart: 0, bodyStart: 0, phase: .headers(scan: 0, fields: 0), inDigest: false)]
     }
@@ -120,9 +120,9 @@ public struct MIMEStreamParser: Sendable {
     /// Bytes held by the parser, not yet handed out (for tests of bounded buffering).
     var bufferedByteCount: Int { buffer.count - (position - base) }
     /// Total bytes appended so far.
-    public var inputLength: Int { base + buffer.count }
+    package var inputLength: Int { base + buffer.count }
 
-    public mutating func append(_ bytes: some Collection<UInt8>) throws {
+    package mutating func append(_ bytes: some Collection<UInt8>) throws {
         if let failure { throw failure }
         guard !inputFinished else { throw MIMEError.appendAfterFinish }
         compact()
@@ -130,12 +130,12 @@ public struct MIMEStreamParser: Sendable {
     }
 
     /// No more input: what is open is closed at the end.
-    public mutating func finish() {
+    package mutating func finish() {
         inputFinished = true
     }
 
     /// The next event, or nil when more input is needed (or after `.end`).
-    public mutating func next() throws -> MIMEStreamEvent? {
+    package mutating func next() throws -> MIMEStreamEvent? {
         if let failure { throw failure }
         while eventIndex == events.count {
             events.removeAll(keepingCapacity: true)

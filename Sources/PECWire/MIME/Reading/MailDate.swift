@@ -2,12 +2,12 @@ import Foundation
 
 /// A `Date:` header value (RFC 5322 §3.3), kept with the sender's UTC offset so it can be shown as
 /// ISO-8601 the way the sender wrote it.
-public struct MailDate: Sendable, Equatable {
-    public var year, month, day, hour, minute, second: Int
+package struct MailDate: Sendable, Equatable {
+    package var year, month, day, hour, minute, second: Int
     /// Offset from UTC in minutes (+60 for Italian winter time).
-    public var offsetMinutes: Int
+    package var offsetMinutes: Int
 
-    public init(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, offsetMinutes: Int) {
+    package init(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, offsetMinutes: Int) {
         (self.year, self.month, self.day) = (year, month, day)
         (self.hour, self.minute, self.second) = (hour, minute, second)
         self.offsetMinutes = offsetMinutes
@@ -24,7 +24,7 @@ public struct MailDate: Sendable, Equatable {
     // date = day month year ; time = hour ":" minute [ ":" second ] FWS zone
     // Lenient: comments dropped, 2-digit years (RFC 5322 §4.3), missing seconds, named zones,
     // "-0000", extra spaces. Returns nil for anything that does not name a real instant.
-    public init?(parsing text: String) {
+    package init?(parsing text: String) {
         var cleaned = ""
         var depth = 0
         for character in text {
@@ -82,7 +82,7 @@ public struct MailDate: Sendable, Equatable {
     }
 
     /// The instant, or nil for impossible calendar dates (31 February).
-    public var date: Date? {
+    package var date: Date? {
         var calendar = Calendar(identifier: .gregorian)
         guard let zone = TimeZone(secondsFromGMT: offsetMinutes * 60) else { return nil }
         calendar.timeZone = zone
@@ -94,7 +94,7 @@ public struct MailDate: Sendable, Equatable {
     }
 
     /// `2026-11-20T10:15:00+01:00`.
-    public var iso8601: String {
+    package var iso8601: String {
         let sign = offsetMinutes < 0 ? "-" : "+"
         let offset = abs(offsetMinutes)
         let local = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", year, month, day, hour, minute, second)

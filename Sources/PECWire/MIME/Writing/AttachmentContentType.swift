@@ -1,8 +1,8 @@
 /// The Content-Type given to an attachment, from its file name's extension (case-insensitive).
 /// Only types common in Italian PEC traffic are named; anything else is application/octet-stream,
 /// which every client offers to save.
-enum AttachmentContentType {
-    static let fallback = "application/octet-stream"
+package enum AttachmentContentType {
+    package static let fallback = "application/octet-stream"
 
     private static let byExtension: [String: String] = [
         "pdf": "application/pdf",
@@ -34,7 +34,7 @@ enum AttachmentContentType {
         "json": "application/json",
     ]
 
-    static func forFilename(_ filename: String) -> String {
+    package static func forFilename(_ filename: String) -> String {
         guard let dot = filename.lastIndex(of: "."), dot != filename.startIndex else { return fallback }
         let fileExtension = filename[filename.index(after: dot)...].lowercased()
         return byExtension[fileExtension] ?? fallback

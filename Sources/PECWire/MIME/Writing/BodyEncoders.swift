@@ -11,14 +11,14 @@ import Foundation
 ///
 /// Because "=" is only ever written as `=XX` (two hex digits) or as the "=" of a soft line break,
 /// the output never contains "=_", which is what keeps our `=_pec_…` boundaries out of it.
-enum QuotedPrintableEncoder {
-    static let maximumLineLength = 76
+package enum QuotedPrintableEncoder {
+    package static let maximumLineLength = 76
 
     /// Encodes the UTF-8 bytes of `text`. CRLF, lone CR and lone LF all become CRLF line breaks.
     /// The output always ends with a line break when it is not empty: a last line without one gets
     /// a soft break ("=" CRLF), which decodes to nothing, so the text round-trips exactly and the
     /// message ends with CRLF as SMTP wants.
-    static func encode(_ text: String) -> [UInt8] {
+    package static func encode(_ text: String) -> [UInt8] {
         let bytes = Array(text.utf8)
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count + bytes.count / 8 + 8)
@@ -101,8 +101,8 @@ enum QuotedPrintableEncoder {
 ///
 /// The alphabet has no "_" and "=" appears only as final padding, so the output never contains
 /// "=_" (see the boundary note in `MessageComposer`).
-struct Base64LineEncoder {
-    static let lineLength = 76
+package struct Base64LineEncoder {
+    package static let lineLength = 76
     private static let bytesPerLine = lineLength / 4 * 3
     private static let options: Data.Base64EncodingOptions = [
         .lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed,
@@ -113,16 +113,16 @@ struct Base64LineEncoder {
     /// Lines were written: the next ones need a CRLF first.
     private var hasOutput = false
 
-    init() {}
+    package init() {}
 
     /// Exact encoded size of `byteCount` bytes, for `ComposedMessage.size` without encoding.
-    static func encodedSize(byteCount: Int) -> Int {
+    package static func encodedSize(byteCount: Int) -> Int {
         let characters = (byteCount + 2) / 3 * 4
         guard characters > 0 else { return 0 }
         return characters + 2 * ((characters - 1) / lineLength)
     }
 
-    mutating func encode(_ chunk: some Collection<UInt8>, into output: inout [UInt8]) {
+    package mutating func encode(_ chunk: some Collection<UInt8>, into output: inout [UInt8]) {
         var input = carried
         // Through a buffer pointer: generic element-by-element copying is slow unoptimised.
         let copied: Void? = chunk.withContiguousStorageIfAvailable { input.append(contentsOf: $0) }
@@ -133,7 +133,7 @@ struct Base64LineEncoder {
     }
 
     /// Writes the carried bytes (the last line, with "=" padding).
-    mutating func finish(into output: inout [UInt8]) {
+    package mutating func finish(into output: inout [UInt8]) {
         append(carried[...], into: &output)
         carried = []
     }

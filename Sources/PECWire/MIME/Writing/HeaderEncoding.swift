@@ -2,18 +2,18 @@ import Foundation
 
 /// Header lines for outgoing messages: folding, RFC 2047 encoded words, RFC 2231 parameters and
 /// the Date format. Everything produced is 7-bit ASCII with CRLF line ends.
-enum HeaderEncoding {
+package enum HeaderEncoding {
     /// RFC 5322 §2.1.1: lines SHOULD be at most 78 characters; we fold to that whenever the
     /// pieces allow. The hard limit of 998 is guaranteed by validation and by the encoders.
-    static let preferredLineLength = 78
+    package static let preferredLineLength = 78
     /// RFC 2047 §2: an encoded word is at most 75 characters, a line holding one at most 76.
-    static let maximumEncodedWordLength = 75
-    static let encodedWordLineLength = 76
+    package static let maximumEncodedWordLength = 75
+    package static let encodedWordLineLength = 76
 
     /// `Name: atom atom…` with the atoms separated by one space, folded (CRLF before that space)
     /// wherever the next atom would pass `limit` columns (78 unless told). An atom is never split, so a line is longer
     /// than 78 only when a single atom is.
-    static func structuredField(_ name: String, atoms: [String], lineLength limit: Int = preferredLineLength) -> String
+    package static func structuredField(_ name: String, atoms: [String], lineLength limit: Int = preferredLineLength) -> String
     {
         var output = name + ":"
         var lineLength = output.utf8.count
@@ -35,7 +35,7 @@ enum HeaderEncoding {
 
     /// An unstructured field (Subject) whose value is printable ASCII: folded by inserting CRLF
     /// before existing whitespace, so unfolding gives back exactly the same text.
-    static func unstructuredField(_ name: String, asciiValue value: String) -> String {
+    package static func unstructuredField(_ name: String, asciiValue value: String) -> String {
         var output = name + ":"
         guard !value.isEmpty else { return output + "\r\n" }
         // Pieces: a run of whitespace plus the word after it (the first piece may have no run).
@@ -68,7 +68,7 @@ enum HeaderEncoding {
     /// Whether `text` can go into a header as it is: printable ASCII (tab allowed), nothing that a
     /// reader would take for an encoded word, and no word so long that the line could not be
     /// folded under `maximumWordLength`.
-    static func isPlainHeaderText(_ text: String, maximumWordLength: Int) -> Bool {
+    package static func isPlainHeaderText(_ text: String, maximumWordLength: Int) -> Bool {
         var wordLength = 0
         for byte in text.utf8 {
             if byte == 0x20 || byte == 0x09 {
@@ -85,7 +85,7 @@ enum HeaderEncoding {
     /// RFC 2047 `=?UTF-8?B?…?=` words for `text`, cut only between Unicode scalars (a UTF-8
     /// sequence is never split, as many readers decode each word alone). The first word is at most
     /// `firstWordLength` characters, the others at most `laterWordLength` (both capped at 75).
-    static func encodedWords(_ text: String, firstWordLength: Int, laterWordLength: Int) -> [String] {
+    package static func encodedWords(_ text: String, firstWordLength: Int, laterWordLength: Int) -> [String] {
         // "=?UTF-8?B?" + base64 + "?=": 12 characters around 4 per 3 bytes.
         func byteBudget(_ wordLength: Int) -> Int {
             // A 4-byte scalar needs a 20-character word; never go below that.
@@ -111,7 +111,7 @@ enum HeaderEncoding {
     }
 
     /// A quoted-string (RFC 5322 §3.2.4) for printable ASCII: `"` and `\` escaped.
-    static func quoted(_ text: String) -> String {
+    package static func quoted(_ text: String) -> String {
         var output = "\""
         for character in text {
             if character == "\"" || character == "\\" { output += "\\" }
@@ -131,7 +131,7 @@ enum HeaderEncoding {
     /// not fit in one line of 78. Each returned atom goes on its own folded line; atoms after the
     /// first in a list of sections end with ";" as required, except the last. Sections are cut
     /// between whole characters (RFC 2231 allows more, some readers decode each section alone).
-    static func extendedParameter(_ name: String, value: String) -> [String] {
+    package static func extendedParameter(_ name: String, value: String) -> [String] {
         let maximumAtomLength = preferredLineLength - 1  // after the folding space
         var encodedScalars: [String] = []
         for scalar in value.unicodeScalars {
@@ -169,7 +169,7 @@ enum HeaderEncoding {
     // MARK: - Date
 
     /// `value` in decimal, left-padded with "0" to `width` digits (never truncated).
-    static func zeroPadded(_ value: Int, width: Int) -> String {
+    package static func zeroPadded(_ value: Int, width: Int) -> String {
         let digits = String(value)
         return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
     }
@@ -180,7 +180,7 @@ enum HeaderEncoding {
     ]
 
     /// The UTC calendar fields of `date` (Gregorian, whatever the user's locale and calendar).
-    static func utcComponents(_ date: Date) -> DateComponents {
+    package static func utcComponents(_ date: Date) -> DateComponents {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = .gmt
         return calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .weekday], from: date)
@@ -188,7 +188,7 @@ enum HeaderEncoding {
 
     /// RFC 5322 §3.3 date-time in UTC: `Fri, 21 Nov 2025 09:05:03 +0000`. Built from calendar
     /// fields with fixed English names rather than a DateFormatter, so no locale can leak in.
-    static func rfc5322Date(_ date: Date) -> String {
+    package static func rfc5322Date(_ date: Date) -> String {
         let parts = utcComponents(date)
         let weekday = ((parts.weekday ?? 1) - 1 + 7) % 7
         let month = ((parts.month ?? 1) - 1 + 12) % 12
@@ -199,7 +199,7 @@ enum HeaderEncoding {
     }
 
     /// `yyyyMMddHHmm` in UTC: the minute a Message-ID is bound to.
-    static func utcMinute(_ date: Date) -> String {
+    package static func utcMinute(_ date: Date) -> String {
         let parts = utcComponents(date)
         return [
             zeroPadded(parts.year ?? 0, width: 4),

@@ -1,11 +1,15 @@
 import Foundation
 import Testing
 
-@testable import PECCore
+@testable import PECWire
 
-/// The real PEC messages of ../shared/fixtures/pec (kept out of the repo for licence reasons).
+/// The real PEC messages of ../shared/fixtures/pec, or `PEC_FIXTURES_DIR` (kept out of the repo for
+/// licence reasons); the daticert tests read them too.
 enum MIMEFixtures {
     static let directory: URL? = {
+        if let configured = ProcessInfo.processInfo.environment["PEC_FIXTURES_DIR"] {
+            return URL(fileURLWithPath: configured)
+        }
         var candidates = [URL(fileURLWithPath: "/work/shared/fixtures/pec")]
         var folder = URL(fileURLWithPath: #filePath)
         for _ in 0..<8 {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import PECCore
+@testable import PECWire
 
 /// Inputs the fuzzer (Fuzz/MIMEFuzzer.swift) found, checked with its invariants in every chunking.
 @Suite("MIME fuzz regressions")

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import PECCore
+@testable import PECWire
 
 private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 

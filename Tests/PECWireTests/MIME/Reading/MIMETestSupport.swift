@@ -1,6 +1,6 @@
 import Foundation
 
-@testable import PECCore
+@testable import PECWire
 
 /// Deterministic pseudo-random numbers for reproducible chunkings and payloads.
 struct MIMESeededGenerator: RandomNumberGenerator {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import PECCore
+@testable import PECWire
 
 @Suite("outgoing header encoding")
 struct HeaderEncodingTests {
