@@ -22,7 +22,7 @@ fuzz() {  # NAME FUZZER-SOURCE (seeds are set up by the caller in $work/corpus)
     mkdir -p "$work/corpus" "$work/artifacts"
     echo "fuzz[$name]: compiling with -sanitize=fuzzer,address" >&2
     rm -f "$work/fuzzer"  # a failed compile must not leave an old binary to run
-    swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name PECWire -swift-version 6 \
+    swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name PECWire -package-name pec -swift-version 6 \
         $wire "$fuzzer" -o "$work/fuzzer" 2>&1 | grep -v "Cannot export local symbol" >&2 || true
     [ -x "$work/fuzzer" ] || { echo "fuzz[$name]: the fuzzer did not build" >&2; exit 1; }
     echo "fuzz[$name]: running for $seconds s" >&2

@@ -13,7 +13,8 @@ package enum HeaderEncoding {
     /// `Name: atom atom…` with the atoms separated by one space, folded (CRLF before that space)
     /// wherever the next atom would pass `limit` columns (78 unless told). An atom is never split, so a line is longer
     /// than 78 only when a single atom is.
-    package static func structuredField(_ name: String, atoms: [String], lineLength limit: Int = preferredLineLength) -> String
+    package static func structuredField(_ name: String, atoms: [String], lineLength limit: Int = preferredLineLength)
+        -> String
     {
         var output = name + ":"
         var lineLength = output.utf8.count
