@@ -1,6 +1,6 @@
 extension DaticertError {
     /// The same failure as a ``PECError`` of kind `malformed`.
-    public var pecError: PECError {
+    package var pecError: PECError {
         PECError(.malformed, description)
     }
 }
