@@ -21,9 +21,13 @@ let package = Package(
     targets: [
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CLibSecret", pkgConfig: "libsecret-1", providers: [.apt(["libsecret-1-dev"])]),
+        // Pure wire formats (IMAP, SMTP, MIME, daticert, addresses): Foundation only, so the compiler keeps
+        // NIO, OpenSSL, GRDB, logging and PECError out of them; scripts/fuzz.sh compiles this folder alone.
+        .target(name: "PECWire"),
         .target(
             name: "PECCore",
             dependencies: [
+                "PECWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -54,9 +58,14 @@ let package = Package(
         .testTarget(
             name: "PECCoreTests",
             dependencies: ["PECCore", .product(name: "GRDB", package: "GRDB.swift")],
-            // Raw Dovecot transcripts (CRLF preserved) the IMAP parser is tested on; PEC messages and
-            // daticert files for the certification tests.
-            resources: [.copy("IMAP/Transcripts"), .copy("PEC/Fixtures")]
+            // Signed PEC messages and a CA for the signature tests.
+            resources: [.copy("PEC/Fixtures")]
+        ),
+        .testTarget(
+            name: "PECWireTests",
+            dependencies: ["PECWire"],
+            // Raw Dovecot transcripts (CRLF preserved) the IMAP parser is tested on; synthetic daticert files.
+            resources: [.copy("IMAP/Transcripts"), .copy("Daticert/Fixtures")]
         ),
         .testTarget(
             name: "CLITests",

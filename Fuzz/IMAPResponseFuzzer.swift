@@ -1,6 +1,6 @@
-// libFuzzer target for IMAP.ResponseParser, compiled by scripts/fuzz.sh together with the grammar
-// sources alone (Sources/PECCore/IMAP/{Grammar,Parser,Encoding}, pure Swift + Foundation), so no
-// other module has to be built with the sanitizers. The parser must never crash, trap or hang:
+// libFuzzer target for IMAP.ResponseParser, compiled by scripts/fuzz.sh together with the PECWire
+// sources alone (Sources/PECWire, pure Swift + Foundation), so no other module has to be built with
+// the sanitizers. The parser must never crash, trap or hang:
 // it returns nil (needs more input) or throws.
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,5 +1,5 @@
-// libFuzzer target for the MIME parser, compiled by scripts/fuzz.sh (make fuzz) together with the MIME
-// sources alone (Sources/PECCore/MIME, pure Swift + Foundation). The parser must never crash, trap,
+// libFuzzer target for the MIME parser, compiled by scripts/fuzz.sh (make fuzz) together with the PECWire
+// sources alone (Sources/PECWire, pure Swift + Foundation). The parser must never crash, trap,
 // hang or grow without bound: it yields events or throws MIMEError. Small limits make the limit
 // paths reachable with small inputs.
 

@@ -3,10 +3,10 @@
 #
 #   scripts/fuzz.sh [imap|mime|all]      (default all: one run each)
 #
-# Each target is compiled from its own sources alone (pure Swift + Foundation) with
-# -sanitize=fuzzer,address: imap = Sources/PECCore/IMAP/{Grammar,Parser,Encoding} +
-# Fuzz/IMAPResponseFuzzer.swift, mime = Sources/PECCore/MIME + Fuzz/MIMEFuzzer.swift. Seeds: the
-# captured Dovecot transcripts (imap), the PEC test messages (mime). Runs FUZZ_SECONDS (default 60)
+# Each fuzzer is compiled with the PECWire target's sources (every file under Sources/PECWire: pure
+# Swift + Foundation, which the package enforces) and -sanitize=fuzzer,address: imap =
+# Fuzz/IMAPResponseFuzzer.swift, mime = Fuzz/MIMEFuzzer.swift. Seeds: the captured Dovecot
+# transcripts (imap), the PEC test messages (mime). Runs FUZZ_SECONDS (default 60)
 # per target and exits 1 when the fuzzer finds a crash, a hang (> 5 s on one input) or a leak; the
 # reproducer is in .build/fuzz/<target>/artifacts/ (replay: .build/fuzz/<target>/fuzzer FILE).
 set -eu
@@ -14,15 +14,16 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 seconds=${FUZZ_SECONDS:-60}
 which=${1:-all}
+wire=$(find Sources/PECWire -name '*.swift' | sort)  # paths without spaces
 
-fuzz() {  # NAME FUZZER-SOURCE SOURCES... (seeds are set up by the caller in $work/corpus)
-    name=$1; fuzzer=$2; shift 2
+fuzz() {  # NAME FUZZER-SOURCE (seeds are set up by the caller in $work/corpus)
+    name=$1; fuzzer=$2
     work=.build/fuzz/$name
     mkdir -p "$work/corpus" "$work/artifacts"
     echo "fuzz[$name]: compiling with -sanitize=fuzzer,address" >&2
     rm -f "$work/fuzzer"  # a failed compile must not leave an old binary to run
-    swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name PECCore -swift-version 6 \
-        "$@" "$fuzzer" -o "$work/fuzzer" 2>&1 | grep -v "Cannot export local symbol" >&2 || true
+    swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name PECWire -package-name pec -swift-version 6 \
+        $wire "$fuzzer" -o "$work/fuzzer" 2>&1 | grep -v "Cannot export local symbol" >&2 || true
     [ -x "$work/fuzzer" ] || { echo "fuzz[$name]: the fuzzer did not build" >&2; exit 1; }
     echo "fuzz[$name]: running for $seconds s" >&2
     set +e
@@ -51,11 +52,10 @@ seed() {  # NAME FILE... : each file behind control bytes that vary the chunking
 }
 
 if [ "$which" = imap ] || [ "$which" = all ]; then
-    seed imap Tests/PECCoreTests/IMAP/Transcripts/*.txt
-    fuzz imap Fuzz/IMAPResponseFuzzer.swift Sources/PECCore/IMAP/Grammar/*.swift \
-        Sources/PECCore/IMAP/Parser/*.swift Sources/PECCore/IMAP/Encoding/*.swift
+    seed imap Tests/PECWireTests/IMAP/Transcripts/*.txt
+    fuzz imap Fuzz/IMAPResponseFuzzer.swift
 fi
 if [ "$which" = mime ] || [ "$which" = all ]; then
     seed mime Tests/PECCoreTests/PEC/Fixtures/*.eml
-    fuzz mime Fuzz/MIMEFuzzer.swift Sources/PECCore/MIME/*.swift
+    fuzz mime Fuzz/MIMEFuzzer.swift
 fi

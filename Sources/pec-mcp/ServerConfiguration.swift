@@ -37,7 +37,7 @@ struct ServerConfiguration: Sendable, Equatable {
         }
         let recipients = list("PEC_MCP_ALLOWED_RECIPIENTS", separator: ",") + command.allowRecipient
         if !recipients.isEmpty {
-            for entry in recipients where !Self.isRecipientPattern(entry) {
+            for entry in recipients where PECAddress.RecipientPattern(entry) == nil {
                 throw PECError(
                     .usage,
                     "--allow-recipient takes an address (nome@dominio.it) or a domain (@dominio.it), not \"\(entry)\""
@@ -81,13 +81,5 @@ struct ServerConfiguration: Sendable, Equatable {
             throw PECError(.usage, "\(option): \(path) is not an existing directory")
         }
         return real
-    }
-
-    static func isRecipientPattern(_ entry: String) -> Bool {
-        let parts = entry.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[1].isEmpty, parts[1].contains(".") || parts[1] == "localhost" else {
-            return false
-        }
-        return !entry.unicodeScalars.contains { $0.value <= 0x20 || $0 == "<" || $0 == ">" || $0 == "," }
     }
 }

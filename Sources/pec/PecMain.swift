@@ -19,7 +19,7 @@ enum PecMain {
             StderrLogHandler(label: label, program: "pec", level: options.verbose ? .debug : .warning, start: start)
         }
         let log = Logger(label: "pec")
-        TemporaryFiles.removeOnInterrupt()
+        Interrupts.install()
         defer { log.debug("done") }
         if options.verbose, options.arguments.contains("--version") {
             let libraries = PECVersion.libraries.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)\n" }

@@ -403,12 +403,7 @@ public struct AccountStore: Sendable {
             )
         }
         let address = account.address
-        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count >= 2, !parts[0].isEmpty, !parts[parts.count - 1].isEmpty,
-            !address.unicodeScalars.contains(where: {
-                $0.properties.isWhitespace || $0.properties.generalCategory == .control
-            })
-        else {
+        guard let parsed = try? PECAddress(address), parsed.hasQualifiedDomain else {
             throw PECError(.invalidInput, "\"\(address)\" is not an e-mail address")
         }
     }

@@ -52,7 +52,7 @@ public struct AuthService: Sendable {
     /// The account `request` describes, after checking every value.
     public static func account(for request: LoginRequest) throws -> Account {
         let address = request.address.trimmingCharacters(in: .whitespaces)
-        guard isPlausibleAddress(address) else {
+        guard let parsed = try? PECAddress(address), parsed.hasQualifiedDomain else {
             throw PECError(.usage, "\"\(request.address)\" is not an e-mail address")
         }
         var preset: ProviderPreset?
@@ -125,14 +125,6 @@ public struct AuthService: Sendable {
         guard let value else { return nil }
         guard (1...65535).contains(value) else { throw PECError(.usage, "\(option) must be 1–65535, not \(value)") }
         return value
-    }
-
-    static func isPlausibleAddress(_ address: String) -> Bool {
-        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
-            !parts[1].hasPrefix("."), !parts[1].hasSuffix(".")
-        else { return false }
-        return !address.unicodeScalars.contains { $0.value <= 0x20 || $0 == "<" || $0 == ">" || $0 == "," }
     }
 }
 

@@ -35,7 +35,7 @@ public enum MessageComposer {
 
         let digest = try messageDigest(message, attachments: attachments, date: date, resend: resend)
         let digestHex = SHA256Digest.hex(digest)
-        let domain = String(message.from.split(separator: "@").last ?? "").lowercased()
+        let domain = try PECAddress(message.from).domain.lowercased()  // valid: checked above
         let messageID = "<" + digestHex.prefix(32) + "@" + domain + ">"
         // Boundary: from the same hash (other digits), so the same content gives the same bytes.
         // It can never appear at the start of a line inside the message:

@@ -78,94 +78,16 @@ public struct OutgoingMessage: Sendable, Equatable, Codable {
 
     // MARK: - Addresses
 
-    /// RFC 5321 limit on a forward path (256 octets including the angle brackets).
-    static let maximumAddressLength = 254
-    static let maximumLocalPartLength = 64
-    /// RFC 1035 §2.3.4.
-    static let maximumLabelLength = 63
-
-    /// addr-spec restricted to what PEC uses: dot-atom "@" hostname, ASCII only.
-    // dot-atom = 1*atext *("." 1*atext) ; atext = ALPHA / DIGIT / "!#$%&'*+-/=?^_`{|}~"
-    // hostname = label *("." label) ; label = ALPHA / DIGIT / "-" (not at either end)
     static func validateAddress(_ address: String, field: String) throws {
-        func refuse(_ problem: String, hint: String = "Give a plain address such as nome@pec.example.it.") throws
-            -> Never
-        {
-            throw PECError(.invalidInput, "\(field) address \(printable(address)) \(problem)", hint: hint)
-        }
-        let bytes = Array(address.utf8)
-        if bytes.isEmpty { try refuse("is empty") }
-        if bytes.contains(where: { $0 == 0x0D || $0 == 0x0A }) { try refuse("contains a line break") }
-        if bytes.contains(0) { try refuse("contains a NUL character") }
-        if bytes.contains(where: { $0 == 0x20 || $0 == 0x09 }) { try refuse("contains spaces") }
-        if bytes.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") }) {
-            try refuse("contains < or >", hint: "Give the bare address, without a display name or angle brackets.")
-        }
-        if bytes.count > maximumAddressLength { try refuse("is longer than \(maximumAddressLength) characters") }
-        if bytes.contains(where: { $0 >= 0x80 }) {
-            try refuse(
-                "contains non-ASCII characters",
-                hint: "PEC addresses are ASCII; write an international domain in its xn-- form."
+        do {
+            _ = try PECAddress(address)
+        } catch {
+            throw PECError(
+                .invalidInput,
+                "\(field) address \(PECAddress.quoted(address)) \(error.problem)",
+                hint: error.hint ?? "Give a plain address such as nome@pec.example.it."
             )
         }
-        let parts = bytes.split(separator: UInt8(ascii: "@"), omittingEmptySubsequences: false)
-        guard parts.count >= 2 else { try refuse("has no @") }
-        guard parts.count == 2 else { try refuse("has more than one @") }
-        let local = parts[0]
-        let domain = parts[1]
-        if local.isEmpty { try refuse("has nothing before the @") }
-        if domain.isEmpty { try refuse("has no domain after the @") }
-        if local.count > maximumLocalPartLength {
-            try refuse("has a part before the @ longer than \(maximumLocalPartLength) characters")
-        }
-        let atextSymbols = Set("!#$%&'*+-/=?^_`{|}~".utf8)
-        let localAtoms = local.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        for atom in localAtoms {
-            if atom.isEmpty { try refuse("has an empty part between dots before the @") }
-            if let bad = atom.first(where: { !isAlphanumeric($0) && !atextSymbols.contains($0) }) {
-                try refuse("contains \(printable(String(decoding: [bad], as: UTF8.self))) before the @")
-            }
-        }
-        let labels = domain.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        for label in labels {
-            if label.isEmpty { try refuse("has an empty label in its domain") }
-            if let bad = label.first(where: { !isAlphanumeric($0) && $0 != UInt8(ascii: "-") }) {
-                try refuse("contains \(printable(String(decoding: [bad], as: UTF8.self))) in its domain")
-            }
-            if label.first == UInt8(ascii: "-") || label.last == UInt8(ascii: "-") {
-                try refuse("has a domain label starting or ending with -")
-            }
-            if label.count > maximumLabelLength {
-                try refuse("has a domain label longer than \(maximumLabelLength) characters")
-            }
-        }
-    }
-
-    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
-        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
-            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-    }
-
-    /// A value quoted for an error message with control characters made visible, so that a bad
-    /// address cannot itself break the terminal or the JSON line that reports it.
-    static func printable(_ text: String) -> String {
-        var output = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\r": output += "\\r"
-            case "\n": output += "\\n"
-            case "\t": output += "\\t"
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            default:
-                if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
-                    output += "\\u{" + String(scalar.value, radix: 16) + "}"
-                } else {
-                    output.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return output + "\""
     }
 
     // MARK: - Subject

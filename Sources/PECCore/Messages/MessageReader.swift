@@ -137,8 +137,8 @@ public struct MessageReader: Sendable {
 
         let headers = original.headers
         details.from = headers.text("From")
-        details.to = Self.addresses(headers, "To")
-        details.cc = Self.addresses(headers, "Cc")
+        details.to = PECAddress.mailboxes(inHeader: headers.text("To") ?? "")
+        details.cc = PECAddress.mailboxes(inHeader: headers.text("Cc") ?? "")
         details.subject = headers.text("Subject")
         details.date = Self.date(headers)
         details.body = Self.body(in: contentScope, subtype: "plain", content: content, warnings: &warnings)
@@ -188,7 +188,8 @@ public struct MessageReader: Sendable {
         guard signature.gestorePolicy else {
             return "its signer is not a PEC gestore (no certificate policy \(SignatureCheck.gestorePolicyOID))"
         }
-        let from = addresses(headers, "From").first.map(addrSpec)?.lowercased()
+        let from = PECAddress.mailboxes(inHeader: headers.text("From") ?? "").first.map(PECAddress.addrSpec)?
+            .lowercased()
         guard let signer = signature.signerEmail?.lowercased(), signer == from else {
             return "it is signed by \(signature.signerEmail ?? "an unnamed signer"), not by its From address"
         }
@@ -211,14 +212,6 @@ public struct MessageReader: Sendable {
             if text.components(separatedBy: "boundary").count > 2 { return true }
         }
         return entity.isMultipart && entity.children.contains(where: hasAmbiguousBoundary)
-    }
-
-    /// `a@b.it` from `"Name" <a@b.it>` or `a@b.it`.
-    static func addrSpec(_ address: String) -> String {
-        if let open = address.lastIndex(of: "<"), let close = address[open...].firstIndex(of: ">") {
-            return String(address[address.index(after: open)..<close]).trimmingCharacters(in: .whitespaces)
-        }
-        return address.trimmingCharacters(in: .whitespaces)
     }
 
     static func isCertificationFile(_ entity: MIMEEntity) -> Bool {
@@ -300,29 +293,5 @@ public struct MessageReader: Sendable {
 
     static func date(_ headers: HeaderFields) -> String? {
         headers.text("Date").flatMap(MailDate.init(parsing:))?.iso8601
-    }
-
-    /// The addresses of an address header, split on commas outside quotes and angle brackets.
-    static func addresses(_ headers: HeaderFields, _ name: String) -> [String] {
-        guard let text = headers.text(name) else { return [] }
-        var result: [String] = []
-        var current = ""
-        var quoted = false
-        var angle = 0
-        for character in text {
-            switch character {
-            case "\"": quoted.toggle()
-            case "<": angle += 1
-            case ">": angle = max(0, angle - 1)
-            case "," where !quoted && angle == 0:
-                result.append(current)
-                current = ""
-                continue
-            default: break
-            }
-            current.append(character)
-        }
-        result.append(current)
-        return result.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 }

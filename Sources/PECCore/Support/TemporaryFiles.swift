@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import NIOConcurrencyHelpers
 
@@ -6,8 +5,6 @@ import NIOConcurrencyHelpers
 /// removed if the process is interrupted, so Ctrl-C never leaves a half-written file behind.
 public enum TemporaryFiles {
     private static let paths = NIOLockedValueBox<Set<String>>([])
-    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
-    private static let installed = NIOLockedValueBox(false)
 
     public static func register(_ path: String) {
         paths.withLockedValue { _ = $0.insert(path) }
@@ -42,49 +39,8 @@ public enum TemporaryFiles {
         unlink(url.path)
     }
 
-    private struct InterruptState {
-        var deferring = 0
-        var pendingExit: Int32?
-    }
-    private static let interrupts = NIOLockedValueBox(InterruptState())
-
-    /// Runs `body` with SIGINT and SIGTERM held back: one that arrives meanwhile ends the process
-    /// right after `body`, so work that must not be cut in half (printing an event and noting it
-    /// printed) is done whole or not at all.
-    public static func deferringInterrupts<T>(_ body: () async throws -> T) async rethrows -> T {
-        interrupts.withLockedValue { $0.deferring += 1 }
-        defer {
-            let code = interrupts.withLockedValue { state -> Int32? in
-                state.deferring -= 1
-                return state.deferring == 0 ? state.pendingExit : nil
-            }
-            if let code { exitRemovingFiles(code) }
-        }
-        return try await body()
-    }
-
-    private static func exitRemovingFiles(_ code: Int32) -> Never {
+    /// Deletes every registered file (the process is about to exit on a signal).
+    static func removeAll() {
         for path in paths.withLockedValue({ $0 }) { unlink(path) }
-        exit(code)
-    }
-
-    /// On SIGINT or SIGTERM: delete the registered files, then exit 130 / 143 as a shell expects.
-    /// Call once, early, from the executable.
-    public static func removeOnInterrupt() {
-        guard installed.claimOnce() else { return }
-        for (number, code) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                // Inside deferringInterrupts the stop waits for the end of that section.
-                let now = interrupts.withLockedValue { state in
-                    if state.deferring > 0 { state.pendingExit = state.pendingExit ?? code }
-                    return state.deferring == 0
-                }
-                if now { exitRemovingFiles(code) }
-            }
-            source.resume()
-            sources.append(source)
-        }
     }
 }

@@ -90,9 +90,7 @@ extension ReceiptSyncService {
         let search = try await access.withSession(logger: logger) { client in
             let folders: [IMAP.MailboxName]
             if request.allFolders {
-                folders = try await client.listMailboxes().filter {
-                    !$0.attributes.contains(.noselect) && !$0.attributes.contains(.nonExistent)
-                }.map(\.name)
+                folders = try await client.listMailboxes().filter(\.isSelectable).map(\.name)
             } else {
                 folders = [try await FolderResolver.resolve(request.folder, client: client)]
             }

@@ -31,7 +31,7 @@ extension ReceiptSyncService {
     /// to `deliver` in the ledger's order, then waits in IDLE for new mail or the next deadline.
     ///
     /// An event is handed over only after it is stored, and marked handed over only after `deliver`
-    /// returned, with SIGINT/SIGTERM held meanwhile (``TemporaryFiles/deferringInterrupts(_:)``): a
+    /// returned, with SIGINT/SIGTERM held meanwhile (``Interrupts/deferring(_:)``): a
     /// stop never cuts a line in half, and an event stored but not yet delivered is delivered by the
     /// next run. Faults reconnect with a growing backoff; a rejected login ends the watch.
     public func watch(
@@ -117,7 +117,7 @@ extension ReceiptSyncService {
             let pending = try ledger.events(account: account, after: printed, limit: 500)
             guard !pending.isEmpty else { return }
             for event in pending {
-                try await TemporaryFiles.deferringInterrupts {
+                try await Interrupts.deferring {
                     try await deliver(event)
                     try ledger.setPrintedSeq(event.seq, account: account)
                 }

@@ -402,7 +402,7 @@ struct AccountStoreFileTests {
         "names and addresses that cannot be saved: invalidInput",
         arguments: [
             ("", "a@pec.it"), ("-x", "a@pec.it"), (" a", "a@pec.it"), ("a\nb", "a@pec.it"), ("ok", "nope"),
-            ("ok", "a b@pec.it"), ("ok", "@pec.it"),
+            ("ok", "a b@pec.it"), ("ok", "@pec.it"), ("ok", "a@b@pec.it"), ("ok", "nope@x"),
         ]
     )
     func invalidNames(name: String, address: String) throws {

@@ -72,13 +72,5 @@ enum ComposeTestSupport {
         return (lines, bare)
     }
 
-    static func decodeQuotedPrintable(_ bytes: [UInt8]) -> [UInt8] {
-        var decoder = QuotedPrintableStreamDecoder()
-        var output: [UInt8] = []
-        decoder.decode(bytes, into: &output)
-        decoder.finish(into: &output)
-        return output
-    }
-
     static let referenceDate = Date(timeIntervalSince1970: 1_763_715_963)  // Fri, 21 Nov 2025 09:06:03 UTC
 }

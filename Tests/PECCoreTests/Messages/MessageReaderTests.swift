@@ -120,7 +120,11 @@ struct MessageReaderTests {
 
     @Test("a daticert.xml attached to an unsigned message certifies nothing")
     func attachedDaticert() throws {
-        let daticert = try DaticertFixtures.bytes("synthetic_presa-in-carico")
+        // PECWireTests' synthetic daticert files (a test target's resources are its own).
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("PECWireTests/Daticert/Fixtures")
+            .appendingPathComponent("synthetic_presa-in-carico.daticert.xml")
+        let daticert = [UInt8](try Data(contentsOf: fixture))
         let message =
             "From: a@b.it\r\nTo: c@d.it\r\nSubject: inoltro\r\nMIME-Version: 1.0\r\n"
             + "Content-Type: multipart/mixed; boundary=\"XX\"\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nciao\r\n"

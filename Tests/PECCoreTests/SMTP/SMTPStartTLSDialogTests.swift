@@ -7,7 +7,7 @@ struct SMTPStartTLSDialogTests {
     /// Runs the dialog over `lines` as StartTLSHandler would (line end removed), returning each step.
     func run(_ lines: [String]) -> [StartTLSStep] {
         let dialog = SMTPStartTLSDialog(clientName: "client.example", address: "smtp.example.it:587")
-        return lines.enumerated().map { dialog.step(after: smtpBytes($0.element), number: $0.offset) }
+        return lines.enumerated().map { dialog.step(after: Array($0.element.utf8), number: $0.offset) }
     }
 
     func sent(_ step: StartTLSStep) -> String? {

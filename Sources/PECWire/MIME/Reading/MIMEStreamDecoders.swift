@@ -1,0 +1,180 @@
+import Foundation
+
+/// Base64 (RFC 2045 §6.8) decoded chunk by chunk. Tolerant as real mail needs: line breaks,
+/// whitespace and bytes outside the alphabet are skipped; `=` ends a quantum (so concatenated
+/// padded blocks decode too); a trailing partial quantum is decoded as far as it goes.
+package struct Base64StreamDecoder: Sendable {
+    private var accumulator: UInt32 = 0
+    private var count = 0
+
+    package init() {}
+
+    private static let table: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        for (value, byte) in alphabet.enumerated() { table[Int(byte)] = UInt8(value) }
+        // URL-safe alphabet, seen from some webmail encoders.
+        table[Int(UInt8(ascii: "-"))] = 62
+        table[Int(UInt8(ascii: "_"))] = 63
+        table[Int(UInt8(ascii: "="))] = 0xFE
+        return table
+    }()
+
+    package mutating func decode(_ chunk: some Collection<UInt8>, into output: inout [UInt8]) {
+        output.reserveCapacity(output.count + chunk.count * 3 / 4 + 3)
+        Self.table.withUnsafeBufferPointer { table in
+            for byte in chunk {
+                let value = table[Int(byte)]
+                if value < 64 {
+                    accumulator = accumulator << 6 | UInt32(value)
+                    count += 1
+                    if count == 4 {
+                        output.append(UInt8(truncatingIfNeeded: accumulator >> 16))
+                        output.append(UInt8(truncatingIfNeeded: accumulator >> 8))
+                        output.append(UInt8(truncatingIfNeeded: accumulator))
+                        accumulator = 0
+                        count = 0
+                    }
+                } else if value == 0xFE {
+                    flushPartial(into: &output)
+                }
+            }
+        }
+    }
+
+    package mutating func finish(into output: inout [UInt8]) {
+        flushPartial(into: &output)
+    }
+
+    private mutating func flushPartial(into output: inout [UInt8]) {
+        switch count {
+        case 2:
+            output.append(UInt8(truncatingIfNeeded: accumulator >> 4))
+        case 3:
+            output.append(UInt8(truncatingIfNeeded: accumulator >> 10))
+            output.append(UInt8(truncatingIfNeeded: accumulator >> 2))
+        default:
+            break
+        }
+        accumulator = 0
+        count = 0
+    }
+}
+
+/// Quoted-printable (RFC 2045 §6.7) decoded chunk by chunk: `=XX` in either case, soft line breaks
+/// `=\r\n` and `=\n` (also with whitespace between `=` and the line end); malformed escapes are
+/// kept literally. Line ends are passed through as sent.
+package struct QuotedPrintableStreamDecoder: Sendable {
+    /// "=" and what followed it, while still undecided (at most a short run).
+    private var held: [UInt8] = []
+
+    package init() {}
+
+    package mutating func decode(_ chunk: some Collection<UInt8>, into output: inout [UInt8]) {
+        output.reserveCapacity(output.count + chunk.count)
+        for byte in chunk { feed(byte, into: &output) }
+    }
+
+    private mutating func feed(_ byte: UInt8, into output: inout [UInt8]) {
+        let equals = UInt8(ascii: "=")
+        if held.isEmpty {
+            if byte == equals { held.append(byte) } else { output.append(byte) }
+            return
+        }
+        if held.count == 1 {
+            if MIMEBytes.hexValue(byte) != nil || byte == 0x0D || byte == 0x20 || byte == 0x09 {
+                held.append(byte)
+            } else if byte == 0x0A {
+                held.removeAll()
+            } else {
+                output.append(equals)
+                held.removeAll()
+                feed(byte, into: &output)
+            }
+            return
+        }
+        if let high = MIMEBytes.hexValue(held[1]) {
+            if let low = MIMEBytes.hexValue(byte) {
+                output.append(high << 4 | low)
+                held.removeAll()
+            } else {
+                output += held
+                held.removeAll()
+                feed(byte, into: &output)
+            }
+            return
+        }
+        // "=" followed by whitespace and/or CR: a soft line break if a LF comes.
+        if byte == 0x0A {
+            held.removeAll()
+        } else if (byte == 0x0D || byte == 0x20 || byte == 0x09) && held.count < 80 {
+            held.append(byte)
+        } else {
+            output += held
+            held.removeAll()
+            feed(byte, into: &output)
+        }
+    }
+
+    package mutating func finish(into output: inout [UInt8]) {
+        // A final "=" (with only whitespace after it) is a soft break before the end: dropped.
+        if held.count >= 2, MIMEBytes.hexValue(held[1]) != nil { output += held }
+        held.removeAll()
+    }
+}
+
+/// Decodes a body in any transfer encoding, chunk by chunk, counting the decoded bytes.
+package struct MIMEBodyDecoder: Sendable {
+    package let transferEncoding: MIMETransferEncoding
+    private var base64 = Base64StreamDecoder()
+    private var quotedPrintable = QuotedPrintableStreamDecoder()
+    package private(set) var decodedByteCount = 0
+
+    package init(transferEncoding: MIMETransferEncoding) {
+        self.transferEncoding = transferEncoding
+    }
+
+    package mutating func decode(
+        _ chunk: ArraySlice<UInt8>,
+        to sink: (ArraySlice<UInt8>) throws -> Void
+    ) rethrows {
+        switch transferEncoding {
+        case .base64:
+            var output: [UInt8] = []
+            base64.decode(chunk, into: &output)
+            try emit(output, to: sink)
+        case .quotedPrintable:
+            var output: [UInt8] = []
+            quotedPrintable.decode(chunk, into: &output)
+            try emit(output, to: sink)
+        default:
+            decodedByteCount += chunk.count
+            if !chunk.isEmpty { try sink(chunk) }
+        }
+    }
+
+    package mutating func finish(to sink: (ArraySlice<UInt8>) throws -> Void) rethrows {
+        var output: [UInt8] = []
+        switch transferEncoding {
+        case .base64: base64.finish(into: &output)
+        case .quotedPrintable: quotedPrintable.finish(into: &output)
+        default: break
+        }
+        try emit(output, to: sink)
+    }
+
+    private mutating func emit(_ output: [UInt8], to sink: (ArraySlice<UInt8>) throws -> Void) rethrows {
+        guard !output.isEmpty else { return }
+        decodedByteCount += output.count
+        try sink(output[...])
+    }
+
+    /// Decodes a whole body held in memory.
+    package static func decode(_ body: ArraySlice<UInt8>, transferEncoding: MIMETransferEncoding) -> [UInt8] {
+        var decoder = MIMEBodyDecoder(transferEncoding: transferEncoding)
+        var output: [UInt8] = []
+        decoder.decode(body) { output += $0 }
+        decoder.finish { output += $0 }
+        return output
+    }
+}
