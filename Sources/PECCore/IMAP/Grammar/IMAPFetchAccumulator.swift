@@ -92,3 +92,22 @@ extension IMAP {
         }
     }
 }
+
+extension IMAP.FetchResponse {
+    /// This response completed with what a later FETCH response for the same message added
+    /// (servers may split one message's data, and send unsolicited FLAGS): the later flags and
+    /// mod-sequence win, since they are the newer state; everything else is kept from the first.
+    public func merging(_ later: Self) -> Self {
+        var merged = self
+        merged.uid = uid ?? later.uid
+        merged.flags = later.flags ?? flags
+        merged.internalDate = internalDate ?? later.internalDate
+        merged.rfc822Size = rfc822Size ?? later.rfc822Size
+        merged.envelope = envelope ?? later.envelope
+        merged.bodyStructure = bodyStructure ?? later.bodyStructure
+        merged.modSeq = later.modSeq ?? modSeq
+        merged.sections.merge(later.sections) { first, _ in first }
+        merged.nilSections.formUnion(later.nilSections.subtracting(merged.sections.keys))
+        return merged
+    }
+}
