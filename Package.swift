@@ -51,9 +51,30 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
+        // What the test targets share: the scripted mail server (ScriptedStream), the sandbox
+        // harness, fake servers, the seeded generator and temporary HOMEs.
+        .target(
+            name: "PECTestSupport",
+            dependencies: [
+                "PECCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/PECTestSupport"
+        ),
         .testTarget(
             name: "PECCoreTests",
-            dependencies: ["PECCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "PECCore",
+                "PECTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             // Raw Dovecot transcripts (CRLF preserved) the IMAP parser is tested on; PEC messages and
             // daticert files for the certification tests.
             resources: [.copy("IMAP/Transcripts"), .copy("PEC/Fixtures")]
@@ -62,6 +83,7 @@ let package = Package(
             name: "CLITests",
             dependencies: [
                 "PECCore",
+                "PECTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -71,7 +93,7 @@ let package = Package(
         // with the official Python client in Tests/MCPClientTests).
         .testTarget(
             name: "MCPServerTests",
-            dependencies: ["pec-mcp", "PECCore", .product(name: "MCP", package: "swift-sdk")]
+            dependencies: ["pec-mcp", "PECCore", "PECTestSupport", .product(name: "MCP", package: "swift-sdk")]
         ),
         .testTarget(
             name: "SandboxTests",

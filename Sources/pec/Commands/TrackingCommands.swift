@@ -160,7 +160,7 @@ struct WatchCommand: AsyncParsableCommand {
         try await service.watch(WatchRequest(folder: folder)) { event in
             let line = try OutputRenderer(format: .json).render(record: event)
             Console.write(json ? line : Self.textLine(event))
-            if let exec { EventHook.run(exec, input: line) }
+            if let exec { await EventHook.run(exec, input: line) }
         }
     }
 
@@ -172,37 +172,5 @@ struct WatchCommand: AsyncParsableCommand {
         if let errore = event.errore { parts.append("errore=\(TextFormatter.terminalSafe(errore))") }
         if !event.trusted { parts.append("UNTRUSTED: not signed by a PEC gestore") }
         return parts.joined(separator: " ") + "\n"
-    }
-}
-
-/// `watch --exec`: one shell command per event, the event on its standard input.
-enum EventHook {
-    /// A hook that takes longer is stopped: the watch must go on.
-    static let timeout: TimeInterval = 60
-
-    static func run(_ command: String, input: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        let stdin = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = FileHandle.standardError
-        do {
-            try process.run()
-        } catch {
-            Console.writeError("warning: --exec could not start /bin/sh: \(error.localizedDescription)\n")
-            return
-        }
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try? stdin.fileHandleForWriting.close()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-            Console.writeError("warning: --exec command stopped after \(Int(timeout)) s\n")
-        } else if process.terminationStatus != 0 {
-            Console.writeError("warning: --exec command exited with \(process.terminationStatus)\n")
-        }
     }
 }

@@ -1,28 +1,8 @@
 import Foundation
 
 @testable import PECCore
+@testable import PECTestSupport
 
-/// Deterministic pseudo-random numbers (SplitMix64) for reproducible payloads and texts.
-struct ComposeSeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func bytes(_ count: Int) -> [UInt8] {
-        var output: [UInt8] = []
-        output.reserveCapacity(count + 8)
-        while output.count < count {
-            withUnsafeBytes(of: next()) { output += $0 }
-        }
-        return Array(output.prefix(count))
-    }
-}
 
 /// A private temporary directory, removed by `remove()`.
 struct ComposeScratchDirectory {

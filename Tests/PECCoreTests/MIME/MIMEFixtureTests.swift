@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import PECCore
+@testable import PECTestSupport
 
 /// The real PEC messages of ../shared/fixtures/pec (kept out of the repo for licence reasons).
 enum MIMEFixtures {
@@ -174,7 +175,7 @@ struct MIMEFixtureTests {
 
     @Test("every fixture gives the same events fed in random chunkings as in one go")
     func chunkingInvariance() throws {
-        var generator = MIMESeededGenerator(seed: 42)
+        var generator = SplitMix64(seed: 42)
         for url in MIMEFixtures.files {
             let raw = try MIMEFixtures.bytes(url)
             let reference = try MIMETestSupport.events(raw, chunkSizes: [raw.count])
