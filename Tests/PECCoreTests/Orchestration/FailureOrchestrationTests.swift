@@ -15,7 +15,7 @@ struct FailureOrchestrationTests {
         imap.login()
         // Dovecot's own words for a missing mailbox, from the captured transcript.
         imap.command("EXAMINE Archivio", replay: transcript.responses[0])
-        imap.command("LIST \"\" Archivio", [], completion: "OK List completed.")
+        imap.command("LIST \"\" \"Archivio\"", [], completion: "OK List completed.")
         let connector = ScriptedConnector(imap.steps)
 
         let error = await #expect(throws: PECError.self) {
@@ -46,7 +46,7 @@ struct FailureOrchestrationTests {
     func droppedConnection() async throws {
         var broken = MailboxOrchestrationTests.examined(1)
         broken.command("UID SEARCH 1:1", ["* SEARCH 4"])
-        broken.step(.clientLine(prefix: Array("P\(broken.takeTag()) UID FETCH 4 ".utf8)))
+        broken.step(.clientLine(prefix: Array("\(broken.takeTag()) UID FETCH 4 ".utf8)))
         broken.server(bytes: Array("* 1 FETCH (UID 4 FLAGS () RFC822.SIZE 9".utf8))
         broken.step(.close)
         let connector = ScriptedConnector(broken.steps)
@@ -89,7 +89,7 @@ struct FailureOrchestrationTests {
 
     @Test func unreadableResponseIsMalformed() async throws {
         var imap = MailboxOrchestrationTests.examined(1)
-        imap.client("P\(imap.takeTag()) UID SEARCH 1:1")
+        imap.client("\(imap.takeTag()) UID SEARCH 1:1")
         imap.server("* SEARCH 1 (((\u{01}")
         let connector = ScriptedConnector(imap.steps)
 
@@ -104,7 +104,7 @@ struct FailureOrchestrationTests {
         var imap = IMAPScript()
         imap.greeting()
         imap.login()
-        imap.client("P\(imap.takeTag()) EXAMINE INBOX")
+        imap.client("\(imap.takeTag()) EXAMINE INBOX")
         imap.step(.stall)
         let connector = ScriptedConnector(imap.steps)
 

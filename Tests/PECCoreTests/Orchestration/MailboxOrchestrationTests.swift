@@ -44,7 +44,7 @@ struct MailboxOrchestrationTests {
         // Unsolicited, for a UID not asked for: ignored.
         fetch += Array("* 1 FETCH (UID 2 FLAGS (\\Seen))\r\n".utf8)
         imap.client("P\(imap.nextTag) UID FETCH 7,9 (UID FLAGS INTERNALDATE RFC822.SIZE BODYSTRUCTURE \(Self.listHeaders))")
-        imap.server(bytes: fetch + Array("P\(imap.takeTag()) OK Fetch completed.\r\n".utf8))
+        imap.server(bytes: fetch + Array("\(imap.takeTag()) OK Fetch completed.\r\n".utf8))
         imap.logout()
         let connector = ScriptedConnector(imap.steps)
 
@@ -87,7 +87,7 @@ struct MailboxOrchestrationTests {
         var imap = Self.examined(1)
         imap.command("UID SEARCH UID 5", ["* SEARCH 5"])
         imap.client("P\(imap.nextTag) UID FETCH 5 (UID BODY.PEEK[])")
-        imap.server(bytes: Orchestration.wholeMessage(receipt, uid: 5) + Array("P\(imap.takeTag()) OK Fetch completed.\r\n".utf8))
+        imap.server(bytes: Orchestration.wholeMessage(receipt, uid: 5) + Array("\(imap.takeTag()) OK Fetch completed.\r\n".utf8))
         imap.logout()
         // Small reads, so the literal arrives in many pieces as it does from a real server.
         let stream = ScriptedStream(imap.steps, readSize: 4096)
@@ -107,7 +107,7 @@ struct MailboxOrchestrationTests {
     @Test func getOfAMissingMessageIsNotFound() async throws {
         var imap = Self.examined(1)
         imap.command("UID SEARCH UID 42", ["* SEARCH"])
-        imap.logout()
+        // A use-case that fails leaves without LOGOUT: the connection is just closed.
         let connector = ScriptedConnector(imap.steps)
 
         let error = await #expect(throws: PECError.self) {

@@ -140,6 +140,7 @@ struct SendOrchestrationTests {
     func retriesATemporaryFailure() async throws {
         var first = Self.transaction()
         first.exchange("RCPT TO:<\(Self.anna)>", "451 4.3.0 Try again later")
+        first.exchange("RCPT TO:<\(Self.luca)>", "250 2.1.5 Ok")
         first.exchange("RSET", "250 2.0.0 Ok")
         var second = Self.transaction()
         second.exchange("RCPT TO:<\(Self.anna)>", "250 2.1.5 Ok")

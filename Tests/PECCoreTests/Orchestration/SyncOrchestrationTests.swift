@@ -57,12 +57,12 @@ struct SyncOrchestrationTests {
             headers += Orchestration.literal(Orchestration.headers(lines)) + Array(")\r\n".utf8)
         }
         imap.client("P\(imap.nextTag) UID FETCH 1:3 (UID \(Self.candidateHeaders))")
-        imap.server(bytes: headers + Array("P\(imap.takeTag()) OK Fetch completed.\r\n".utf8))
+        imap.server(bytes: headers + Array("\(imap.takeTag()) OK Fetch completed.\r\n".utf8))
         imap.client("P\(imap.nextTag) UID FETCH 1,3 (UID BODY.PEEK[])")
         imap.server(
             bytes: Orchestration.wholeMessage(acceptance, uid: 1, sequence: 1)
                 + Orchestration.wholeMessage(delivery, uid: 3, sequence: 3)
-                + Array("P\(imap.takeTag()) OK Fetch completed.\r\n".utf8)
+                + Array("\(imap.takeTag()) OK Fetch completed.\r\n".utf8)
         )
         imap.logout()
         // A second sync starts after the last UID seen and finds nothing new.
@@ -79,7 +79,7 @@ struct SyncOrchestrationTests {
         #expect(first.scanned == 3)
         #expect(first.receipts == 2)
         #expect(first.events.map(\.kind) == [.acceptance, .delivery])
-        #expect(first.events.allSatisfy(\.trusted))
+        #expect(first.events.allSatisfy { $0.trusted })
         #expect(first.events.last?.recipient == "l.battistini@pec.it")
         #expect(Set(first.events.map(\.messageID)).count == 1)
         #expect(second.scanned == 0)
