@@ -56,7 +56,11 @@ public final class ScriptedStream: MailByteStream {
     /// Server steps are handed out in reads of at most this many bytes (to exercise the parsers).
     public var readSize: Int
 
-    public init(_ steps: [ScriptStep], settings: ConnectionSettings = ScriptedStream.defaultSettings, readSize: Int = 1 << 20) {
+    public init(
+        _ steps: [ScriptStep],
+        settings: ConnectionSettings = ScriptedStream.defaultSettings,
+        readSize: Int = 1 << 20
+    ) {
         self.steps = steps[...]
         self.settings = settings
         self.readSize = max(1, readSize)
@@ -163,7 +167,9 @@ public final class ScriptedStream: MailByteStream {
                 }
                 let line = Array(written[..<(end + 2)])
                 guard line.starts(with: prefix) else {
-                    throw fail("expected a line starting \(Self.visible(prefix)), the client sent \(Self.visible(line))")
+                    throw fail(
+                        "expected a line starting \(Self.visible(prefix)), the client sent \(Self.visible(line))"
+                    )
                 }
                 written.removeFirst(line.count)
                 steps.removeFirst()
@@ -191,7 +197,8 @@ public final class ScriptedStream: MailByteStream {
 
     private static func find(_ needle: [UInt8], in bytes: [UInt8]) -> Int? {
         guard bytes.count >= needle.count else { return nil }
-        for start in 0...(bytes.count - needle.count) where bytes[start..<(start + needle.count)].elementsEqual(needle) {
+        for start in 0...(bytes.count - needle.count) where bytes[start..<(start + needle.count)].elementsEqual(needle)
+        {
             return start
         }
         return nil

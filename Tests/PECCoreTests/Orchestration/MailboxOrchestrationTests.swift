@@ -8,7 +8,8 @@ import Testing
 /// EXAMINE, SEARCH, FETCH, the fold, the reading) without Dovecot.
 @Suite("Mailbox use-cases over a scripted server")
 struct MailboxOrchestrationTests {
-    static let listHeaders = "BODY.PEEK[HEADER.FIELDS (DATE FROM TO SUBJECT MESSAGE-ID X-RICEVUTA X-TRASPORTO X-RIFERIMENTO-MESSAGE-ID)]"
+    static let fields = "HEADER.FIELDS (\(MessageSummary.headerFields.map { $0.uppercased() }.joined(separator: " ")))"
+    static let listHeaders = "BODY.PEEK[\(fields)]"
 
     /// Greeting, login, `EXAMINE INBOX` with `count` messages.
     static func examined(_ count: Int) -> IMAPScript {
@@ -32,18 +33,21 @@ struct MailboxOrchestrationTests {
         let header9 = Orchestration.headers([
             "Subject: ACCETTAZIONE: Fattura", "X-Ricevuta: accettazione", "From: posta-certificata@pec.example.it",
         ])
+        let structure = "(\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 10 1 NIL NIL NIL NIL)"
         var fetch = Array(
-            "* 2 FETCH (UID 7 FLAGS (\\Seen) INTERNALDATE \"02-Feb-2026 09:00:00 +0000\" RFC822.SIZE 1004 BODYSTRUCTURE (\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 10 1 NIL NIL NIL NIL) BODY[HEADER.FIELDS (DATE FROM TO SUBJECT MESSAGE-ID X-RICEVUTA X-TRASPORTO X-RIFERIMENTO-MESSAGE-ID)] "
-                .utf8
+            ("* 2 FETCH (UID 7 FLAGS (\\Seen) INTERNALDATE \"02-Feb-2026 09:00:00 +0000\" RFC822.SIZE 1004 "
+                + "BODYSTRUCTURE \(structure) BODY[\(Self.fields)] ").utf8
         )
         fetch += Orchestration.literal(header7) + Array(")\r\n".utf8)
         // Split over two responses, as servers may: the fold merges them by UID.
         fetch += Array("* 3 FETCH (UID 9 FLAGS () RFC822.SIZE 2262)\r\n".utf8)
-        fetch += Array("* 3 FETCH (UID 9 BODY[HEADER.FIELDS (DATE FROM TO SUBJECT MESSAGE-ID X-RICEVUTA X-TRASPORTO X-RIFERIMENTO-MESSAGE-ID)] ".utf8)
+        fetch += Array("* 3 FETCH (UID 9 BODY[\(Self.fields)] ".utf8)
         fetch += Orchestration.literal(header9) + Array(")\r\n".utf8)
         // Unsolicited, for a UID not asked for: ignored.
         fetch += Array("* 1 FETCH (UID 2 FLAGS (\\Seen))\r\n".utf8)
-        imap.client("P\(imap.nextTag) UID FETCH 7,9 (UID FLAGS INTERNALDATE RFC822.SIZE BODYSTRUCTURE \(Self.listHeaders))")
+        imap.client(
+            "P\(imap.nextTag) UID FETCH 7,9 (UID FLAGS INTERNALDATE RFC822.SIZE BODYSTRUCTURE \(Self.listHeaders))"
+        )
         imap.server(bytes: fetch + Array("\(imap.takeTag()) OK Fetch completed.\r\n".utf8))
         imap.logout()
         let connector = ScriptedConnector(imap.steps)
@@ -87,7 +91,9 @@ struct MailboxOrchestrationTests {
         var imap = Self.examined(1)
         imap.command("UID SEARCH UID 5", ["* SEARCH 5"])
         imap.client("P\(imap.nextTag) UID FETCH 5 (UID BODY.PEEK[])")
-        imap.server(bytes: Orchestration.wholeMessage(receipt, uid: 5) + Array("\(imap.takeTag()) OK Fetch completed.\r\n".utf8))
+        imap.server(
+            bytes: Orchestration.wholeMessage(receipt, uid: 5) + Array("\(imap.takeTag()) OK Fetch completed.\r\n".utf8)
+        )
         imap.logout()
         // Small reads, so the literal arrives in many pieces as it does from a real server.
         let stream = ScriptedStream(imap.steps, readSize: 4096)
