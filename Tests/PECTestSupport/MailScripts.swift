@@ -83,6 +83,54 @@ public struct IMAPScript: Sendable {
     }
 }
 
+/// One message's FETCH response, literals sized for you:
+/// `* 3 FETCH (UID 3 FLAGS (\\Seen) BODY[HEADER.FIELDS (X-RICEVUTA)] {26}\r\n…)`.
+public struct FetchReply: Sendable {
+    public var sequence: UInt32
+    public var uid: UInt32
+    /// Attributes as the server writes them, after the UID (`FLAGS (\\Seen) RFC822.SIZE 12`).
+    public var attributes: String
+    /// Sections by their name in the response (`BODY[]`, `BODY[HEADER.FIELDS (X-RICEVUTA)]`).
+    public var sections: [(name: String, bytes: [UInt8])]
+
+    public init(sequence: UInt32? = nil, uid: UInt32, attributes: String = "", sections: [(String, [UInt8])] = []) {
+        self.sequence = sequence ?? uid
+        self.uid = uid
+        self.attributes = attributes
+        self.sections = sections.map { (name: $0.0, bytes: $0.1) }
+    }
+
+    public var bytes: [UInt8] {
+        var line = Array("* \(sequence) FETCH (UID \(uid)\(attributes.isEmpty ? "" : " " + attributes)".utf8)
+        for section in sections {
+            line += Array(" \(section.name) {\(section.bytes.count)}\r\n".utf8) + section.bytes
+        }
+        return line + Array(")\r\n".utf8)
+    }
+}
+
+extension IMAPScript {
+    /// `UID SEARCH <criteria>` answered with `found`.
+    public mutating func search(_ criteria: String, found: [UInt32]) {
+        command(
+            "UID SEARCH \(criteria)",
+            ["* SEARCH" + found.map { " \($0)" }.joined()],
+            completion: "OK Search completed."
+        )
+    }
+
+    /// A FETCH command (`text` without the tag) answered with `replies`.
+    public mutating func command(
+        _ text: String,
+        fetched replies: [FetchReply],
+        completion: String = "OK Fetch completed."
+    ) {
+        let tag = takeTag()
+        client("\(tag) \(text)")
+        server(bytes: replies.flatMap(\.bytes) + Array("\(tag) \(completion)\r\n".utf8))
+    }
+}
+
 /// Builds the script of one SMTP submission session as ``SMTPClient`` runs it.
 public struct SMTPScript: Sendable {
     public static let username = IMAPScript.username

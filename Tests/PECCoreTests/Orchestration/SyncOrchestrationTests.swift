@@ -48,26 +48,27 @@ struct SyncOrchestrationTests {
         let acceptance = try SignatureFixtures.corpus("OCA_l10n-italy_ACCETTAZIONE_IT03339130126_00009.eml")
         let delivery = try SignatureFixtures.corpus("OCA_l10n-italy_CONSEGNA_IT03339130126_00009.eml")
         var imap = Self.examined(3)
-        imap.command("UID SEARCH UID 1:*", ["* SEARCH 1 2 3"])
-        var headers: [UInt8] = []
-        for (sequence, lines) in [
-            (1, ["X-Ricevuta: accettazione"]), (2, ["Subject: ordinary mail"]), (3, ["X-Ricevuta: avvenuta-consegna"]),
-        ] {
-            headers += Array("* \(sequence) FETCH (UID \(sequence) \(Self.fields) ".utf8)
-            headers += Orchestration.literal(Orchestration.headers(lines)) + Array(")\r\n".utf8)
-        }
-        imap.client("P\(imap.nextTag) UID FETCH 1:3 (UID \(Self.candidateHeaders))")
-        imap.server(bytes: headers + Array("\(imap.takeTag()) OK Fetch completed.\r\n".utf8))
-        imap.client("P\(imap.nextTag) UID FETCH 1,3 (UID BODY.PEEK[])")
-        imap.server(
-            bytes: Orchestration.wholeMessage(acceptance, uid: 1, sequence: 1)
-                + Orchestration.wholeMessage(delivery, uid: 3, sequence: 3)
-                + Array("\(imap.takeTag()) OK Fetch completed.\r\n".utf8)
+        imap.search("UID 1:*", found: [1, 2, 3])
+        let candidates = [
+            (1, "X-Ricevuta: accettazione"), (2, "Subject: ordinary mail"), (3, "X-Ricevuta: avvenuta-consegna"),
+        ]
+        imap.command(
+            "UID FETCH 1:3 (UID \(Self.candidateHeaders))",
+            fetched: candidates.map { uid, line in
+                FetchReply(uid: UInt32(uid), sections: [(Self.fields, Orchestration.headers([line]))])
+            }
+        )
+        imap.command(
+            "UID FETCH 1,3 (UID BODY.PEEK[])",
+            fetched: [
+                FetchReply(uid: 1, sections: [("BODY[]", acceptance)]),
+                FetchReply(uid: 3, sections: [("BODY[]", delivery)]),
+            ]
         )
         imap.logout()
         // A second sync starts after the last UID seen and finds nothing new.
         var again = Self.examined(3)
-        again.command("UID SEARCH UID 4:*", ["* SEARCH 3"])
+        again.search("UID 4:*", found: [3])
         again.logout()
         let connector = ScriptedConnector(imap.steps, again.steps)
         let service = try service(connector)
