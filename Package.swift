@@ -82,6 +82,7 @@ let package = Package(
         .testTarget(
             name: "CLITests",
             dependencies: [
+                "pec",
                 "PECCore",
                 "PECTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
