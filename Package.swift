@@ -55,22 +55,46 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
+        // What the test targets share: the scripted mail server (ScriptedStream), the sandbox
+        // harness, fake servers, the seeded generator and temporary HOMEs.
+        .target(
+            name: "PECTestSupport",
+            dependencies: [
+                "PECCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/PECTestSupport"
+        ),
         .testTarget(
             name: "PECCoreTests",
-            dependencies: ["PECCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "PECCore",
+                "PECTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             // Signed PEC messages and a CA for the signature tests.
             resources: [.copy("PEC/Fixtures")]
         ),
         .testTarget(
             name: "PECWireTests",
-            dependencies: ["PECWire"],
+            // PECTestSupport for the one seeded generator (SplitMix64) the fuzz-style tests share.
+            dependencies: ["PECWire", "PECTestSupport"],
             // Raw Dovecot transcripts (CRLF preserved) the IMAP parser is tested on; synthetic daticert files.
             resources: [.copy("IMAP/Transcripts"), .copy("Daticert/Fixtures")]
         ),
         .testTarget(
             name: "CLITests",
             dependencies: [
+                "pec",
                 "PECCore",
+                "PECTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -80,7 +104,7 @@ let package = Package(
         // with the official Python client in Tests/MCPClientTests).
         .testTarget(
             name: "MCPServerTests",
-            dependencies: ["pec-mcp", "PECCore", .product(name: "MCP", package: "swift-sdk")]
+            dependencies: ["pec-mcp", "PECCore", "PECTestSupport", .product(name: "MCP", package: "swift-sdk")]
         ),
         .testTarget(
             name: "SandboxTests",

@@ -1,6 +1,7 @@
 import Foundation
 import PECCore
 import Testing
+@testable import PECTestSupport
 
 /// The command-line contract every command shares: global flags anywhere, NDJSON, errors and
 /// exit codes. Runs the real binary.

@@ -3,26 +3,14 @@ import MCP
 import PECCore
 import Testing
 
+@testable import PECTestSupport
 @testable import pec_mcp
 
 /// pec-mcp in process, over the SDK's in-memory transport: the paths that need no mail server.
 @Suite("pec-mcp in process")
 struct PECServerTests {
     /// A HOME with nothing saved: no account, no ledger.
-    final class EmptyHome: Sendable {
-        let path: String
-        init() throws {
-            var template = Array((NSTemporaryDirectory() + "/pec-mcp-home.XXXXXX").utf8CString)
-            guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
-                throw CocoaError(.fileWriteUnknown)
-            }
-            path = String(cString: template.withUnsafeBufferPointer { $0.baseAddress! })
-        }
-        deinit { try? FileManager.default.removeItem(atPath: path) }
-        var environment: [String: String] {
-            ["HOME": path, "XDG_CONFIG_HOME": path + "/config", "XDG_STATE_HOME": path + "/state"]
-        }
-    }
+    typealias EmptyHome = TemporaryHome
 
     struct Session {
         let client: Client

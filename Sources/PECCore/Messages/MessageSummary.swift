@@ -63,7 +63,7 @@ public struct MessageSummary: Codable, Sendable, Equatable {
         self.size = size
     }
 
-    init?(_ message: FetchedMessage) {
+    init?(_ message: IMAP.FetchResponse) {
         guard let uid = message.uid else { return nil }
         let headerBytes =
             message.sections.first { if case .headerFields = $0.key.kind { true } else { false } }?.value ?? []
@@ -78,7 +78,7 @@ public struct MessageSummary: Codable, Sendable, Equatable {
         self.pecType = PECMessageKind(headers: headers)
         self.unread = !(message.flags ?? []).contains(.seen)
         self.hasAttachments = message.bodyStructure.map(Self.hasAttachments) ?? false
-        self.size = message.size
+        self.size = message.rfc822Size
     }
 
     /// True when some part is meant as a file: disposition `attachment`, or a file name on any

@@ -8,11 +8,18 @@ public struct ConnectionSettings: Sendable, Equatable {
     public var caFile: String?
     /// Applies to connecting, to the TLS handshake and to every wait for the server's next bytes.
     public var timeout: Duration
+    /// How connections are opened: the network, or in tests a scripted server.
+    package var connector: any MailConnector = NetworkConnector()
 
     public init(endpoint: ServerEndpoint, caFile: String? = nil, timeout: Duration = Self.defaultTimeout) {
         self.endpoint = endpoint
         self.caFile = caFile
         self.timeout = timeout
+    }
+
+    /// The same server, trust and timeout (the connector is how, not where).
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.endpoint == rhs.endpoint && lhs.caFile == rhs.caFile && lhs.timeout == rhs.timeout
     }
 
     /// `host:port`, for messages.

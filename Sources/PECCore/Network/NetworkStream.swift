@@ -10,7 +10,7 @@ import NIOSSL
 /// closes it however the body ends, and is used from one task at a time.
 ///
 /// Every error it throws is a ``PECError`` that says what failed and whether retrying may help.
-final class NetworkStream {
+final class NetworkStream: MailByteStream {
     let settings: ConnectionSettings
     private let channel: any Channel
     private var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
@@ -162,10 +162,11 @@ final class NetworkStream {
     /// ended on time while this task waits for the server (whose answer then wakes it up).
     /// `claim` is checked and set on the event loop, so a write happens at most once between
     /// this and any direct write guarded by the same flag.
-    func scheduleWrite(_ bytes: [UInt8], after delay: Duration, claim: NIOLockedValueBox<Bool>) -> Scheduled<Void> {
-        channel.eventLoop.scheduleTask(in: TimeAmount(delay)) { [channel] in
+    func scheduleWrite(_ bytes: [UInt8], after delay: Duration, claim: NIOLockedValueBox<Bool>) -> ScheduledWrite {
+        let scheduled = channel.eventLoop.scheduleTask(in: TimeAmount(delay)) { [channel] in
             if claim.claimOnce() { channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil) }
         }
+        return ScheduledWrite { scheduled.cancel() }
     }
 
     /// SNI cannot carry an IP address; certificates are then matched against the address itself.
@@ -204,7 +205,7 @@ final class NetworkStream {
 
 extension NIOLockedValueBox<Bool> {
     /// Sets the flag; true only for the first caller, whichever thread it runs on.
-    func claimOnce() -> Bool {
+    package func claimOnce() -> Bool {
         withLockedValue { claimed in
             defer { claimed = true }
             return !claimed

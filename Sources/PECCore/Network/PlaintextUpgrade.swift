@@ -2,12 +2,12 @@ import NIOCore
 import NIOSSL
 
 /// The cleartext dialog before STARTTLS, line by line: one per protocol (IMAP here, SMTP later).
-protocol StartTLSDialog: Sendable {
+package protocol StartTLSDialog: Sendable {
     /// What to do with line number `number` (0 = the greeting) the server sent, without its CRLF.
     func step(after line: [UInt8], number: Int) -> StartTLSStep
 }
 
-enum StartTLSStep {
+package enum StartTLSStep {
     /// Send these bytes and keep reading.
     case send([UInt8])
     /// Ignore the line (an untagged response, a continuation of a multi-line reply).

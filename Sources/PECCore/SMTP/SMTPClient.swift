@@ -1,6 +1,6 @@
 import Logging
 
-/// One SMTP submission session on a ``NetworkStream``: greeting, EHLO, AUTH, then any number of
+/// One SMTP submission session on a ``MailByteStream``: greeting, EHLO, AUTH, then any number of
 /// messages, each a MAIL FROM / RCPT TO / DATA transaction.
 ///
 /// It lives inside ``SMTPClient/withConnection(_:clientName:logger:_:)`` and is used from one task
@@ -14,7 +14,7 @@ final class SMTPClient {
     static let minimumFinalReplyTimeout: Duration = .seconds(120)
     static let quitTimeout: Duration = .seconds(3)
 
-    let stream: NetworkStream
+    let stream: any MailByteStream
     let logger: Logger
     let clientName: String
     private var parser = SMTPReplyParser()
@@ -26,7 +26,7 @@ final class SMTPClient {
     /// How long to wait for the answer to the end of the data.
     var finalReplyTimeout: Duration
 
-    init(stream: NetworkStream, clientName: String, logger: Logger) {
+    init(stream: any MailByteStream, clientName: String, logger: Logger) {
         self.stream = stream
         self.clientName = clientName
         self.logger = logger
@@ -54,7 +54,7 @@ final class SMTPClient {
         let dialog: SMTPStartTLSDialog? =
             settings.endpoint.security == .startTLS
             ? SMTPStartTLSDialog(clientName: clientName, address: settings.address) : nil
-        return try await NetworkStream.withStream(settings, startTLS: dialog, logger: logger) { stream in
+        return try await settings.connector.withStream(settings, startTLS: dialog, logger: logger) { stream in
             let client = SMTPClient(stream: stream, clientName: clientName, logger: logger)
             if dialog == nil {
                 try await client.readGreeting()

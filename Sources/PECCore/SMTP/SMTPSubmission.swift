@@ -130,12 +130,12 @@ public struct SMTPDeliveryUncertain: Error, Sendable, Equatable, CustomStringCon
 final class SMTPContentWriter {
     static let bufferSize = 64 * 1024
 
-    private let stream: NetworkStream
+    private let stream: any MailByteStream
     private(set) var encoder = SMTPDataEncoder()
     private var buffer: [UInt8] = []
     private(set) var isOpen = true
 
-    init(stream: NetworkStream) {
+    init(stream: any MailByteStream) {
         self.stream = stream
         buffer.reserveCapacity(Self.bufferSize + Self.bufferSize / 8)
     }

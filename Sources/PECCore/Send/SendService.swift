@@ -11,8 +11,8 @@ public struct SendService: Sendable {
     public let account: Account
     let password: String
     let passwordIsSaved: Bool
-    let settings: ConnectionSettings
-    let imapSettings: ConnectionSettings
+    var settings: ConnectionSettings
+    var imapSettings: ConnectionSettings
     let ledger: SendLedger
     let retry: RetryPolicy
     let logger: Logger

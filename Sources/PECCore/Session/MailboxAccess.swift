@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 
 /// How to reach and log in to one mailbox: the IMAP server, the credentials, the retry policy.
 /// Use-cases open a session through ``withSession(readOnly:_:)`` and never see the network.
@@ -69,11 +70,14 @@ public struct MailboxAccess: Sendable {
 
 /// Set by a use-case just before it sends the command that changes the mailbox, so that
 /// ``MailboxAccess/withSession(logger:change:_:)`` retries the checks before it but never the change.
-final class ChangeProgress: @unchecked Sendable {
-    // Only touched by the one task running the session.
-    private(set) var started = false
+/// (Set in the session's task, read by the retry loop around it: a lock, so the compiler checks it.
+/// `Atomic<Bool>` would need macOS 15.)
+final class ChangeProgress: Sendable {
+    private let flag = NIOLockedValueBox(false)
 
-    func start() { started = true }
+    var started: Bool { flag.withLockedValue { $0 } }
+
+    func start() { flag.withLockedValue { $0 = true } }
 }
 
 /// Carries an error out of a session whose changes may already be applied, past the retry loop.

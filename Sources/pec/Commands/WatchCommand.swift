@@ -39,7 +39,7 @@ struct WatchCommand: AsyncParsableCommand {
         try await service.watch(WatchRequest(folder: folder)) { event in
             let line = try OutputRenderer(format: .json).render(record: event)
             Console.write(json ? line : event.textLine)
-            if let exec { EventHook.run(exec, input: line) }
+            if let exec { await EventHook.run(exec, input: line) }
         }
     }
 }

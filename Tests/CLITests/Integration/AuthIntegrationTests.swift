@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PECTestSupport
 
 /// `pec auth` against the sandbox's Dovecot, through both credential stores.
 @Suite("auth against the sandbox", .enabled(if: SandboxHarness.isAnnounced, "run through `make test`"))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PECTestSupport
 
 /// `pec list`, `search` and `folders` on the sandbox's read-only `archivio` mailbox, checked
 /// against the corpus manifest.

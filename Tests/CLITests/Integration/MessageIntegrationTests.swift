@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PECTestSupport
 
 /// `pec get` and `pec verify` on the sandbox's messages: envelopes unwrapped, gestore signatures
 /// checked against the sandbox CA, attachments saved, nothing marked read.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PECTestSupport
 
 /// Servers that misbehave: the right error, in bounded time, and no retry where a retry is pointless.
 @Suite("network failures", .enabled(if: SandboxHarness.isAnnounced, "run through `make test`"))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PECTestSupport
 
 /// `pec send` and `pec trace` against the sandbox's PEC provider simulator, checked against what
 /// the simulator itself recorded (its journal): what was submitted, how often, and the receipts.

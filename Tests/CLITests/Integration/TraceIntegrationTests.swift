@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PECTestSupport
 
 /// `pec trace` against the sandbox, on receipts nobody but the test wrote: a plain trace (no
 /// flags) must not believe a delivery that no PEC gestore signed.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PECTestSupport
 
 /// `pec sync`, `status` and `watch` against the sandbox: real receipts from the PEC simulator, a
 /// slow recipient, one that never gets an acceptance, a forged receipt dropped into the Maildir.

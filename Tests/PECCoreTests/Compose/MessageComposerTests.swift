@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import PECCore
+@testable import PECTestSupport
 
 @Suite("message composer")
 struct MessageComposerTests {
@@ -20,7 +21,7 @@ struct MessageComposerTests {
 
     /// Two attachments: a small one with a non-ASCII name and 1.2 MB of random bytes.
     private static func sampleMessage(in scratch: ComposeScratchDirectory) throws -> (OutgoingMessage, [[UInt8]]) {
-        var generator = ComposeSeededGenerator(seed: 42)
+        var generator = SplitMix64(seed: 42)
         let small = Array("<fattura>123</fattura>\n".utf8)
         let large = generator.bytes(1_200_001)
         let message = OutgoingMessage(
@@ -100,7 +101,7 @@ struct MessageComposerTests {
             #expect(raw.count == composed.size)
             #expect(raw.allSatisfy { $0 < 0x80 })
             #expect(!raw.contains(0))
-            let (lines, bare) = ComposeTestSupport.lines(raw)
+            let (lines, bare) = CRLFLines.split(raw)
             #expect(!bare)
             #expect(raw.suffix(2) == [0x0D, 0x0A])
             #expect(lines.allSatisfy { $0.count <= 998 })
@@ -234,7 +235,7 @@ struct MessageComposerTests {
     func changedFile() async throws {
         let scratch = try ComposeScratchDirectory()
         defer { scratch.remove() }
-        var generator = ComposeSeededGenerator(seed: 3)
+        var generator = SplitMix64(seed: 3)
         let original = generator.bytes(200_000)
         let file = try scratch.file("contratto.pdf", original)
         let message = OutgoingMessage(from: "a@b.it", to: ["c@d.it"], subject: "s", body: "b", attachments: [file])
@@ -304,7 +305,7 @@ struct MessageComposerTests {
     func largeAttachment() async throws {
         let scratch = try ComposeScratchDirectory()
         defer { scratch.remove() }
-        var generator = ComposeSeededGenerator(seed: 20)
+        var generator = SplitMix64(seed: 20)
         let block = generator.bytes(1 << 20)
         let file = scratch.url.appendingPathComponent("archivio.zip")
         #expect(FileManager.default.createFile(atPath: file.path, contents: nil))

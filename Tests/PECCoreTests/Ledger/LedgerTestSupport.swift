@@ -2,21 +2,15 @@ import Foundation
 import Testing
 
 @testable import PECCore
+@testable import PECTestSupport
 
 /// A private temporary directory for one test's ledger files, deleted when it is released.
 final class LedgerSandbox: Sendable {
-    let root: URL
+    private let home: TemporaryHome
+    var root: URL { home.url }
 
     init() throws {
-        var template = Array((NSTemporaryDirectory() + "/pec-ledger.XXXXXX").utf8CString)
-        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
-            throw CocoaError(.fileWriteUnknown)
-        }
-        root = URL(fileURLWithPath: String(cString: template.withUnsafeBufferPointer { $0.baseAddress! }))
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(at: root)
+        home = try TemporaryHome(prefix: "pec-ledger")
     }
 
     /// Inside a directory that does not exist yet, so opening the ledger has to create it.

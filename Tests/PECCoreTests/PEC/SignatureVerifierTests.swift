@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import PECCore
+@testable import PECTestSupport
 
 @Suite("S/MIME signature verification")
 struct SignatureVerifierTests {
@@ -224,7 +225,7 @@ struct SignatureVerifierTests {
 
     @Test("garbage never crashes: unsigned or invalid, always with a reason", arguments: 0..<6)
     func garbage(seed: Int) throws {
-        var generator = SplitMix(seed: UInt64(seed))
+        var generator = SplitMix64(seed: UInt64(seed))
         let random = (0..<(seed * 997 + 1)).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let inputs: [[UInt8]] = [
             [],
@@ -316,15 +317,3 @@ struct SignatureVerifierTests {
     }
 }
 
-/// Deterministic random bytes for the garbage test.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -2,31 +2,12 @@ import Foundation
 import Testing
 
 @testable import PECCore
+@testable import PECTestSupport
 
 @Suite("Send policy: attachment directories and recipient allow-list")
 struct SendPolicyTests {
-    final class Files: Sendable {
-        let root: String
-        init() throws {
-            var template = Array((NSTemporaryDirectory() + "/pec-policy.XXXXXX").utf8CString)
-            guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
-                throw CocoaError(.fileWriteUnknown)
-            }
-            // The real path: NSTemporaryDirectory may itself go through a symbolic link.
-            root = SendPolicy.realPath(String(cString: template.withUnsafeBufferPointer { $0.baseAddress! }))!
-        }
-        deinit { try? FileManager.default.removeItem(atPath: root) }
-
-        func file(_ path: String, _ text: String = "x") throws -> String {
-            let full = root + "/" + path
-            try FileManager.default.createDirectory(
-                atPath: (full as NSString).deletingLastPathComponent,
-                withIntermediateDirectories: true
-            )
-            try Data(text.utf8).write(to: URL(fileURLWithPath: full))
-            return full
-        }
-    }
+    /// The real path, files created with `file(_:_:)`.
+    typealias Files = TemporaryHome
 
     func request(attachments: [String] = [], to: [String] = ["a@pec.example.it"], cc: [String] = []) -> SendRequest {
         SendRequest(to: to, cc: cc, subject: "s", body: "b", attachments: attachments)
@@ -36,8 +17,8 @@ struct SendPolicyTests {
     func allowed() throws {
         let files = try Files()
         let invoice = try files.file("allegati/sub/fattura.pdf")
-        let policy = SendPolicy(attachmentDirectories: [files.root + "/allegati"])
-        let checked = try policy.apply(to: request(attachments: [files.root + "/allegati/./sub/../sub/fattura.pdf"]))
+        let policy = SendPolicy(attachmentDirectories: [files.path + "/allegati"])
+        let checked = try policy.apply(to: request(attachments: [files.path + "/allegati/./sub/../sub/fattura.pdf"]))
         #expect(checked.attachments == [invoice])
     }
 
@@ -47,13 +28,13 @@ struct SendPolicyTests {
         _ = try files.file("allegati/ok.pdf")
         let secret = try files.file("id_rsa", "PRIVATE KEY")
         try FileManager.default.createSymbolicLink(
-            atPath: files.root + "/allegati/link.pdf",
+            atPath: files.path + "/allegati/link.pdf",
             withDestinationPath: secret
         )
         // A directory whose name starts like the allowed one is not inside it.
         let sibling = try files.file("allegati-bis/x.pdf")
-        let policy = SendPolicy(attachmentDirectories: [files.root + "/allegati"])
-        for path in [secret, files.root + "/allegati/link.pdf", files.root + "/allegati/../id_rsa", sibling, "ok.pdf"] {
+        let policy = SendPolicy(attachmentDirectories: [files.path + "/allegati"])
+        for path in [secret, files.path + "/allegati/link.pdf", files.path + "/allegati/../id_rsa", sibling, "ok.pdf"] {
             let error = try #require(
                 throws: PECError.self,
                 performing: { try policy.apply(to: request(attachments: [path])) }
@@ -61,11 +42,11 @@ struct SendPolicyTests {
             #expect(error.kind == .sendRefused, "\(path)")
         }
         let missing = try #require(throws: PECError.self) {
-            try policy.apply(to: request(attachments: [files.root + "/allegati/nope.pdf"]))
+            try policy.apply(to: request(attachments: [files.path + "/allegati/nope.pdf"]))
         }
         #expect(missing.kind == .invalidInput)
         let none = try #require(throws: PECError.self) {
-            try SendPolicy(attachmentDirectories: []).apply(to: request(attachments: [files.root + "/allegati/ok.pdf"]))
+            try SendPolicy(attachmentDirectories: []).apply(to: request(attachments: [files.path + "/allegati/ok.pdf"]))
         }
         #expect(none.hint?.contains("--attachments-dir") == true)
         // No restriction (the CLI): the path is left as given.

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import PECWire
+@testable import PECTestSupport
 
 @Suite("Streaming and limits")
 struct IMAPStreamingAndLimitsTests {
@@ -181,7 +182,7 @@ struct IMAPStreamingAndLimitsTests {
     }
 
     @Test func randomGarbageNeverCrashes() {
-        var generator = IMAPSeededGenerator(seed: 7)
+        var generator = SplitMix64(seed: 7)
         let alphabet = imapBytes("* 1FETCH(BODY[]{}\r\n\"\\NIL)~+ 0123456789ENVELOPEUID<>.")
         for _ in 0..<2000 {
             let length = Int.random(in: 0...200, using: &generator)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import PECWire
+@testable import PECTestSupport
 
 /// A grammar fixture after apple/swift-nio-imap's `IMAPParseFixture`: input, terminator (what must be left
 /// unconsumed), expected outcome, and the grammar function under test.
@@ -101,18 +102,6 @@ struct IMAPParseFixture<T: Equatable & Sendable>: Sendable, CustomTestStringConv
     }
 }
 
-/// A small deterministic generator (SplitMix64) for reproducible "random" chunkings.
-struct IMAPSeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { self.state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 enum IMAPParserDriver {
     /// Feeds `bytes` in the given chunk sizes (cycled), draining the parser after each chunk.
@@ -164,7 +153,7 @@ enum IMAPParserDriver {
         let whole = normalize(try parse(bytes, options: options))
         let byteByByte = normalize(try parse(bytes, chunkSizes: [1], options: options))
         #expect(byteByByte == whole, "byte-by-byte differs", sourceLocation: sourceLocation)
-        var generator = IMAPSeededGenerator(seed: UInt64(bytes.count))
+        var generator = SplitMix64(seed: UInt64(bytes.count))
         for _ in 0..<5 {
             let sizes = (0..<16).map { _ in Int.random(in: 1...64, using: &generator) }
             let chunked = normalize(try parse(bytes, chunkSizes: sizes, options: options))

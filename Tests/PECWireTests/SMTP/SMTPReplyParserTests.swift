@@ -1,6 +1,7 @@
 import Testing
 
 @testable import PECWire
+@testable import PECTestSupport
 
 struct SMTPReplyFixture: Sendable, CustomTestStringConvertible {
     var input: String
@@ -161,7 +162,7 @@ struct SMTPReplyParserTests {
 
     @Test("random bytes never crash the parser")
     func randomBytes() {
-        var generator = IMAPSeededGenerator(seed: 7)
+        var generator = SplitMix64(seed: 7)
         let alphabet = smtpBytes("2345 -.\r\n0189aZ") + [0, 0xFF, 0xC3]
         for _ in 0..<300 {
             let length = Int.random(in: 0...200, using: &generator)

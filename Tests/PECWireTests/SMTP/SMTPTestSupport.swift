@@ -1,10 +1,11 @@
 @testable import PECWire
+@testable import PECTestSupport
 
 func smtpBytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
 /// Splits `bytes` into random chunks of 1…`maximum` bytes (deterministic for a seed).
 func smtpRandomChunks(_ bytes: [UInt8], seed: UInt64, maximum: Int = 9) -> [[UInt8]] {
-    var generator = IMAPSeededGenerator(seed: seed)
+    var generator = SplitMix64(seed: seed)
     var chunks: [[UInt8]] = []
     var start = 0
     while start < bytes.count {

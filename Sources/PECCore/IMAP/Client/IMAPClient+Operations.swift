@@ -9,18 +9,6 @@ struct SelectedMailbox: Sendable, Equatable {
     var uidNext: IMAP.UID?
 }
 
-/// One message as a FETCH returned it: the attributes asked for, body sections as bytes.
-struct FetchedMessage: Sendable, Equatable {
-    var sequenceNumber: IMAP.SequenceNumber
-    var uid: IMAP.UID?
-    var flags: [IMAP.Flag]?
-    var internalDate: IMAP.InternalDate?
-    var size: Int?
-    var envelope: IMAP.Envelope?
-    var bodyStructure: IMAP.BodyStructure?
-    var sections: [IMAP.SectionSpecifier: [UInt8]] = [:]
-}
-
 extension IMAPClient {
     // MARK: - Authentication
 
@@ -156,38 +144,20 @@ extension IMAPClient {
 
     /// Fetches `items` of `uids`, holding everything in memory: meant for headers and structure.
     /// Use ``uidFetch(_:_:onEvent:)`` to stream large sections.
-    func uidFetch(_ uids: IMAP.UIDSet, _ items: [IMAP.FetchItem]) async throws -> [FetchedMessage] {
-        var messages: [IMAP.UID: FetchedMessage] = [:]
+    func uidFetch(_ uids: IMAP.UIDSet, _ items: [IMAP.FetchItem]) async throws -> [IMAP.FetchResponse] {
+        var messages: [IMAP.UID: IMAP.FetchResponse] = [:]
         var order: [IMAP.UID] = []
-        var current: FetchedMessage?
-        var section: (IMAP.SectionSpecifier, [UInt8])?
+        var accumulator = IMAP.FetchAccumulator()
         try await uidFetch(uids, items) { event in
-            switch event {
-            case .start(let number):
-                current = FetchedMessage(sequenceNumber: number)
-            case .attribute(let attribute):
-                current?.apply(attribute)
-            case .streamingBegin(let spec, _, let count):
-                section = (spec, [])
-                section?.1.reserveCapacity(min(count, 1 << 20))
-            case .streamingBytes(let bytes):
-                section?.1.append(contentsOf: bytes)
-            case .streamingEnd:
-                if let (spec, bytes) = section { current?.sections[spec] = bytes }
-                section = nil
-            case .finish:
-                // Servers may split one message's data over several FETCH responses, and send
-                // unsolicited ones (another client changed a flag): merge by UID, keep only the
-                // UIDs asked for.
-                if let message = current, let uid = message.uid, uids.contains(uid) {
-                    if let earlier = messages[uid] {
-                        messages[uid] = earlier.merging(message)
-                    } else {
-                        messages[uid] = message
-                        order.append(uid)
-                    }
-                }
-                current = nil
+            // Servers may split one message's data over several FETCH responses, and send
+            // unsolicited ones (another client changed a flag): merge by UID, keep only the UIDs
+            // asked for.
+            guard let message = accumulator.handle(event), let uid = message.uid, uids.contains(uid) else { return }
+            if let earlier = messages[uid] {
+                messages[uid] = earlier.merging(message)
+            } else {
+                messages[uid] = message
+                order.append(uid)
             }
         }
         return order.compactMap { messages[$0] }
@@ -297,37 +267,6 @@ extension IMAPClient {
                     if doneSent.claimOnce() { try await stream.write(IMAP.CommandEncoder.idleDone) }
                 }
             }
-        }
-    }
-}
-
-extension FetchedMessage {
-    init(sequenceNumber: IMAP.SequenceNumber) {
-        self.sequenceNumber = sequenceNumber
-    }
-
-    /// This message completed with what a later FETCH response for the same UID added.
-    func merging(_ later: FetchedMessage) -> FetchedMessage {
-        var merged = self
-        merged.flags = later.flags ?? flags
-        merged.internalDate = internalDate ?? later.internalDate
-        merged.size = size ?? later.size
-        merged.envelope = envelope ?? later.envelope
-        merged.bodyStructure = bodyStructure ?? later.bodyStructure
-        merged.sections.merge(later.sections) { first, _ in first }
-        return merged
-    }
-
-    mutating func apply(_ attribute: IMAP.FetchAttribute) {
-        switch attribute {
-        case .uid(let value): uid = value
-        case .flags(let value): flags = value
-        case .internalDate(let value): internalDate = value
-        case .rfc822Size(let value): size = value
-        case .envelope(let value): envelope = value
-        case .bodyStructure(let value): bodyStructure = value
-        case .nilBody(let section): sections[section] = []
-        case .modSeq, .binarySize, .other: break
         }
     }
 }

@@ -1,13 +1,13 @@
 import Logging
 
-/// One IMAP session on a ``NetworkStream``: reads the greeting, sends tagged commands (waiting for
+/// One IMAP session on a ``MailByteStream``: reads the greeting, sends tagged commands (waiting for
 /// continuations where a synchronizing literal needs one) and hands every untagged response and
 /// FETCH event to the caller while it waits for the tagged completion.
 ///
 /// It lives inside ``IMAPClient/withSession(_:logger:_:)`` and is used from one task at a time.
 /// Every error it throws is a ``PECError``.
 final class IMAPClient {
-    let stream: NetworkStream
+    let stream: any MailByteStream
     let logger: Logger
     private var parser = IMAP.ResponseParser()
     var nextTag = 1
@@ -17,7 +17,7 @@ final class IMAPClient {
     /// The mailbox selected last, so that repeated selects of the same one are free.
     var selected: SelectedMailbox?
 
-    init(stream: NetworkStream, logger: Logger) {
+    init(stream: any MailByteStream, logger: Logger) {
         self.stream = stream
         self.logger = logger
     }
@@ -33,7 +33,7 @@ final class IMAPClient {
         _ body: (IMAPClient) async throws -> Result
     ) async throws -> Result {
         let dialog: (any StartTLSDialog)? = settings.endpoint.security == .startTLS ? IMAPStartTLSDialog() : nil
-        return try await NetworkStream.withStream(settings, startTLS: dialog, logger: logger) { stream in
+        return try await settings.connector.withStream(settings, startTLS: dialog, logger: logger) { stream in
             let client = IMAPClient(stream: stream, logger: logger)
             if dialog == nil {
                 try await client.readGreeting()

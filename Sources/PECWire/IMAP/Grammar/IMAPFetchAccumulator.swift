@@ -92,3 +92,27 @@ extension IMAP {
         }
     }
 }
+
+extension IMAP.FetchResponse {
+    /// This response completed with what a later FETCH response for the same message added
+    /// (servers may split one message's data, and send unsolicited FLAGS): the later flags and
+    /// mod-sequence win, since they are the newer state; everything else, and each section's
+    /// first answer (bytes or NIL), is kept from the first.
+    public func merging(_ later: Self) -> Self {
+        var merged = self
+        merged.uid = uid ?? later.uid
+        merged.flags = later.flags ?? flags
+        merged.internalDate = internalDate ?? later.internalDate
+        merged.rfc822Size = rfc822Size ?? later.rfc822Size
+        merged.envelope = envelope ?? later.envelope
+        merged.bodyStructure = bodyStructure ?? later.bodyStructure
+        merged.modSeq = later.modSeq ?? modSeq
+        for (section, bytes) in later.sections where !answered(section) { merged.sections[section] = bytes }
+        for section in later.nilSections where !answered(section) { merged.nilSections.insert(section) }
+        return merged
+    }
+
+    private func answered(_ section: IMAP.SectionSpecifier) -> Bool {
+        sections[section] != nil || nilSections.contains(section)
+    }
+}

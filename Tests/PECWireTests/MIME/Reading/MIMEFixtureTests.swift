@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import PECWire
+@testable import PECTestSupport
 
 /// The real PEC messages of ../shared/fixtures/pec, or `PEC_FIXTURES_DIR` (kept out of the repo for
 /// licence reasons); the daticert tests read them too.
@@ -178,7 +179,7 @@ struct MIMEFixtureTests {
 
     @Test("every fixture gives the same events fed in random chunkings as in one go")
     func chunkingInvariance() throws {
-        var generator = MIMESeededGenerator(seed: 42)
+        var generator = SplitMix64(seed: 42)
         for url in MIMEFixtures.files {
             let raw = try MIMEFixtures.bytes(url)
             let reference = try MIMETestSupport.events(raw, chunkSizes: [raw.count])

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import PECWire
+@testable import PECTestSupport
 
 private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
@@ -90,7 +91,7 @@ struct MIMEDecoderTests {
 
     @Test("base64: whitespace and garbage skipped, any chunking, padding mid-stream, missing padding")
     func base64() {
-        var generator = MIMESeededGenerator(seed: 7)
+        var generator = SplitMix64(seed: 7)
         let payload = (0..<3000).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
         let encoded = Array(Data(payload).base64EncodedString(options: .lineLength76Characters).utf8)
         let noisy = encoded.flatMap { $0 == UInt8(ascii: "\n") ? bytes(" \t\n!") : [$0] }

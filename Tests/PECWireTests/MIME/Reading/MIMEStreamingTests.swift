@@ -2,12 +2,13 @@ import Foundation
 import Testing
 
 @testable import PECWire
+@testable import PECTestSupport
 
 @Suite("MIME streaming")
 struct MIMEStreamingTests {
     /// A multipart message with a 20 MB base64 attachment, and the attachment's digest.
     private static func bigMessage(size: Int) -> (raw: [UInt8], digest: MIMETestSupport.Digest) {
-        var generator = MIMESeededGenerator(seed: 2026)
+        var generator = SplitMix64(seed: 2026)
         var payload = [UInt8](repeating: 0, count: size)
         payload.withUnsafeMutableBytes { buffer in
             let words = buffer.bindMemory(to: UInt64.self)
@@ -125,7 +126,7 @@ struct MIMEStreamingTests {
             "\r\n\r\nonly body",
             "Content-Type: multipart/mixed; boundary=\"a b\"\r\n\r\n--a b\r\n\r\n\r\n\r\n--a b--",
         ]
-        var generator = MIMESeededGenerator(seed: 9)
+        var generator = SplitMix64(seed: 9)
         for text in messages {
             let raw = Array(text.utf8)
             let reference = try MIMETestSupport.events(raw, chunkSizes: [max(1, raw.count)])

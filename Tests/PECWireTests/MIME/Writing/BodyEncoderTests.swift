@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import PECWire
+@testable import PECTestSupport
 
 @Suite("quoted-printable and base64 encoders")
 struct BodyEncoderTests {
@@ -43,7 +44,7 @@ struct BodyEncoderTests {
 
     @Test("quoted-printable of random texts: 7-bit, lines ≤ 76, CRLF only, decodes to the CRLF-normalised text")
     func quotedPrintableRoundTrip() {
-        var generator = MIMESeededGenerator(seed: 7)
+        var generator = SplitMix64(seed: 7)
         let pieces = [
             "a", "Z", " ", "\t", "=", ".", "From ", "F", "\n", "\r\n", "\r", "è", "€", "👍🏽", "=?", "--", "\u{0}",
             "\u{1B}", String(repeating: "w", count: 90),
@@ -55,7 +56,7 @@ struct BodyEncoderTests {
             }
             let encoded = QuotedPrintableEncoder.encode(text)
             #expect(encoded.allSatisfy { $0 < 0x80 })
-            let (lines, bare) = MIMEWritingTestSupport.lines(encoded)
+            let (lines, bare) = CRLFLines.split(encoded)
             #expect(!bare)
             #expect(lines.allSatisfy { $0.count <= 76 })
             #expect(lines.allSatisfy { $0.last != 0x20 && $0.last != 0x09 })
@@ -92,7 +93,7 @@ struct BodyEncoderTests {
             var output: [UInt8] = []
             encoder.encode([UInt8](repeating: 0xFF, count: count), into: &output)
             encoder.finish(into: &output)
-            let (lines, bare) = MIMEWritingTestSupport.lines(output)
+            let (lines, bare) = CRLFLines.split(output)
             #expect(!bare)
             #expect(lines.map(\.count) == expected, "\(count) bytes")
         }
@@ -100,7 +101,7 @@ struct BodyEncoderTests {
 
     @Test("base64 in random chunkings equals Foundation's 76-column CRLF output and decodes back")
     func base64Chunked() {
-        var generator = MIMESeededGenerator(seed: 11)
+        var generator = SplitMix64(seed: 11)
         for size in [0, 1, 2, 3, 56, 57, 58, 1000, 49_152, 49_153, 150_001] {
             let data = generator.bytes(size)
             var encoder = Base64LineEncoder()

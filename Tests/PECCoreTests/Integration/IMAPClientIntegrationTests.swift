@@ -3,6 +3,7 @@ import Logging
 import Testing
 
 @testable import PECCore
+@testable import PECTestSupport
 
 /// The IMAP client itself against the sandbox's Dovecot: streaming a message, IDLE.
 @Suite("IMAP client against the sandbox", .enabled(if: SandboxHarness.isAnnounced, "run through `make test`"))

@@ -6,6 +6,7 @@ import NIOSSL
 import Testing
 
 @testable import PECCore
+@testable import PECTestSupport
 
 /// The SMTP client against the sandbox's PEC simulator (SMTPS, implicit TLS): a send and its
 /// acceptance receipt, and every way a send can fail, checked against the simulator's journal.

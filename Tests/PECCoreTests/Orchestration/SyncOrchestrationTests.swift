@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+
+@testable import PECCore
+@testable import PECTestSupport
+
+/// `pec sync` over a scripted server with real Aruba receipts: candidates by header, download as
+/// evidence, signature check, events in the ledger exactly once.
+@Suite(
+    "Receipt sync over a scripted server",
+    .enabled(if: SignatureFixtures.corpusAvailable, "shared fixtures (shared/fixtures/pec) not found")
+)
+struct SyncOrchestrationTests {
+    static let candidateHeaders = "BODY.PEEK[HEADER.FIELDS (X-RICEVUTA X-TRASPORTO X-RIFERIMENTO-MESSAGE-ID)]"
+    static let fields = "BODY[HEADER.FIELDS (X-RICEVUTA X-TRASPORTO X-RIFERIMENTO-MESSAGE-ID)]"
+
+    let ledgerFiles: LedgerSandbox
+    let ledger: SendLedger
+
+    init() throws {
+        ledgerFiles = try LedgerSandbox()
+        ledger = try ledgerFiles.open()
+    }
+
+    func service(_ connector: ScriptedConnector) throws -> ReceiptSyncService {
+        let tracking = TrackingService(ledger: ledger, settings: TrackingSettings(acceptanceTimeout: 3600))
+        return ReceiptSyncService(
+            access: Orchestration.access(connector),
+            account: IMAPScript.username,
+            tracking: tracking,
+            trust: try PECTrustStore()
+        )
+    }
+
+    static func examined(_ count: Int) -> IMAPScript {
+        var imap = IMAPScript()
+        imap.greeting()
+        imap.login()
+        imap.command(
+            "EXAMINE INBOX",
+            ["* \(count) EXISTS", "* OK [UIDVALIDITY 77] UIDs valid", "* OK [UIDNEXT 4] next"],
+            completion: "OK [READ-ONLY] Examine completed."
+        )
+        return imap
+    }
+
+    @Test func recordsAcceptanceAndDeliveryOnce() async throws {
+        let acceptance = try SignatureFixtures.corpus("OCA_l10n-italy_ACCETTAZIONE_IT03339130126_00009.eml")
+        let delivery = try SignatureFixtures.corpus("OCA_l10n-italy_CONSEGNA_IT03339130126_00009.eml")
+        var imap = Self.examined(3)
+        imap.search("UID 1:*", found: [1, 2, 3])
+        let candidates = [
+            (1, "X-Ricevuta: accettazione"), (2, "Subject: ordinary mail"), (3, "X-Ricevuta: avvenuta-consegna"),
+        ]
+        imap.command(
+            "UID FETCH 1:3 (UID \(Self.candidateHeaders))",
+            fetched: candidates.map { uid, line in
+                FetchReply(uid: UInt32(uid), sections: [(Self.fields, Orchestration.headers([line]))])
+            }
+        )
+        imap.command(
+            "UID FETCH 1,3 (UID BODY.PEEK[])",
+            fetched: [
+                FetchReply(uid: 1, sections: [("BODY[]", acceptance)]),
+                FetchReply(uid: 3, sections: [("BODY[]", delivery)]),
+            ]
+        )
+        imap.logout()
+        // A second sync starts after the last UID seen and finds nothing new.
+        var again = Self.examined(3)
+        again.search("UID 4:*", found: [3])
+        again.logout()
+        let connector = ScriptedConnector(imap.steps, again.steps)
+        let service = try service(connector)
+
+        let first = try await service.sync(SyncRequest())
+        let second = try await service.sync(SyncRequest())
+
+        connector.verify()
+        #expect(first.scanned == 3)
+        #expect(first.receipts == 2)
+        #expect(first.events.map(\.kind) == [.acceptance, .delivery])
+        #expect(first.events.allSatisfy { $0.trusted })
+        #expect(first.events.last?.recipient == "l.battistini@pec.it")
+        #expect(Set(first.events.map(\.messageID)).count == 1)
+        #expect(second.scanned == 0)
+        #expect(second.recorded == 0)
+        let stored = try ledger.syncedFolder(account: IMAPScript.username, folder: "INBOX")
+        #expect(stored?.uidValidity == 77)
+        #expect(stored?.lastUID == 3)
+    }
+}
