@@ -29,7 +29,16 @@ struct SendPolicyTests {
     }
 
     func request(attachments: [String] = [], to: [String] = ["a@pec.example.it"], cc: [String] = []) -> SendRequest {
-        SendRequest(to: to, cc: cc, subject: "s", body: "b", attachments: attachments)
+        SendRequest(
+            draft: OutgoingMessage(
+                from: "mario@pec.example.it",
+                to: to,
+                cc: cc,
+                subject: "s",
+                body: "b",
+                attachments: attachments.map { URL(fileURLWithPath: $0) }
+            )
+        )
     }
 
     @Test("a file inside an allowed directory is sent by its real path")
@@ -38,7 +47,7 @@ struct SendPolicyTests {
         let invoice = try files.file("allegati/sub/fattura.pdf")
         let policy = SendPolicy(attachmentDirectories: [files.root + "/allegati"])
         let checked = try policy.apply(to: request(attachments: [files.root + "/allegati/./sub/../sub/fattura.pdf"]))
-        #expect(checked.attachments == [invoice])
+        #expect(checked.draft.attachments.map(\.path) == [invoice])
     }
 
     @Test("outside, through a symbolic link, by .., relative, missing, or with no directory configured: refused")
@@ -69,7 +78,8 @@ struct SendPolicyTests {
         }
         #expect(none.hint?.contains("--attachments-dir") == true)
         // No restriction (the CLI): the path is left as given.
-        #expect(try SendPolicy.unrestricted.apply(to: request(attachments: ["ok.pdf"])).attachments == ["ok.pdf"])
+        let unchecked = try SendPolicy.unrestricted.apply(to: request(attachments: ["ok.pdf"]))
+        #expect(unchecked.draft.attachments == [URL(fileURLWithPath: "ok.pdf")])
     }
 
     @Test("recipients: whole addresses or @domains, any case, To and Cc")
@@ -83,5 +93,8 @@ struct SendPolicyTests {
         // `@domain` matches the domain, not a longer one ending the same way.
         #expect(SendPolicy.matches("x@notpec.studio.it", ["@pec.studio.it"]) == false)
         #expect(SendPolicy.matches("x@sub.pec.studio.it", ["@pec.studio.it"]) == false)
+        #expect(SendPolicy.matches("X@PEC.Studio.it", ["@pec.studio.IT"]))
+        // An entry that is no allowed-recipient pattern (pec-mcp refuses it at start) allows nobody.
+        #expect(SendPolicy.matches("a@pec", ["@pec"]) == false)
     }
 }
