@@ -28,7 +28,7 @@ CA = os.environ["PEC_SANDBOX_CA_FILE"]
 
 sys.path.insert(0, os.path.dirname(SANDBOX_SH))
 from pecsim import messages as m  # noqa: E402
-from pecsim.corpus import load_user  # noqa: E402
+from pecsim.corpus import load_user, write_message  # noqa: E402
 
 
 def pec(args, stdin=b""):
@@ -63,13 +63,7 @@ def submission(address, n, when):
 
 
 def write(path, raw, owner):
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, raw)
-        if owner is not None:
-            os.fchown(fd, *owner)
-    finally:
-        os.close(fd)
+    write_message(path, raw, owner, mode=0o600, exclusive=True)
 
 
 def main():

@@ -77,15 +77,19 @@ struct PECServer: Sendable {
         do {
             let arguments = try ToolArguments(tool: name, values: arguments, known: tool.argumentNames)
             let output = try await tool.run(arguments, context)
-            let structured = try JSONValueEncoder().encode(output.value).strippingEmpty()
+            let encoder = JSONValueEncoder(
+                emptyValues: .omitted(requiredLists: Self.requiredLists(in: tool.tool.outputSchema))
+            )
             return CallTool.Result(
                 content: [.text(text: output.text, annotations: nil, _meta: nil)],
-                structuredContent: Optional(Self.completing(Value(json: structured), schema: tool.tool.outputSchema)),
+                structuredContent: Optional(Value(json: try encoder.encode(output.value))),
                 isError: false
             )
         } catch let failed as SendFailed {
             // The per-recipient result matters most when a send did not go through.
-            var structured = (try? JSONValueEncoder().encode(failed.result).strippingEmpty()).map { Value(json: $0) }
+            var structured = (try? JSONValueEncoder(emptyValues: .omitted()).encode(failed.result)).map {
+                Value(json: $0)
+            }
             let envelope =
                 (try? JSONValueEncoder().encode(failed.error.agentEnvelope.error)).map { Value(json: $0) } ?? .null
             if case .object(var members) = structured {
@@ -105,18 +109,20 @@ struct PECServer: Sendable {
         }
     }
 
-    /// Empty lists are left out of `pec --json` records; a tool's result still has every list its
-    /// output schema requires (as `[]`), so a client can rely on the schema.
-    static func completing(_ value: Value, schema: Value?) -> Value {
-        guard case .object(var members) = value,
-            let schema = schema?.objectValue,
+    /// The lists an output schema requires: empty lists are left out of `pec --json` records, but a
+    /// tool's result has these (as `[]`), so a client can rely on the schema.
+    static func requiredLists(in schema: Value?) -> Set<String> {
+        guard let schema = schema?.objectValue,
             let required = schema["required"]?.arrayValue,
             let properties = schema["properties"]?.objectValue
-        else { return value }
-        for case .string(let key) in required where members[key] == nil {
-            if properties[key]?.objectValue?["type"] == .string("array") { members[key] = .array([]) }
-        }
-        return .object(members)
+        else { return [] }
+        return Set(
+            required.compactMap { key in
+                guard case .string(let key) = key, properties[key]?.objectValue?["type"] == .string("array")
+                else { return nil }
+                return key
+            }
+        )
     }
 
     /// Tool failures are results with `isError`, not JSON-RPC errors, so the model can read them.

@@ -166,13 +166,23 @@ struct PECServerTests {
     }
 
     @Test("required lists are present in results even when empty (the CLI leaves them out)")
-    func completing() {
+    func requiredLists() throws {
+        struct Record: Encodable {
+            var name = "x"
+            var items: [String] = []
+            var other: [String] = []
+            var note: String? = nil
+        }
         let schema = Schema.object(
-            ["items": Schema.array(Schema.string()), "name": Schema.string()],
+            ["items": Schema.array(Schema.string()), "other": Schema.array(Schema.string()), "name": Schema.string()],
             required: ["items", "name"]
         )
-        #expect(PECServer.completing(["name": "x"], schema: schema) == ["name": "x", "items": []])
-        #expect(PECServer.completing(["name": "x", "items": ["a"]], schema: schema) == ["name": "x", "items": ["a"]])
+        #expect(PECServer.requiredLists(in: schema) == ["items"])
+        let encoder = JSONValueEncoder(emptyValues: .omitted(requiredLists: PECServer.requiredLists(in: schema)))
+        #expect(Value(json: try encoder.encode(Record())) == ["name": "x", "items": []])
+        #expect(Value(json: try encoder.encode(Record(items: ["a"]))) == ["name": "x", "items": ["a"]])
+        // The CLI's records: no list comes back.
+        #expect(try JSONValueEncoder(emptyValues: .omitted()).encode(Record()).serialized == #"{"name":"x"}"#)
     }
 
     @Test("configuration from flags and environment; bad values refused")

@@ -50,6 +50,21 @@ struct JSONValueEncoderTests {
         #expect(value.strippingEmpty().serialized == #"{"f":false,"g":0,"h":["x"]}"#)
     }
 
+    @Test("the output policy leaves empty values out of the encoded record, and keeps required lists")
+    func omittedEmptyValues() throws {
+        struct Sparse: Encodable {
+            var name = ""
+            var missing: String? = nil
+            var items: [String] = []
+            var nested = [["a": ""]]
+            var count = 0
+        }
+        #expect(try JSONValueEncoder().encode(Sparse()).serialized == #"{"name":"","items":[],"nested":[{"a":""}],"count":0}"#)
+        #expect(try JSONValueEncoder(emptyValues: .omitted()).encode(Sparse()).serialized == #"{"count":0}"#)
+        let required = JSONValueEncoder(emptyValues: .omitted(requiredLists: ["items", "absent"]))
+        #expect(try required.encode(Sparse()).serialized == #"{"count":0,"absent":[],"items":[]}"#)
+    }
+
     @Test("encodes enums by raw value and nested arrays of records")
     func nestedArrays() throws {
         let value = try JSONValueEncoder().encode([ProviderCatalog.all[0].row])

@@ -506,6 +506,19 @@ def chown(path: Path, owner) -> None:
         os.chown(path, *owner)
 
 
+def write_message(file: Path, raw: bytes, owner, mode: int = 0o644, exclusive: bool = False) -> None:
+    """Writes one message file, owned by `owner` (uid, gid) when given: Dovecot reads it as that user.
+    `exclusive` refuses to replace a file that is already there."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
+    fd = os.open(file, flags, mode)
+    try:
+        os.write(fd, raw)
+        if owner is not None:
+            os.fchown(fd, *owner)
+    finally:
+        os.close(fd)
+
+
 def write_folder(builder: Builder, maildir: Path, folder: str, count: int, owner, profile="mixed",
                  specials=True, span=DEFAULT_SPAN, all_read=False) -> list[Entry]:
     path = folder_dir(maildir, folder)
@@ -526,13 +539,7 @@ def write_folder(builder: Builder, maildir: Path, folder: str, count: int, owner
         epoch = int(p.when.timestamp())
         filename = f"{epoch}.M{p.index:06d}P{builder.seed}.corpus,S={len(raw)},W={len(raw)}:2,{flags}"
         file = path / "cur" / filename
-        fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            os.write(fd, raw)
-            if owner is not None:
-                os.fchown(fd, *owner)
-        finally:
-            os.close(fd)
+        write_message(file, raw, owner)
         os.utime(file, (epoch, epoch))
         entries.append(Entry(folder=folder, uid=p.index + 1, filename=filename, path=str(rel / "cur" / filename),
                              internaldate=p.when.isoformat().replace("+00:00", "Z"), special=p.special,

@@ -26,14 +26,4 @@ public struct LedgerRecipient: Codable, Sendable, Equatable {
         case smtpCode = "smtp_code"
         case smtpText = "smtp_text"
     }
-
-    public func encode(to encoder: any Encoder) throws {
-        // Explicit so that absent values are written as null, not left out: every key is always there.
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(address, forKey: .address)
-        try container.encode(role, forKey: .role)
-        try container.encode(accepted, forKey: .accepted)
-        try container.encode(smtpCode, forKey: .smtpCode)
-        try container.encode(smtpText, forKey: .smtpText)
-    }
 }

@@ -77,26 +77,6 @@ public struct LedgerSend: Codable, Sendable, Equatable {
         case smtpReply = "smtp_reply"
         case error, identificativo, size, recipients, attachments
     }
-
-    public func encode(to encoder: any Encoder) throws {
-        // Explicit so that absent values are written as null, not left out: every key is always there.
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(messageID, forKey: .messageID)
-        try container.encode(account, forKey: .account)
-        try container.encode(fromAddress, forKey: .fromAddress)
-        try container.encode(subject, forKey: .subject)
-        try container.encode(preparedAt, forKey: .preparedAt)
-        try container.encode(firstAttemptAt, forKey: .firstAttemptAt)
-        try container.encode(lastAttemptAt, forKey: .lastAttemptAt)
-        try container.encode(attempts, forKey: .attempts)
-        try container.encode(status, forKey: .status)
-        try container.encode(smtpReply, forKey: .smtpReply)
-        try container.encode(error, forKey: .error)
-        try container.encode(identificativo, forKey: .identificativo)
-        try container.encode(size, forKey: .size)
-        try container.encode(recipients, forKey: .recipients)
-        try container.encode(attachments, forKey: .attachments)
-    }
 }
 
 /// The sender's INBOX just before a send: every receipt of that send has a UID of at least

@@ -30,8 +30,8 @@ public indirect enum JSONValue: Equatable, Sendable {
     }
 
     /// The same value with empty members and elements removed at every depth, bottom-up, so an
-    /// object whose members were all empty disappears too.
-    public func strippingEmpty() -> JSONValue {
+    /// object whose members were all empty disappears too: ``JSONValueEncoder/EmptyValues/omitted(requiredLists:)``.
+    func strippingEmpty() -> JSONValue {
         switch self {
         case .array(let elements):
             return .array(elements.map { $0.strippingEmpty() }.filter { !$0.isEmpty })

@@ -5,13 +5,41 @@ import Foundation
 /// Foundation's `JSONEncoder` either sorts keys or leaves them in hash order; users reading
 /// `pec` output want a record's fields in the order its type declares them. Dates are written as
 /// ISO-8601 in UTC, `Data` as base64, non-finite numbers are refused.
+///
+/// The one place that decides what becomes of empty values (``EmptyValues``): types encode what
+/// they hold (a nil optional is simply absent) and never decide it themselves.
 public struct JSONValueEncoder: Sendable {
-    public init() {}
+    /// What becomes of empty values: null, "", [] and {} (never `false` or `0`).
+    public enum EmptyValues: Sendable, Equatable {
+        /// Written as encoded.
+        case kept
+        /// Left out at every depth, bottom-up, so an object whose members were all empty goes too:
+        /// what `pec` prints (NDJSON and text alike) and `pec-mcp` returns. `requiredLists` name
+        /// members of the top-level object that are there all the same, as `[]` when empty or absent:
+        /// the lists an MCP output schema requires, so a client can rely on the schema.
+        case omitted(requiredLists: Set<String> = [])
+    }
+
+    public var emptyValues: EmptyValues
+
+    public init(emptyValues: EmptyValues = .kept) {
+        self.emptyValues = emptyValues
+    }
 
     public func encode<T: Encodable>(_ value: T) throws -> JSONValue {
         let root = EncodingNode()
         try EncodingNode.encode(value, into: root, codingPath: [])
-        return root.value
+        switch emptyValues {
+        case .kept:
+            return root.value
+        case .omitted(let requiredLists):
+            let stripped = root.value.strippingEmpty()
+            guard case .object(var members) = stripped, !requiredLists.isEmpty else { return stripped }
+            for key in requiredLists.sorted() where !members.contains(where: { $0.key == key }) {
+                members.append(JSONValue.Member(key, .array([])))
+            }
+            return .object(members)
+        }
     }
 }
 

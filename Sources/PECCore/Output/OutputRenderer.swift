@@ -18,7 +18,7 @@ public enum TextLayout: Sendable, Equatable {
 /// copies. Empty fields (null, "", [], {}) are left out in both formats; `false` and `0` are kept.
 public struct OutputRenderer: Sendable {
     public var format: OutputFormat
-    private let encoder = JSONValueEncoder()
+    private let encoder = JSONValueEncoder(emptyValues: .omitted())
 
     public init(format: OutputFormat) {
         self.format = format
@@ -26,7 +26,7 @@ public struct OutputRenderer: Sendable {
 
     /// One record: a single NDJSON line, or its fields as text. Ends with a newline.
     public func render<T: Encodable>(record: T) throws -> String {
-        let value = try encoder.encode(record).strippingEmpty()
+        let value = try encoder.encode(record)
         switch format {
         case .json: return value.serialized + "\n"
         case .text: return TextFormatter.fields(value)
@@ -35,7 +35,7 @@ public struct OutputRenderer: Sendable {
 
     /// A list of records: one NDJSON line each, or text in the given layout. Empty for no records.
     public func render<T: Encodable>(_ records: [T], layout: TextLayout = .fields) throws -> String {
-        let values = try records.map { try encoder.encode($0).strippingEmpty() }
+        let values = try records.map { try encoder.encode($0) }
         switch format {
         case .json:
             return values.map { $0.serialized + "\n" }.joined()

@@ -31,7 +31,7 @@ public struct SendPolicy: Sendable, Equatable {
     func apply(to request: SendRequest) throws(PECError) -> SendRequest {
         var checked = request
         if let allowed = allowedRecipients {
-            for address in request.to + request.cc where !Self.matches(address, allowed) {
+            for address in request.draft.recipients where !Self.matches(address, allowed) {
                 throw PECError(
                     .sendRefused,
                     "\(address) is not among the recipients this server may write to",
@@ -41,19 +41,18 @@ public struct SendPolicy: Sendable, Equatable {
             }
         }
         if let directories = attachmentDirectories {
-            checked.attachments = try request.attachments.map { path throws(PECError) in
-                try Self.resolve(attachment: path, within: directories)
+            // relativePath: the path as given, so that a relative one is refused, not taken from the
+            // current directory.
+            checked.draft.attachments = try request.draft.attachments.map { url throws(PECError) in
+                URL(fileURLWithPath: try Self.resolve(attachment: url.relativePath, within: directories))
             }
         }
         return checked
     }
 
+    /// An entry that is neither form (`pec-mcp` refuses those when it starts) allows nobody.
     static func matches(_ address: String, _ allowed: [String]) -> Bool {
-        let address = address.lowercased()
-        return allowed.contains { entry in
-            let entry = entry.lowercased()
-            return entry.hasPrefix("@") ? address.hasSuffix(entry) : address == entry
-        }
+        allowed.contains { PECAddress.RecipientPattern($0)?.matches(address) ?? false }
     }
 
     static func resolve(attachment path: String, within directories: [String]) throws(PECError) -> String {

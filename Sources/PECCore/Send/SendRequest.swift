@@ -1,32 +1,14 @@
 import Foundation
 
-/// What `pec send` / `pec_send` asks for. The sender is the account's address.
+/// What `pec send` / `pec_send` asks for: the message, and whether it is a deliberate resend.
 public struct SendRequest: Sendable {
-    public var to: [String]
-    public var cc: [String]
-    public var subject: String
-    public var body: String
-    /// Paths of files to attach (relative paths are taken from the current directory).
-    public var attachments: [String]
-    public var receipt: ReceiptType?
+    /// The message as the user wrote it; its `from` is the sending account's address.
+    public var draft: OutgoingMessage
     /// Send again content the ledger says was already sent, as a new message with its own id.
     public var resend: Bool
 
-    public init(
-        to: [String],
-        cc: [String] = [],
-        subject: String,
-        body: String,
-        attachments: [String] = [],
-        receipt: ReceiptType? = nil,
-        resend: Bool = false
-    ) {
-        self.to = to
-        self.cc = cc
-        self.subject = subject
-        self.body = body
-        self.attachments = attachments
-        self.receipt = receipt
+    public init(draft: OutgoingMessage, resend: Bool = false) {
+        self.draft = draft
         self.resend = resend
     }
 }

@@ -45,15 +45,13 @@ public struct SendService: Sendable {
     /// ledger) and builds the message. Nothing is contacted and nothing is recorded.
     public func prepare(_ request: SendRequest, now: Date = Date()) throws -> PreparedSend {
         let request = try policy.apply(to: request)
-        let message = OutgoingMessage(
-            from: account.address,
-            to: request.to,
-            cc: request.cc,
-            subject: request.subject,
-            body: request.body,
-            attachments: request.attachments.map { URL(fileURLWithPath: $0) },
-            receipt: request.receipt
-        )
+        let message = request.draft
+        guard message.from.lowercased() == account.address.lowercased() else {
+            throw PECError(
+                .invalidInput,
+                "the message is from \(message.from), not from the account \(account.name) (\(account.address))"
+            )
+        }
         var composed = try MessageComposer.compose(message, date: now)
         var resendOf: LedgerSend?
         if let earlier = try ledger.send(messageID: composed.messageID), earlier.status.mayHaveBeenSubmitted {

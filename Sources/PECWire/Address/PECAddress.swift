@@ -123,6 +123,15 @@ package struct PECAddress: Hashable, Sendable, CustomStringConvertible {
             }
             guard domain.contains(".") || domain.lowercased() == "localhost" else { return nil }
         }
+
+        /// Whether `address` is this address, or in this domain (not in a subdomain); case-insensitive.
+        package func matches(_ address: String) -> Bool {
+            let address = address.lowercased()
+            switch self {
+            case .address(let allowed): return address == allowed.description.lowercased()
+            case .domain(let domain): return address.hasSuffix("@" + domain.lowercased())
+            }
+        }
     }
 
     // MARK: - Address headers

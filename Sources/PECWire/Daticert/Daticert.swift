@@ -151,37 +151,4 @@ public struct Daticert: Codable, Sendable, Equatable {
         case consegna, ricezione
         case erroreEsteso = "errore_esteso"
     }
-
-    public func encode(to encoder: any Encoder) throws {
-        // Explicit so that absent values are written as null, not left out: every key is always there.
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(tipo, forKey: .tipo)
-        try container.encode(errore, forKey: .errore)
-        try container.encode(mittente, forKey: .mittente)
-        try container.encode(destinatari, forKey: .destinatari)
-        try container.encode(risposte, forKey: .risposte)
-        try container.encode(oggetto, forKey: .oggetto)
-        try container.encode(gestoreEmittente, forKey: .gestoreEmittente)
-        try container.encode(data, forKey: .data)
-        try container.encode(identificativo, forKey: .identificativo)
-        try container.encode(msgid, forKey: .msgid)
-        try container.encode(ricevutaTipo, forKey: .ricevutaTipo)
-        try container.encode(consegna, forKey: .consegna)
-        try container.encode(ricezione, forKey: .ricezione)
-        try container.encode(erroreEsteso, forKey: .erroreEsteso)
-    }
-}
-
-extension Daticert.EventTime {
-    private enum CodingKeys: String, CodingKey {
-        case giorno, ora, zona, iso8601
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(giorno, forKey: .giorno)
-        try container.encode(ora, forKey: .ora)
-        try container.encode(zona, forKey: .zona)
-        try container.encode(iso8601, forKey: .iso8601)
-    }
 }

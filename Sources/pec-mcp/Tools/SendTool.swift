@@ -85,18 +85,27 @@ enum SendTool {
     )
 
     @Sendable static func run(_ arguments: ToolArguments, _ context: ToolContext) async throws -> ToolOutput {
-        let request = SendRequest(
-            to: try arguments.strings("to") ?? [],
-            cc: try arguments.strings("cc") ?? [],
-            subject: try arguments.requiredString("subject"),
-            body: try arguments.requiredString("body"),
-            attachments: try arguments.strings("attachments") ?? [],
-            receipt: try arguments.choice("receipt", ReceiptType.self),
-            resend: try arguments.bool("resend") ?? false
-        )
+        let to = try arguments.strings("to") ?? []
+        let cc = try arguments.strings("cc") ?? []
+        let subject = try arguments.requiredString("subject")
+        let body = try arguments.requiredString("body")
+        let attachments = try arguments.strings("attachments") ?? []
+        let receipt = try arguments.choice("receipt", ReceiptType.self)
+        let resend = try arguments.bool("resend") ?? false
         let dryRun = try arguments.bool("dry_run") ?? false
         let confirmed = try arguments.bool("confirm_legal_send") ?? false
-        let result = try await context.sender().run(request, dryRun: dryRun) { prepared in
+        let sender = try context.sender()
+        let draft = OutgoingMessage(
+            from: sender.account.address,
+            to: to,
+            cc: cc,
+            subject: subject,
+            body: body,
+            // As given: the send policy refuses a relative path rather than take it from the current directory.
+            attachments: attachments.map { URL(fileURLWithPath: $0) },
+            receipt: receipt
+        )
+        let result = try await sender.run(SendRequest(draft: draft, resend: resend), dryRun: dryRun) { prepared in
             guard confirmed else {
                 throw PECError(
                     .sendRefused,

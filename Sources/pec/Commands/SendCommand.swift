@@ -69,16 +69,18 @@ struct SendCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let request = SendRequest(
+        let text = try messageText()
+        let sender = try accountOptions.context().sender()
+        let draft = OutgoingMessage(
+            from: sender.account.address,
             to: splitAddresses(to),
             cc: splitAddresses(cc),
             subject: subject,
-            body: try messageText(),
-            attachments: attach,
-            receipt: receipt,
-            resend: resend
+            body: text,
+            attachments: attach.map { URL(fileURLWithPath: $0) },
+            receipt: receipt
         )
-        let result = try await accountOptions.context().sender().run(request, dryRun: dryRun, confirm: confirm)
+        let result = try await sender.run(SendRequest(draft: draft, resend: resend), dryRun: dryRun, confirm: confirm)
         try Console.write(global.renderer.render(record: result))
         if let error = result.error { throw error }
     }

@@ -58,7 +58,14 @@ struct SendOrchestrationTests {
     }
 
     func prepared(_ service: SendService) throws -> PreparedSend {
-        try service.prepare(SendRequest(to: [Self.anna], cc: [Self.luca], subject: "Fattura 12", body: "In allegato."))
+        let draft = OutgoingMessage(
+            from: service.account.address,
+            to: [Self.anna],
+            cc: [Self.luca],
+            subject: "Fattura 12",
+            body: "In allegato."
+        )
+        return try service.prepare(SendRequest(draft: draft))
     }
 
     @Test func submitsToEveryRecipientAndRecordsTheBookmark() async throws {

@@ -15,14 +15,21 @@ struct SendFlowTests {
         return SendService(account: account, password: "pw", ledger: try box.open())
     }
 
-    static let request = SendRequest(to: ["ufficio@pec.comune.example.it"], subject: "Diffida", body: "Testo.")
+    static let request = SendRequest(
+        draft: OutgoingMessage(
+            from: "mario.rossi@pec.example.it",
+            to: ["ufficio@pec.comune.example.it"],
+            subject: "Diffida",
+            body: "Testo."
+        )
+    )
 
     @Test("the summary names every recipient, the subject, the Message-ID and shows the text")
     func summary() throws {
         let box = try LedgerSandbox()
         var request = Self.request
-        request.cc = ["copia@pec.example.it"]
-        request.body = "Prima riga\nseconda riga"
+        request.draft.cc = ["copia@pec.example.it"]
+        request.draft.body = "Prima riga\nseconda riga"
         let prepared = try Self.service(box).prepare(request)
         let lines = prepared.confirmationLines(indent: "  ")
         #expect(lines.contains("  To:          ufficio@pec.comune.example.it"))
@@ -68,11 +75,22 @@ struct SendFlowTests {
         #expect(fields["Message-ID"] == resend.composed.messageID)
     }
 
+    @Test("a draft from another address than the account's is refused")
+    func foreignSender() throws {
+        let box = try LedgerSandbox()
+        var request = Self.request
+        request.draft.from = "altro@pec.example.it"
+        let error = try #require(throws: PECError.self) { try Self.service(box).prepare(request) }
+        #expect(error.kind == .invalidInput)
+        request.draft.from = "Mario.Rossi@PEC.example.it"
+        _ = try Self.service(box).prepare(request)
+    }
+
     @Test("a long text is previewed, cut and marked")
     func preview() throws {
         let box = try LedgerSandbox()
         var request = Self.request
-        request.body = String(repeating: "a", count: PreparedSend.previewLength + 10)
+        request.draft.body = String(repeating: "a", count: PreparedSend.previewLength + 10)
         let prepared = try Self.service(box).prepare(request)
         #expect(prepared.bodyPreview.count == PreparedSend.previewLength + 1)
         #expect(prepared.bodyPreview.hasSuffix("…"))
@@ -82,11 +100,11 @@ struct SendFlowTests {
     func textLimit() throws {
         let box = try LedgerSandbox()
         var request = Self.request
-        request.body = String(repeating: "x", count: OutgoingMessage.maximumTextSize + 1)
+        request.draft.body = String(repeating: "x", count: OutgoingMessage.maximumTextSize + 1)
         let error = try #require(throws: PECError.self) { try Self.service(box).prepare(request) }
         #expect(error.kind == .invalidInput)
         #expect(error.remedies == [.attachLargeText])
-        request.body = String(repeating: "x", count: OutgoingMessage.maximumTextSize)
+        request.draft.body = String(repeating: "x", count: OutgoingMessage.maximumTextSize)
         _ = try Self.service(box).prepare(request)
     }
 

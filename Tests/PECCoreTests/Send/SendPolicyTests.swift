@@ -10,7 +10,16 @@ struct SendPolicyTests {
     typealias Files = TemporaryHome
 
     func request(attachments: [String] = [], to: [String] = ["a@pec.example.it"], cc: [String] = []) -> SendRequest {
-        SendRequest(to: to, cc: cc, subject: "s", body: "b", attachments: attachments)
+        SendRequest(
+            draft: OutgoingMessage(
+                from: "mario@pec.example.it",
+                to: to,
+                cc: cc,
+                subject: "s",
+                body: "b",
+                attachments: attachments.map { URL(fileURLWithPath: $0) }
+            )
+        )
     }
 
     @Test("a file inside an allowed directory is sent by its real path")
@@ -19,7 +28,7 @@ struct SendPolicyTests {
         let invoice = try files.file("allegati/sub/fattura.pdf")
         let policy = SendPolicy(attachmentDirectories: [files.path + "/allegati"])
         let checked = try policy.apply(to: request(attachments: [files.path + "/allegati/./sub/../sub/fattura.pdf"]))
-        #expect(checked.attachments == [invoice])
+        #expect(checked.draft.attachments.map(\.path) == [invoice])
     }
 
     @Test("outside, through a symbolic link, by .., relative, missing, or with no directory configured: refused")
@@ -50,7 +59,8 @@ struct SendPolicyTests {
         }
         #expect(none.hint?.contains("--attachments-dir") == true)
         // No restriction (the CLI): the path is left as given.
-        #expect(try SendPolicy.unrestricted.apply(to: request(attachments: ["ok.pdf"])).attachments == ["ok.pdf"])
+        let unchecked = try SendPolicy.unrestricted.apply(to: request(attachments: ["ok.pdf"]))
+        #expect(unchecked.draft.attachments == [URL(fileURLWithPath: "ok.pdf")])
     }
 
     @Test("recipients: whole addresses or @domains, any case, To and Cc")
@@ -64,5 +74,8 @@ struct SendPolicyTests {
         // `@domain` matches the domain, not a longer one ending the same way.
         #expect(SendPolicy.matches("x@notpec.studio.it", ["@pec.studio.it"]) == false)
         #expect(SendPolicy.matches("x@sub.pec.studio.it", ["@pec.studio.it"]) == false)
+        #expect(SendPolicy.matches("X@PEC.Studio.it", ["@pec.studio.IT"]))
+        // An entry that is no allowed-recipient pattern (pec-mcp refuses it at start) allows nobody.
+        #expect(SendPolicy.matches("a@pec", ["@pec"]) == false)
     }
 }

@@ -75,21 +75,7 @@ struct ReceiptSearchTests {
     }
 
     static func send(to recipients: [String] = [anna], messageID: String = messageID) -> LedgerSend {
-        let sentAt = Date(timeIntervalSince1970: 1_795_251_000)
-        return LedgerSend(
-            messageID: messageID,
-            account: "mario",
-            fromAddress: "mario@pec.example.it",
-            subject: "Diffida",
-            preparedAt: sentAt,
-            firstAttemptAt: sentAt,
-            lastAttemptAt: sentAt,
-            attempts: 1,
-            status: .sent,
-            size: 100,
-            recipients: recipients.map { LedgerRecipient(address: $0, role: .to, accepted: true) },
-            attachments: []
-        )
+        .sent(messageID: messageID, to: recipients, at: Date(timeIntervalSince1970: 1_795_251_000))
     }
 
     func read(_ raw: [UInt8], trust: PECTrustStore, uid: UInt32 = 9) throws -> ReceiptEventReader.Reading {

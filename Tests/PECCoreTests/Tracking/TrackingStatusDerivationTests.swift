@@ -12,20 +12,7 @@ struct TrackingStatusDerivationTests {
     static let esterno = "info@example.com"
 
     static func send(_ recipients: [String] = [anna, luca]) -> LedgerSend {
-        LedgerSend(
-            messageID: "<m1@pec.example.it>",
-            account: "mario",
-            fromAddress: "mario@pec.example.it",
-            subject: "Diffida",
-            preparedAt: sentAt,
-            firstAttemptAt: sentAt,
-            lastAttemptAt: sentAt,
-            attempts: 1,
-            status: .sent,
-            size: 100,
-            recipients: recipients.map { LedgerRecipient(address: $0, role: .to, accepted: true) },
-            attachments: []
-        )
+        .sent(messageID: "<m1@pec.example.it>", to: recipients, at: sentAt)
     }
 
     static func event(

@@ -40,7 +40,8 @@ struct DaticertRealFixtureTests {
         let json = String(decoding: try encoder.encode(daticert), as: UTF8.self)
         #expect(json.contains(#""gestore_emittente":"ARUBA PEC S.p.A.""#))
         #expect(json.contains(#""ricevuta_tipo":"completa""#))
-        #expect(json.contains(#""errore_esteso":null"#))
+        // Absent values are left out; what output does with empty ones is JSONValueEncoder's to decide.
+        #expect(!json.contains("errore_esteso"))
         #expect(
             json.contains(
                 #""data":{"giorno":"13/11/2018","iso8601":"2018-11-13T16:39:27+01:00","ora":"16:39:27","zona":"+0100"}"#
