@@ -27,6 +27,16 @@ extension PECError.Remedy {
             "call pec_trace with id \"\(messageID)\": it shows the receipts and whether the provider accepted it"
         case .sync:
             "call pec_sync to read new receipts; pec_status without message_id lists the recent sends"
+        case .searchOtherFolders:
+            "call pec_trace again with another folder, or with all_folders: true"
+        case .allowMoreTime:
+            "the user can start pec-mcp with a longer --timeout SECONDS"
+        case .trustServerCA:
+            "if the server uses a private CA, the user must log in again in a terminal: `pec auth login --ca-file FILE`"
+        case .checkServerCA(let file):
+            "the CA file \(file) saved with the account must be a readable PEM file with the server's CA; the user can log in again with another --ca-file"
+        case .useImplicitTLS(let service):
+            "the user must log in again in a terminal with `pec auth login --\(service.rawValue)-security tls` (usually port \(service.implicitTLSPort))"
         }
     }
 }

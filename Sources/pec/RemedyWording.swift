@@ -26,6 +26,16 @@ extension PECError.Remedy {
             "`pec trace \(ShellQuoting.quoted(messageID))` shows its receipts and whether the provider accepted it"
         case .sync:
             "run `pec sync` to read new receipts; `pec status` without an id lists the recent sends"
+        case .searchOtherFolders:
+            "look in another folder with --folder, or in every folder with --all-folders"
+        case .allowMoreTime:
+            "allow more time with --timeout SECONDS"
+        case .trustServerCA:
+            "if the server uses a private CA, log in again with `pec auth login --ca-file FILE` (its certificate)"
+        case .checkServerCA(let file):
+            "check that \(file) is a readable PEM file with the CA that signed the server's certificate, or log in again with another --ca-file"
+        case .useImplicitTLS(let service):
+            "log in again with --\(service.rawValue)-security tls (usually port \(service.implicitTLSPort))"
         }
     }
 }

@@ -23,6 +23,16 @@ extension PECError {
         case trace(messageID: String)
         /// Read new receipts, or list the recent sends.
         case sync
+        /// Search receipts in another folder, or in every folder.
+        case searchOtherFolders
+        /// Wait longer for the server (the connection timeout).
+        case allowMoreTime
+        /// Trust the private CA that signed the server's certificate (saved with the account at login).
+        case trustServerCA
+        /// Check the CA file saved with the account: missing, unreadable, or not the server's CA.
+        case checkServerCA(file: String)
+        /// The server offers no STARTTLS: save the account with implicit TLS for this protocol.
+        case useImplicitTLS(ServerEndpoint.MailProtocol)
 
         /// The stable name of the action, the `action` of its JSON form.
         public var action: String {
@@ -37,6 +47,11 @@ extension PECError {
             case .resend: "resend"
             case .trace: "trace"
             case .sync: "sync"
+            case .searchOtherFolders: "search_other_folders"
+            case .allowMoreTime: "allow_more_time"
+            case .trustServerCA: "trust_server_ca"
+            case .checkServerCA: "check_server_ca"
+            case .useImplicitTLS: "use_implicit_tls"
             }
         }
 
@@ -46,12 +61,15 @@ extension PECError {
             case .login(let address): address.map { "login \($0)" } ?? "login"
             case .listMessages(let folder): "list_messages \(folder)"
             case .trace(let messageID): "trace \(messageID)"
+            case .checkServerCA(let file): "check_server_ca \(file)"
+            case .useImplicitTLS(let service): "use_implicit_tls \(service.rawValue)"
             default: action
             }
         }
 
         private enum CodingKeys: String, CodingKey {
-            case action, address, folder
+            case action, address, folder, file
+            case mailProtocol = "protocol"
             case messageID = "message_id"
         }
 
@@ -69,6 +87,12 @@ extension PECError {
             case "resend": self = .resend
             case "trace": self = .trace(messageID: try container.decode(String.self, forKey: .messageID))
             case "sync": self = .sync
+            case "search_other_folders": self = .searchOtherFolders
+            case "allow_more_time": self = .allowMoreTime
+            case "trust_server_ca": self = .trustServerCA
+            case "check_server_ca": self = .checkServerCA(file: try container.decode(String.self, forKey: .file))
+            case "use_implicit_tls":
+                self = .useImplicitTLS(try container.decode(ServerEndpoint.MailProtocol.self, forKey: .mailProtocol))
             default:
                 throw DecodingError.dataCorruptedError(
                     forKey: .action,
@@ -85,6 +109,8 @@ extension PECError {
             case .login(let address): try container.encodeIfPresent(address, forKey: .address)
             case .listMessages(let folder): try container.encode(folder, forKey: .folder)
             case .trace(let messageID): try container.encode(messageID, forKey: .messageID)
+            case .checkServerCA(let file): try container.encode(file, forKey: .file)
+            case .useImplicitTLS(let service): try container.encode(service, forKey: .mailProtocol)
             default: break
             }
         }

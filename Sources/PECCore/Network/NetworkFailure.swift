@@ -13,7 +13,8 @@ enum NetworkFailure {
         PECError(
             .timeout,
             "no answer from \(what) at \(settings.address) within \(seconds(settings.timeout))",
-            hint: "check the host and port, or allow more time with --timeout SECONDS",
+            hint: "check the host and port",
+            remedies: [.allowMoreTime],
             retryable: true
         )
     }
@@ -78,9 +79,7 @@ enum NetworkFailure {
                         .tls,
                         "the certificate of \(address) could not be verified (not trusted, expired, or not "
                             + "issued for \(settings.endpoint.host))",
-                        hint: settings.caFile == nil
-                            ? "if the server uses a private CA, pass its certificate with --ca-file"
-                            : "check that --ca-file holds the CA that signed the server's certificate"
+                        remedies: [settings.caFile.map { .checkServerCA(file: $0) } ?? .trustServerCA]
                     )
                 }
                 return PECError(.tls, "the TLS handshake with \(address) failed: \(text)")

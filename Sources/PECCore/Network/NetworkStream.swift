@@ -186,7 +186,7 @@ final class NetworkStream: MailByteStream {
                 throw PECError(
                     .io,
                     "cannot read the CA file \(caFile)",
-                    hint: "give the path of a readable PEM file with --ca-file"
+                    remedy: .checkServerCA(file: caFile)
                 )
             }
             configuration.additionalTrustRoots = [.file(caFile)]

@@ -7,6 +7,14 @@ public struct ServerEndpoint: Sendable, Equatable, Codable {
         case startTLS = "starttls"
     }
 
+    /// Which of an account's two servers: for errors that say which one to change.
+    public enum MailProtocol: String, Sendable, Codable {
+        case imap, smtp
+
+        /// The implicit-TLS port PEC providers use.
+        public var implicitTLSPort: Int { self == .imap ? 993 : 465 }
+    }
+
     public var host: String
     public var port: Int
     public var security: Security

@@ -46,7 +46,7 @@ final class SMTPStartTLSDialog: StartTLSDialog {
                         PECError(
                             .tls,
                             "the SMTP server at \(address) refused EHLO (\(reply)), so STARTTLS cannot be asked for",
-                            hint: Self.implicitTLSHint
+                            remedy: .useImplicitTLS(.smtp)
                         )
                     )
                 }
@@ -55,7 +55,7 @@ final class SMTPStartTLSDialog: StartTLSDialog {
                         PECError(
                             .tls,
                             "the SMTP server at \(address) does not offer STARTTLS",
-                            hint: Self.implicitTLSHint
+                            remedy: .useImplicitTLS(.smtp)
                         )
                     )
                 }
@@ -67,7 +67,7 @@ final class SMTPStartTLSDialog: StartTLSDialog {
                         PECError(
                             .tls,
                             "the SMTP server at \(address) refused STARTTLS: \(reply)",
-                            hint: Self.implicitTLSHint,
+                            remedy: .useImplicitTLS(.smtp),
                             retryable: reply.isTransientFailure
                         )
                     )
@@ -87,6 +87,4 @@ final class SMTPStartTLSDialog: StartTLSDialog {
             return .fail(PECError(.invalidInput, "cannot send \(command.name) to the SMTP server: \(error)"))
         }
     }
-
-    static let implicitTLSHint = "use implicit TLS (--smtp-security tls, usually port 465)"
 }

@@ -105,7 +105,7 @@ extension ReceiptSyncService {
             throw PECError(
                 .notFound,
                 "no receipt in \(search.folders.joined(separator: ", ")) names \(request.id), and the ledger does not know it",
-                hint: "look in another folder with --folder, or in every folder with --all-folders"
+                remedy: .searchOtherFolders
             )
         }
         let derivation = TrackingStatusDerivation(settings: tracking.settings, now: tracking.now())

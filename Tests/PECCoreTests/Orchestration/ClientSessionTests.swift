@@ -84,4 +84,24 @@ struct ClientSessionTests {
         connector.verify()
         #expect(error?.kind == .tls)
     }
+
+    @Test("a refused STARTTLS is a TLS error whose remedy is implicit TLS for IMAP (no flag named in core)")
+    func startTLSRefused() async throws {
+        var imap = IMAPScript()
+        imap.server("* OK Dovecot ready.")
+        imap.client("S0 STARTTLS")
+        imap.server("S0 NO STARTTLS is not available.")
+        let connector = ScriptedConnector(imap.steps)
+        var settings = connector.settings()
+        settings.endpoint = ServerEndpoint(host: "scripted.invalid", port: 143, security: .startTLS)
+
+        let error = await #expect(throws: PECError.self) {
+            try await IMAPClient.withConnection(settings, logger: Self.logger) { _ in }
+        }
+
+        connector.verify()
+        #expect(error?.kind == .tls)
+        #expect(error?.remedies == [.useImplicitTLS(.imap)])
+        #expect(error?.hint?.contains("--") != true)
+    }
 }

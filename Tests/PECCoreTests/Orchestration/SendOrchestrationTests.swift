@@ -139,7 +139,7 @@ struct SendOrchestrationTests {
 
         connector.verify()  // no second SMTP connection was asked for
         #expect(result.status == .uncertain)
-        #expect(result.error?.hint?.contains("pec trace") == true)
+        #expect(result.error?.remedies == [.trace(messageID: prepared.composed.messageID)])
         #expect(try ledger.send(messageID: prepared.composed.messageID)?.status == .uncertain)
     }
 

@@ -238,7 +238,7 @@ struct IMAPStartTLSDialog: StartTLSDialog {
                 PECError(
                     .tls,
                     "the server refused STARTTLS: \(text.dropFirst(Self.tag.count + 1))",
-                    hint: "use implicit TLS (--imap-security tls, usually port 993)"
+                    remedy: .useImplicitTLS(.imap)
                 )
             )
         }
