@@ -59,7 +59,10 @@ struct JSONValueEncoderTests {
             var nested = [["a": ""]]
             var count = 0
         }
-        #expect(try JSONValueEncoder().encode(Sparse()).serialized == #"{"name":"","items":[],"nested":[{"a":""}],"count":0}"#)
+        #expect(
+            try JSONValueEncoder().encode(Sparse()).serialized
+                == #"{"name":"","items":[],"nested":[{"a":""}],"count":0}"#
+        )
         #expect(try JSONValueEncoder(emptyValues: .omitted()).encode(Sparse()).serialized == #"{"count":0}"#)
         let required = JSONValueEncoder(emptyValues: .omitted(requiredLists: ["items", "absent"]))
         #expect(try required.encode(Sparse()).serialized == #"{"count":0,"absent":[],"items":[]}"#)

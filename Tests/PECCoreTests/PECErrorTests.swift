@@ -49,7 +49,8 @@ struct PECErrorTests {
         arguments: [
             PECError.Remedy.login(address: "anna@pec.it"), .login(address: nil), .listFolders, .chooseFolder,
             .listProviders, .listMessages(folder: "Posta inviata"), .chooseAccount, .attachLargeText, .resend,
-            .trace(messageID: "<x@y>"), .sync, .searchOtherFolders, .allowMoreTime, .trustServerCA, .checkServerCA(file: "/etc/ca.pem"),
+            .trace(messageID: "<x@y>"), .sync, .searchOtherFolders, .allowMoreTime, .trustServerCA,
+            .checkServerCA(file: "/etc/ca.pem"),
             .useImplicitTLS(.imap), .useImplicitTLS(.smtp),
         ]
     )

@@ -135,7 +135,9 @@ struct FailureOrchestrationTests {
         service.settings.connector = connector
         service.imapSettings.connector = connector
         let prepared = try service.prepare(
-            SendRequest(draft: OutgoingMessage(from: SMTPScript.username, to: ["anna@pec.sandbox"], subject: "s", body: "b"))
+            SendRequest(
+                draft: OutgoingMessage(from: SMTPScript.username, to: ["anna@pec.sandbox"], subject: "s", body: "b")
+            )
         )
 
         let result = try await service.send(prepared)

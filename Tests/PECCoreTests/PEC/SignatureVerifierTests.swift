@@ -316,4 +316,3 @@ struct SignatureVerifierTests {
             .map { $0..<($0 + needle.count) }
     }
 }
-

@@ -1,7 +1,7 @@
 import Testing
 
-@testable import PECWire
 @testable import PECTestSupport
+@testable import PECWire
 
 @Suite("Streaming and limits")
 struct IMAPStreamingAndLimitsTests {

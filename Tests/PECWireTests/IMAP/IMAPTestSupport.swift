@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-@testable import PECWire
 @testable import PECTestSupport
+@testable import PECWire
 
 /// A grammar fixture after apple/swift-nio-imap's `IMAPParseFixture`: input, terminator (what must be left
 /// unconsumed), expected outcome, and the grammar function under test.
@@ -101,7 +101,6 @@ struct IMAPParseFixture<T: Equatable & Sendable>: Sendable, CustomTestStringConv
         }
     }
 }
-
 
 enum IMAPParserDriver {
     /// Feeds `bytes` in the given chunk sizes (cycled), draining the parser after each chunk.

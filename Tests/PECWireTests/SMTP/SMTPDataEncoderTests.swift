@@ -1,7 +1,7 @@
 import Testing
 
-@testable import PECWire
 @testable import PECTestSupport
+@testable import PECWire
 
 @Suite("SMTP data encoder")
 struct SMTPDataEncoderTests {

@@ -1,7 +1,7 @@
 import Testing
 
-@testable import PECWire
 @testable import PECTestSupport
+@testable import PECWire
 
 struct SMTPReplyFixture: Sendable, CustomTestStringConvertible {
     var input: String

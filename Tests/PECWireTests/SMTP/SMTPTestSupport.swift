@@ -1,5 +1,5 @@
-@testable import PECWire
 @testable import PECTestSupport
+@testable import PECWire
 
 func smtpBytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 

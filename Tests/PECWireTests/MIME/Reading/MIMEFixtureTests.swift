@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-@testable import PECWire
 @testable import PECTestSupport
+@testable import PECWire
 
 /// The real PEC messages of ../shared/fixtures/pec, or `PEC_FIXTURES_DIR` (kept out of the repo for
 /// licence reasons); the daticert tests read them too.

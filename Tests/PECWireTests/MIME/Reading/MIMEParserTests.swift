@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-@testable import PECWire
 @testable import PECTestSupport
+@testable import PECWire
 
 private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 

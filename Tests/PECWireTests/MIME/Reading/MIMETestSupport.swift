@@ -1,8 +1,7 @@
 import Foundation
 
-@testable import PECWire
 @testable import PECTestSupport
-
+@testable import PECWire
 
 enum MIMETestSupport {
     /// A parser event with body bytes copied, consecutive body chunks of one part joined, so that

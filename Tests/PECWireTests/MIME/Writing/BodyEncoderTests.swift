@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-@testable import PECWire
 @testable import PECTestSupport
+@testable import PECWire
 
 @Suite("quoted-printable and base64 encoders")
 struct BodyEncoderTests {
