@@ -44,6 +44,10 @@ extension ReceiptSyncService {
         if try ledger.printedSeq(account: account) != nil { try await deliverPending(deliver) }
         // Consecutive faults, for the backoff; reset by the session once it is working again.
         let failures = NIOLockedValueBox(0)
+        // This loop is the retry: a session's own retries under it would multiply the waits and
+        // hide the faults from the backoff.
+        var access = access
+        access.retry = RetryPolicy(maxRetries: 0)
         while true {
             do {
                 try await access.withSession(logger: logger) { client in

@@ -6,9 +6,19 @@ enum EventHook {
     /// A hook that takes longer is stopped: the watch must go on.
     static let timeout: Duration = .seconds(60)
 
+    /// How a hook ended; the watch goes on whatever it is (each is warned about on stderr).
+    enum Outcome: Equatable {
+        case exited(status: Int32)
+        /// Its time was up: stopped with SIGTERM, or SIGKILL when that did not stop it.
+        case stopped
+        /// The event could not be passed or /bin/sh not started.
+        case notStarted
+    }
+
     /// Runs `command` and waits for it without blocking a thread: the process's termination
     /// handler and a timer race, and whichever comes first resumes the watch.
-    static func run(_ command: String, input event: String, timeout: Duration = Self.timeout) async {
+    @discardableResult
+    static func run(_ command: String, input event: String, timeout: Duration = Self.timeout) async -> Outcome {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", command]
@@ -24,7 +34,7 @@ enum EventHook {
             input = try FileHandle(forReadingFrom: url)  // open before the file is removed
         } catch {
             Console.writeError("warning: --exec could not pass the event: \(error.localizedDescription)\n")
-            return
+            return .notStarted
         }
         defer { try? input.close() }
         process.standardInput = input
@@ -35,7 +45,7 @@ enum EventHook {
             try process.run()
         } catch {
             Console.writeError("warning: --exec could not start /bin/sh: \(error.localizedDescription)\n")
-            return
+            return .notStarted
         }
         var next = outcomes.makeAsyncIterator()
         func exited(within limit: Duration) async -> Bool {
@@ -54,8 +64,11 @@ enum EventHook {
                 _ = await next.next()
             }
             Console.writeError("warning: --exec command stopped after \(timeout.components.seconds) s\n")
-        } else if process.terminationStatus != 0 {
+            return .stopped
+        }
+        if process.terminationStatus != 0 {
             Console.writeError("warning: --exec command exited with \(process.terminationStatus)\n")
         }
+        return .exited(status: process.terminationStatus)
     }
 }
