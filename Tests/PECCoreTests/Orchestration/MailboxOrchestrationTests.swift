@@ -11,17 +11,8 @@ struct MailboxOrchestrationTests {
     static let fields = "HEADER.FIELDS (\(MessageSummary.headerFields.map { $0.uppercased() }.joined(separator: " ")))"
     static let listHeaders = "BODY.PEEK[\(fields)]"
 
-    /// Greeting, login, `EXAMINE INBOX` with `count` messages.
     static func examined(_ count: Int) -> IMAPScript {
-        var imap = IMAPScript()
-        imap.greeting()
-        imap.login()
-        imap.command(
-            "EXAMINE INBOX",
-            ["* \(count) EXISTS", "* OK [UIDVALIDITY 1700000000] UIDs valid", "* OK [UIDNEXT 10] Predicted next UID"],
-            completion: "OK [READ-ONLY] Examine completed."
-        )
-        return imap
+        Orchestration.examined(count, uidValidity: 1_700_000_000, uidNext: 10)
     }
 
     @Test func listReadsTheNewestSummaries() async throws {

@@ -22,6 +22,29 @@ enum Orchestration {
         MailboxService(access: access(connector))
     }
 
+    /// Receipt sync and trace as `pec` builds them, over `connector`, recording into `ledger`.
+    static func receipts(_ connector: ScriptedConnector, ledger: SendLedger) throws -> ReceiptSyncService {
+        ReceiptSyncService(
+            access: access(connector),
+            account: IMAPScript.username,
+            tracking: TrackingService(ledger: ledger, settings: TrackingSettings(acceptanceTimeout: 3600)),
+            trust: try PECTrustStore()
+        )
+    }
+
+    /// Greeting, login, `EXAMINE INBOX` with `count` messages.
+    static func examined(_ count: Int, uidValidity: UInt32 = 77, uidNext: UInt32 = 4) -> IMAPScript {
+        var imap = IMAPScript()
+        imap.greeting()
+        imap.login()
+        imap.command(
+            "EXAMINE INBOX",
+            ["* \(count) EXISTS", "* OK [UIDVALIDITY \(uidValidity)] UIDs valid", "* OK [UIDNEXT \(uidNext)] next"],
+            completion: "OK [READ-ONLY] Examine completed."
+        )
+        return imap
+    }
+
     /// A message as an IMAP literal inside a FETCH response.
     static func literal(_ bytes: [UInt8]) -> [UInt8] {
         Array("{\(bytes.count)}\r\n".utf8) + bytes

@@ -23,31 +23,13 @@ struct SyncOrchestrationTests {
     }
 
     func service(_ connector: ScriptedConnector) throws -> ReceiptSyncService {
-        let tracking = TrackingService(ledger: ledger, settings: TrackingSettings(acceptanceTimeout: 3600))
-        return ReceiptSyncService(
-            access: Orchestration.access(connector),
-            account: IMAPScript.username,
-            tracking: tracking,
-            trust: try PECTrustStore()
-        )
-    }
-
-    static func examined(_ count: Int) -> IMAPScript {
-        var imap = IMAPScript()
-        imap.greeting()
-        imap.login()
-        imap.command(
-            "EXAMINE INBOX",
-            ["* \(count) EXISTS", "* OK [UIDVALIDITY 77] UIDs valid", "* OK [UIDNEXT 4] next"],
-            completion: "OK [READ-ONLY] Examine completed."
-        )
-        return imap
+        try Orchestration.receipts(connector, ledger: ledger)
     }
 
     @Test func recordsAcceptanceAndDeliveryOnce() async throws {
         let acceptance = try SignatureFixtures.corpus("OCA_l10n-italy_ACCETTAZIONE_IT03339130126_00009.eml")
         let delivery = try SignatureFixtures.corpus("OCA_l10n-italy_CONSEGNA_IT03339130126_00009.eml")
-        var imap = Self.examined(3)
+        var imap = Orchestration.examined(3)
         imap.search("UID 1:*", found: [1, 2, 3])
         let candidates = [
             (1, "X-Ricevuta: accettazione"), (2, "Subject: ordinary mail"), (3, "X-Ricevuta: avvenuta-consegna"),
@@ -67,7 +49,7 @@ struct SyncOrchestrationTests {
         )
         imap.logout()
         // A second sync starts after the last UID seen and finds nothing new.
-        var again = Self.examined(3)
+        var again = Orchestration.examined(3)
         again.search("UID 4:*", found: [3])
         again.logout()
         let connector = ScriptedConnector(imap.steps, again.steps)

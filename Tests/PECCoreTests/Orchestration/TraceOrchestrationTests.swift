@@ -25,24 +25,7 @@ struct TraceOrchestrationTests {
     }
 
     func service(_ connector: ScriptedConnector) throws -> ReceiptSyncService {
-        ReceiptSyncService(
-            access: Orchestration.access(connector),
-            account: IMAPScript.username,
-            tracking: TrackingService(ledger: ledger, settings: TrackingSettings(acceptanceTimeout: 3600)),
-            trust: try PECTrustStore()
-        )
-    }
-
-    static func examined(_ count: Int) -> IMAPScript {
-        var imap = IMAPScript()
-        imap.greeting()
-        imap.login()
-        imap.command(
-            "EXAMINE INBOX",
-            ["* \(count) EXISTS", "* OK [UIDVALIDITY 77] UIDs valid", "* OK [UIDNEXT 4] next"],
-            completion: "OK [READ-ONLY] Examine completed."
-        )
-        return imap
+        try Orchestration.receipts(connector, ledger: ledger)
     }
 
     @Test("receipts are downloaded once; the signed ones deliver, the forged one is kept but trusted for nothing")
@@ -50,7 +33,7 @@ struct TraceOrchestrationTests {
         let acceptance = try SignatureFixtures.corpus("OCA_l10n-italy_ACCETTAZIONE_IT03339130126_00009.eml")
         let delivery = try SignatureFixtures.corpus("OCA_l10n-italy_CONSEGNA_IT03339130126_00009.eml")
         let forged = ReceiptSearchTests.forgedDelivery(reference: Self.messageID)
-        var imap = Self.examined(3)
+        var imap = Orchestration.examined(3)
         imap.search(Self.search, found: [1, 2, 3])
         imap.command(
             "UID FETCH 1:3 (UID BODY.PEEK[])",
@@ -62,7 +45,7 @@ struct TraceOrchestrationTests {
         )
         imap.logout()
         // The second trace finds the same UIDs and downloads nothing.
-        var again = Self.examined(3)
+        var again = Orchestration.examined(3)
         again.search(Self.search, found: [1, 2, 3])
         again.logout()
         let connector = ScriptedConnector(imap.steps, again.steps)
@@ -89,7 +72,7 @@ struct TraceOrchestrationTests {
     @Test("--no-verify: headers and daticert only, nothing recorded, nobody delivered")
     func headerOnlyLook() async throws {
         let forged = ReceiptSearchTests.forgedDelivery(reference: Self.messageID)
-        var imap = Self.examined(1)
+        var imap = Orchestration.examined(1)
         imap.search(Self.search, found: [1])
         imap.command(
             startingWith: "UID FETCH 1 (UID BODYSTRUCTURE",
