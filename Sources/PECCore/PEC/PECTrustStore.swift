@@ -7,8 +7,26 @@ import Foundation
 /// Pinned and user certificates are anchors on their own (`X509_V_FLAG_PARTIAL_CHAIN` is set when verifying),
 /// so a message chained to AgID CA1 verifies even where the Actalis or Baltimore root is missing or expired.
 /// The store is immutable once built and OpenSSL locks its lookups, so one value can be shared.
+/// The system roots (a bundle of some 150 certificates, about 30 ms to load) are added on first
+/// use, so a command that ends up verifying nothing (`trace --no-verify`, a trace or sync whose
+/// receipts are already in the evidence store) does not pay for them.
 public final class PECTrustStore: @unchecked Sendable {
-    let store: OpaquePointer
+    private let anchors: OpaquePointer
+    private let lock = NSLock()
+    private var systemRootsPending: Bool
+
+    /// The store to verify against, with the system roots once they are needed.
+    var store: OpaquePointer {
+        lock.withLock {
+            if systemRootsPending {
+                systemRootsPending = false
+                // A missing system bundle is not fatal: the pinned CAs may still be enough.
+                _ = X509_STORE_set_default_paths(anchors)
+                ERR_clear_error()
+            }
+            return anchors
+        }
+    }
 
     /// - Parameters:
     ///   - systemRoots: add the operating system's default roots (`X509_STORE_set_default_paths`).
@@ -19,12 +37,8 @@ public final class PECTrustStore: @unchecked Sendable {
         guard let store = X509_STORE_new() else {
             throw PECError(.internal, "OpenSSL could not allocate a certificate store")
         }
-        self.store = store
-        if systemRoots {
-            // A missing system bundle is not fatal: the pinned CAs may still be enough.
-            _ = X509_STORE_set_default_paths(store)
-            ERR_clear_error()
-        }
+        self.anchors = store
+        self.systemRootsPending = systemRoots
         if pinnedPECCAs {
             for pem in PinnedPECCertificates.all {
                 for certificate in Self.certificates(pem: Array(pem.utf8)) {
@@ -54,7 +68,7 @@ public final class PECTrustStore: @unchecked Sendable {
         try! PECTrustStore()
     }
 
-    deinit { X509_STORE_free(store) }
+    deinit { X509_STORE_free(anchors) }
 
     /// For each certificate of a PEM text, whether it is a CA (basicConstraints CA:TRUE).
     static func authorityFlags(pem: String) -> [Bool] {

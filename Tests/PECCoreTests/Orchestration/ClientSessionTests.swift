@@ -10,6 +10,13 @@ import Testing
 struct ClientSessionTests {
     static let logger = Logger(label: "test")
 
+    /// The scripted server on the cleartext port, upgraded with STARTTLS.
+    static func startTLSSettings(_ connector: ScriptedConnector) -> ConnectionSettings {
+        var settings = connector.settings()
+        settings.endpoint = ServerEndpoint(host: "scripted.invalid", port: 143, security: .startTLS)
+        return settings
+    }
+
     @Test("IDLE ends with DONE when its time is up (the script's clock runs when the client waits)")
     func idleEndsOnTime() async throws {
         var imap = IMAPScript()
@@ -60,8 +67,7 @@ struct ClientSessionTests {
         imap.command("CAPABILITY", ["* CAPABILITY \(IMAPScript.capabilities)"])
         imap.logout()
         let connector = ScriptedConnector(imap.steps)
-        var settings = connector.settings()
-        settings.endpoint = ServerEndpoint(host: "scripted.invalid", port: 143, security: .startTLS)
+        let settings = Self.startTLSSettings(connector)
 
         let capabilities = try await IMAPClient.withConnection(settings, logger: Self.logger) { $0.capabilities }
 
@@ -74,12 +80,9 @@ struct ClientSessionTests {
         var imap = IMAPScript()
         imap.server("* PREAUTH welcome")
         let connector = ScriptedConnector(imap.steps)
-        var settings = connector.settings()
-        settings.endpoint = ServerEndpoint(host: "scripted.invalid", port: 143, security: .startTLS)
+        let settings = Self.startTLSSettings(connector)
 
-        let error = await #expect(throws: PECError.self) {
-            try await IMAPClient.withConnection(settings, logger: Self.logger) { _ in }
-        }
+        let error = await Self.refusedConnection(settings)
 
         connector.verify()
         #expect(error?.kind == .tls)
@@ -92,16 +95,19 @@ struct ClientSessionTests {
         imap.client("S0 STARTTLS")
         imap.server("S0 NO STARTTLS is not available.")
         let connector = ScriptedConnector(imap.steps)
-        var settings = connector.settings()
-        settings.endpoint = ServerEndpoint(host: "scripted.invalid", port: 143, security: .startTLS)
+        let settings = Self.startTLSSettings(connector)
 
-        let error = await #expect(throws: PECError.self) {
-            try await IMAPClient.withConnection(settings, logger: Self.logger) { _ in }
-        }
+        let error = await Self.refusedConnection(settings)
 
         connector.verify()
         #expect(error?.kind == .tls)
         #expect(error?.remedies == [.useImplicitTLS(.imap)])
         #expect(error?.hint?.contains("--") != true)
+    }
+
+    static func refusedConnection(_ settings: ConnectionSettings) async -> PECError? {
+        await #expect(throws: PECError.self) {
+            try await IMAPClient.withConnection(settings, logger: Self.logger) { _ in }
+        }
     }
 }

@@ -60,3 +60,18 @@ enum Orchestration {
         Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8)
     }
 }
+
+/// A private ledger, and the receipt service (sync, watch, trace) recording into it.
+struct ReceiptLedger {
+    let files: LedgerSandbox
+    let ledger: SendLedger
+
+    init() throws {
+        files = try LedgerSandbox()
+        ledger = try files.open()
+    }
+
+    func service(_ connector: ScriptedConnector) throws -> ReceiptSyncService {
+        try Orchestration.receipts(connector, ledger: ledger)
+    }
+}

@@ -14,17 +14,12 @@ struct SyncOrchestrationTests {
     static let candidateHeaders = "BODY.PEEK[HEADER.FIELDS (X-RICEVUTA X-TRASPORTO X-RIFERIMENTO-MESSAGE-ID)]"
     static let fields = "BODY[HEADER.FIELDS (X-RICEVUTA X-TRASPORTO X-RIFERIMENTO-MESSAGE-ID)]"
 
-    let ledgerFiles: LedgerSandbox
-    let ledger: SendLedger
+    let receipts: ReceiptLedger
+    var ledger: SendLedger { receipts.ledger }
 
-    init() throws {
-        ledgerFiles = try LedgerSandbox()
-        ledger = try ledgerFiles.open()
-    }
+    init() throws { receipts = try ReceiptLedger() }
 
-    func service(_ connector: ScriptedConnector) throws -> ReceiptSyncService {
-        try Orchestration.receipts(connector, ledger: ledger)
-    }
+    func service(_ connector: ScriptedConnector) throws -> ReceiptSyncService { try receipts.service(connector) }
 
     @Test func recordsAcceptanceAndDeliveryOnce() async throws {
         let acceptance = try SignatureFixtures.corpus("OCA_l10n-italy_ACCETTAZIONE_IT03339130126_00009.eml")

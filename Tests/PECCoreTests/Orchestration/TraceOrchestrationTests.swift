@@ -16,17 +16,12 @@ struct TraceOrchestrationTests {
         "<1542123565.921546936035156.464602125997431-openerp-8-fatturapa.attachment.out@elbati-Vostro-3550>"
     static let search = "HEADER X-Riferimento-Message-ID \(messageID)"
 
-    let ledgerFiles: LedgerSandbox
-    let ledger: SendLedger
+    let receipts: ReceiptLedger
+    var ledger: SendLedger { receipts.ledger }
 
-    init() throws {
-        ledgerFiles = try LedgerSandbox()
-        ledger = try ledgerFiles.open()
-    }
+    init() throws { receipts = try ReceiptLedger() }
 
-    func service(_ connector: ScriptedConnector) throws -> ReceiptSyncService {
-        try Orchestration.receipts(connector, ledger: ledger)
-    }
+    func service(_ connector: ScriptedConnector) throws -> ReceiptSyncService { try receipts.service(connector) }
 
     @Test("receipts are downloaded once; the signed ones deliver, the forged one is kept but trusted for nothing")
     func verifiedTraceThenFromDisk() async throws {
