@@ -6,10 +6,10 @@ import Foundation
 ///
 /// Pinned and user certificates are anchors on their own (`X509_V_FLAG_PARTIAL_CHAIN` is set when verifying),
 /// so a message chained to AgID CA1 verifies even where the Actalis or Baltimore root is missing or expired.
-/// The store is immutable once built and OpenSSL locks its lookups, so one value can be shared.
 /// The system roots (a bundle of some 150 certificates, about 30 ms to load) are added on first
-/// use, so a command that ends up verifying nothing (`trace --no-verify`, a trace or sync whose
-/// receipts are already in the evidence store) does not pay for them.
+/// use, under a lock, so a command that ends up verifying nothing (`trace --no-verify`, a trace or
+/// sync whose receipts are already in the evidence store) does not pay for them. After that the
+/// store does not change and OpenSSL locks its lookups, so one value can be shared.
 public final class PECTrustStore: @unchecked Sendable {
     private let anchors: OpaquePointer
     private let lock = NSLock()
