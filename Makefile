@@ -49,6 +49,11 @@ test: deps
 	"$$PEC_SANDBOX_PYTHON" -m pytest -q -p no:cacheprovider sandbox/tests Tests/MCPClientTests Tests/TerminalTests || rc=1; \
 	echo "== swift test (in a private D-Bus session with gnome-keyring)"; \
 	PEC_KEYRING_TEST=1 scripts/with-keyring.sh $(SWIFT) test --skip-build --disable-xctest || rc=1; \
+	if [ $$rc -ne 0 ]; then \
+		echo "== what the sandbox's servers logged besides routine lines (for the failure above)"; \
+		grep -hvE " INFO |Session.login_data|auth_require_tls|: Info: " \
+			"$(TEST_SANDBOX_DIR)/simulator.log" "$(TEST_SANDBOX_DIR)/dovecot.log" 2>/dev/null | tail -40; \
+	fi; \
 	exit $$rc
 
 # The self-test alone, against a sandbox started with `make sandbox-up`.

@@ -20,6 +20,10 @@ public struct ComposedAttachment: Sendable, Equatable, Codable {
 public struct ComposedMessage: Sendable {
     /// `<…@domain>`, angle brackets included (see `MessageComposer` for how it is derived).
     public let messageID: String
+    /// SHA-256 (64 hex digits) of what makes this the same letter as another send, whatever the
+    /// minute: see ``MessageComposer/contentDigest(_:attachments:)``. How a repeated send is
+    /// recognised, and what an approval is bound to.
+    public let contentFingerprint: String
     /// The `Date` header's instant.
     public let date: Date
     /// The SMTP MAIL FROM address (equal to the From header).
@@ -42,6 +46,7 @@ public struct ComposedMessage: Sendable {
 
     init(
         messageID: String,
+        contentFingerprint: String,
         date: Date,
         from: String,
         recipients: [String],
@@ -49,6 +54,7 @@ public struct ComposedMessage: Sendable {
         segments: [Segment]
     ) {
         self.messageID = messageID
+        self.contentFingerprint = contentFingerprint
         self.date = date
         self.from = from
         self.recipients = recipients

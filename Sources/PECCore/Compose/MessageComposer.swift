@@ -81,6 +81,7 @@ public enum MessageComposer {
 
         return ComposedMessage(
             messageID: messageID,
+            contentFingerprint: SHA256Digest.hex(try contentDigest(message, attachments: attachments)),
             date: date,
             from: message.from,
             recipients: message.recipients,
@@ -180,7 +181,7 @@ public enum MessageComposer {
         )
     }
 
-    // MARK: - Message-ID
+    // MARK: - Message-ID and content fingerprint
 
     /// See the type's documentation for what goes in and why.
     static func messageDigest(
@@ -215,6 +216,37 @@ public enum MessageComposer {
         field(message.receipt?.rawValue ?? "")
         field(HeaderEncoding.utcMinute(date))
         if let resend { field("resend:" + resend) }
+        return try digest.finalize()
+    }
+
+    /// What makes two sends the same letter, whatever the minute they were composed in: From
+    /// (lowercased), the recipients as a set (To and Cc together, lowercased, sorted: moving
+    /// someone from To to Cc still sends them the same PEC), Subject, body, the attachments as a
+    /// set of (file name, SHA-256), and the receipt type. Same length-prefixed encoding as
+    /// ``messageDigest(_:attachments:date:resend:)``, with a tag of its own.
+    static func contentDigest(_ message: OutgoingMessage, attachments: [ComposedAttachment]) throws -> [UInt8] {
+        let digest = try SHA256Digest()
+        func field(_ text: String) {
+            count(text.utf8.count)
+            digest.update(Array(text.utf8))
+        }
+        func count(_ value: Int) {
+            digest.update(withUnsafeBytes(of: UInt64(value).bigEndian) { Array($0) })
+        }
+        field("pec-content/1")
+        field(message.from.lowercased())
+        let recipients = Set(message.recipients.map { $0.lowercased() }).sorted()
+        count(recipients.count)
+        for address in recipients { field(address) }
+        field(message.subject)
+        field(message.body)
+        let files = Set(attachments.map { [$0.filename, $0.sha256] }).sorted { $0.lexicographicallyPrecedes($1) }
+        count(files.count)
+        for file in files {
+            field(file[0])
+            field(file[1])
+        }
+        field(message.receipt?.rawValue ?? "")
         return try digest.finalize()
     }
 }

@@ -231,6 +231,48 @@ struct MessageComposerTests {
         #expect(try id(base, date.addingTimeInterval(-4)) != reference)  // 09:05:59
     }
 
+    @Test("the content fingerprint ignores the minute, recipient and attachment order; any real change changes it")
+    func contentFingerprint() throws {
+        let scratch = try ComposeScratchDirectory()
+        defer { scratch.remove() }
+        let (base, _) = try Self.sampleMessage(in: scratch)
+        let date = ComposeTestSupport.referenceDate
+        func fingerprint(_ message: OutgoingMessage, _ date: Date = date, resend: String? = nil) throws -> String {
+            try MessageComposer.compose(message, date: date, resend: resend).contentFingerprint
+        }
+        let reference = try fingerprint(base)
+        #expect(reference.range(of: "^[0-9a-f]{64}$", options: .regularExpression) != nil)
+        // 12:34:59 and 12:35:01 are two Message-IDs but one letter.
+        #expect(try fingerprint(base, date.addingTimeInterval(3600 * 24 + 57)) == reference)
+        #expect(try fingerprint(base, resend: "<earlier@pec.esempio.it>") == reference)
+        var same = base
+        same.to.reverse()
+        same.cc.append(same.to.removeLast())
+        same.attachments.reverse()
+        same.from = base.from.uppercased()
+        #expect(try fingerprint(same) == reference)
+
+        var changes: [(String, OutgoingMessage)] = []
+        func change(_ label: String, _ edit: (inout OutgoingMessage) -> Void) {
+            var copy = base
+            edit(&copy)
+            changes.append((label, copy))
+        }
+        change("from") { $0.from = "altro@pec.esempio.it" }
+        change("a recipient") { $0.to[1] = "terzo@pec.altro.it" }
+        change("a recipient fewer") { $0.cc = [] }
+        change("subject") { $0.subject += "." }
+        change("body") { $0.body += " " }
+        change("receipt") { $0.receipt = .completa }
+        change("attachment dropped") { $0.attachments.removeLast() }
+        var seen = [reference: "base"]
+        for (label, message) in changes {
+            let changed = try fingerprint(message)
+            #expect(seen[changed] == nil, "\(label) gives the same fingerprint as \(seen[changed] ?? "")")
+            seen[changed] = label
+        }
+    }
+
     @Test("a file changed after composing makes write throw before the part's last bytes")
     func changedFile() async throws {
         let scratch = try ComposeScratchDirectory()

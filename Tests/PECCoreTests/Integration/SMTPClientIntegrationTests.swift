@@ -154,7 +154,7 @@ struct SMTPClientIntegrationTests {
         let error = await #expect(throws: PECError.self) {
             _ = try await send(password: "wrong", to: [sandbox.address("anna.bianchi")], messageID: newMessageID())
         }
-        #expect(error?.kind == .notAuthenticated)
+        #expect(error?.kind == .notAuthenticated, "\(String(describing: error))")
         #expect(error?.hint?.contains("pec auth login") == true)
         #expect(error?.message.contains("wrong") == false)
     }
