@@ -20,6 +20,10 @@ public enum ScriptStep: Sendable, CustomStringConvertible {
     case close
     /// The server says nothing: the next read fails as a timeout does (at once, not after it).
     case stall
+    /// The server sends `bytes` slowly, really waiting: `chunk` bytes per read, each after
+    /// `interval`. A read whose timeout is shorter than `interval` waits out that timeout and
+    /// fails as a timeout does, the connection then closed (what the client's timer does).
+    case drip([UInt8], chunk: Int, every: Duration)
 
     public var description: String {
         switch self {
@@ -29,6 +33,8 @@ public enum ScriptStep: Sendable, CustomStringConvertible {
         case .clientData: "client sends message data up to CRLF.CRLF"
         case .close: "server closes the connection"
         case .stall: "server stays silent (timeout)"
+        case .drip(let bytes, let chunk, let interval):
+            "server drips \(bytes.count) bytes, \(chunk) every \(interval)"
         }
     }
 }
@@ -109,6 +115,22 @@ public final class ScriptedStream: MailByteStream {
             case .stall?:
                 steps.removeFirst()
                 throw NetworkFailure.timeout(settings, waitingFor: "the server")
+            case .drip(let bytes, let chunk, let interval)?:
+                let wait = timeout ?? settings.timeout
+                guard interval <= wait else {
+                    try await Task.sleep(for: wait)
+                    steps.removeFirst()
+                    closed = true
+                    throw NetworkFailure.timeout(settings, waitingFor: "the server")
+                }
+                try await Task.sleep(for: interval)
+                let count = min(max(1, chunk), bytes.count)
+                if count == bytes.count {
+                    steps.removeFirst()
+                } else {
+                    steps[steps.startIndex] = .drip(Array(bytes[count...]), chunk: chunk, every: interval)
+                }
+                return ByteBuffer(bytes: bytes[..<count])
             case nil:
                 throw fail("the client waited for the server after the end of the script")
             case .client?, .clientLine?, .clientData?:

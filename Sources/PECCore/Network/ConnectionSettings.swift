@@ -6,7 +6,8 @@ public struct ConnectionSettings: Sendable, Equatable {
     public var endpoint: ServerEndpoint
     /// A PEM file of extra trust anchors (a private CA, the sandbox's), trusted besides the system store.
     public var caFile: String?
-    /// Applies to connecting, to the TLS handshake and to every wait for the server's next bytes.
+    /// Applies to connecting, to the TLS handshake and to every response from the server, which
+    /// must be complete within it plus 1 s for every 4 KiB it carries (see ``ResponseDeadline``).
     public var timeout: Duration
     /// How connections are opened: the network, or in tests a scripted server.
     package var connector: any MailConnector = NetworkConnector()

@@ -19,6 +19,20 @@ enum NetworkFailure {
         )
     }
 
+    /// A response that started but did not finish by its ``ResponseDeadline``: the server sends
+    /// too little, too slowly (a drip).
+    static func tooSlow(_ settings: ConnectionSettings, _ deadline: ResponseDeadline) -> PECError {
+        PECError(
+            .timeout,
+            "the server at \(settings.address) did not finish its answer in time (\(deadline.receivedByteCount) "
+                + "bytes in more than \(seconds(deadline.timeout)); pec waits \(seconds(deadline.timeout)) plus 1 s "
+                + "for every \(ResponseDeadline.minimumRate / 1024) KiB)",
+            hint: "the server or the network is too slow",
+            remedies: [.allowMoreTime],
+            retryable: true
+        )
+    }
+
     static func closed(_ settings: ConnectionSettings) -> PECError {
         PECError(.network, "the server at \(settings.address) closed the connection", retryable: true)
     }

@@ -119,8 +119,9 @@ final class NetworkStream: MailByteStream {
         }
     }
 
-    /// The next bytes from the server. Waits at most the settings' timeout; a closed connection
-    /// is an error (a mail server never just stops talking in the middle of a reply).
+    /// The next bytes from the server. Waits at most `timeout` (the settings' timeout when nil);
+    /// a closed connection is an error (a mail server never just stops talking in the middle of a
+    /// reply). The clients bound a whole response with a ``ResponseDeadline`` and pass what is left.
     func read(timeout: Duration? = nil) async throws -> ByteBuffer {
         if closedByPeer {
             throw NetworkFailure.closed(settings)
@@ -144,10 +145,23 @@ final class NetworkStream: MailByteStream {
         throw NetworkFailure.closed(settings)
     }
 
+    /// Sends `bytes`, waiting while the server does not take them for at most what a
+    /// ``ResponseDeadline`` allows that many bytes: a server that stops reading cannot hold a send.
     func write(_ bytes: [UInt8]) async throws {
+        var deadline = ResponseDeadline(settings.timeout)
+        deadline.received(bytes.count)
+        let timer = channel.eventLoop.scheduleTask(in: TimeAmount(deadline.remaining() ?? settings.timeout)) {
+            [timedOut, channel] in
+            timedOut.withLockedValue { $0 = true }
+            channel.close(promise: nil)
+        }
+        defer { timer.cancel() }
         do {
             try await outbound.write(ByteBuffer(bytes: bytes))
         } catch {
+            if timedOut.withLockedValue({ $0 }) {
+                throw NetworkFailure.timeout(settings, waitingFor: "the server (it stopped taking what we sent)")
+            }
             throw NetworkFailure.pecError(for: error, settings: settings, phase: .writing)
         }
     }

@@ -296,16 +296,19 @@ final class SMTPClient {
         }
     }
 
-    /// The next complete reply, reading from the network as needed.
+    /// The next complete reply, reading from the network as needed. The whole reply must arrive
+    /// by one ``ResponseDeadline`` of `readTimeout` (the settings' timeout when nil).
     private func nextReply(readTimeout: Duration? = nil) async throws -> SMTPReply {
-        // Bounded by the parser's limits: a reply that never ends fails there, a silent server on the timeout.
+        // Bounded by the parser's limits: a reply that never ends fails there, a silent or
+        // dripping server on the deadline.
+        var deadline = ResponseDeadline(readTimeout ?? settings.timeout)
         while true {
             do {
                 if let reply = try parser.next() { return reply }
             } catch {
                 throw markUnusable(Self.notSMTP(settings.address, error))
             }
-            let buffer = try await stream.read(timeout: readTimeout)
+            let buffer = try await stream.read(before: &deadline)
             parser.append(buffer.readableBytesView)
         }
     }

@@ -57,13 +57,15 @@ struct EvidenceStore: Sendable {
     }
 
     /// Downloads `uids` (read-only: BODY.PEEK) in one FETCH, each streamed into its own file while
-    /// hashed, never held whole in memory.
+    /// hashed, never held whole in memory. A message announced or grown past
+    /// ``ServerSizeLimits/spooledMessage`` is refused and its file removed.
     func download(_ uids: [IMAP.UID], client: IMAPClient) async throws -> [File] {
         guard !uids.isEmpty else { return [] }
         var files: [File] = []
         var current: Download?
         defer { current?.abandon() }
         let whole = IMAP.SectionSpecifier(part: [], kind: .complete)
+        let address = client.settings.address
         try await client.uidFetch(IMAP.UIDSet(uids), [.uid, .bodyPeek(whole, range: nil)]) { event in
             switch event {
             case .start:
@@ -71,10 +73,16 @@ struct EvidenceStore: Sendable {
                 current = Download()
             case .attribute(.uid(let uid)):
                 current?.uid = uid
-            case .streamingBegin(let section, _, _) where section == whole:
+            case .streamingBegin(let section, _, let byteCount) where section == whole:
+                guard byteCount <= ServerSizeLimits.spooledMessage else {
+                    throw ServerSizeLimits.messageTooLarge(byteCount, uid: current?.uid, address: address)
+                }
                 try current?.begin(in: directory)
             case .streamingBytes(let bytes):
                 try current?.write(bytes)
+                if let size = current?.size, size > ServerSizeLimits.spooledMessage {
+                    throw ServerSizeLimits.messageTooLarge(size, uid: current?.uid, address: address)
+                }
             case .finish:
                 if let done = current, let file = try done.finish(in: directory) { files.append(file) }
                 current = nil
@@ -91,7 +99,7 @@ struct EvidenceStore: Sendable {
         private var handle: FileHandle?
         private var temporary: URL?
         private let digest: SHA256Digest?
-        private var size = 0
+        private(set) var size = 0
 
         init() {
             digest = try? SHA256Digest()

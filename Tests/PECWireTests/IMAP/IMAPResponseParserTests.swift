@@ -298,7 +298,7 @@ struct IMAPResponseParserTests {
         var accumulator = IMAP.FetchAccumulator()
         var done: [IMAP.FetchResponse] = []
         for case .fetch(let event) in events {
-            if let response = accumulator.handle(event) { done.append(response) }
+            if let response = try accumulator.handle(event) { done.append(response) }
         }
         #expect(
             done == [

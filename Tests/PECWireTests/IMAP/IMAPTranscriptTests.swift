@@ -26,9 +26,9 @@ struct IMAPTranscriptTests {
         events.compactMap { if case .untagged(let untagged) = $0 { untagged } else { nil } }
     }
 
-    static func fetches(_ events: [IMAP.Response]) -> [IMAP.FetchResponse] {
+    static func fetches(_ events: [IMAP.Response]) throws -> [IMAP.FetchResponse] {
         var accumulator = IMAP.FetchAccumulator()
-        return events.compactMap { if case .fetch(let event) = $0 { accumulator.handle(event) } else { nil } }
+        return try events.compactMap { if case .fetch(let event) = $0 { try accumulator.handle(event) } else { nil } }
     }
 
     @Test(arguments: [
@@ -148,7 +148,7 @@ struct IMAPTranscriptTests {
     }
 
     @Test func fetchMetadata() throws {
-        let fetches = Self.fetches(try Self.events("06-fetch-meta"))
+        let fetches = try Self.fetches(try Self.events("06-fetch-meta"))
         #expect(fetches.map(\.uid) == [1, 2, 3])
         #expect(fetches.map(\.sequenceNumber) == [1, 2, 3])
         #expect(fetches[0].flags == [.seen, .recent])
@@ -208,7 +208,7 @@ struct IMAPTranscriptTests {
 
     @Test func fetchBodies() throws {
         let events = try Self.events("07-fetch-body")
-        let fetches = Self.fetches(events)
+        let fetches = try Self.fetches(events)
         #expect(fetches.count == 6)
         let fields = IMAP.SectionSpecifier(
             kind: .headerFields(["FROM", "TO", "SUBJECT", "DATE", "MESSAGE-ID", "X-TRASPORTO"])
@@ -246,7 +246,7 @@ struct IMAPTranscriptTests {
 
     @Test func store() throws {
         let events = try Self.events("08-store")
-        let fetches = Self.fetches(events)
+        let fetches = try Self.fetches(events)
         #expect(fetches.map(\.uid) == [2, 2])
         #expect(fetches[0].modSeq == 7 && fetches[0].flags == [.flagged, .recent, "$Label1"])
         #expect(fetches[1].modSeq == 8 && fetches[1].flags == nil)
@@ -276,7 +276,7 @@ struct IMAPTranscriptTests {
         #expect(tagged.map(\.status) == [.no, .no, .bad, .bad, .ok, .ok, .ok])
         #expect(tagged[0].text.text.hasPrefix("Mailbox doesn't exist: Does Not Exist"))
         #expect(tagged[2].text.text.hasPrefix("Error in IMAP command FOO: Unknown command"))
-        let envelope = try #require(Self.fetches(events).first?.envelope)
+        let envelope = try #require(try Self.fetches(events).first?.envelope)
         #expect(envelope.subjectString == "Fattura però € 12,50 \"urgente\"")
         #expect(Self.untagged(events).contains(.condition(.bye, .init(text: "Logging out"))))
     }
@@ -292,7 +292,7 @@ struct IMAPTranscriptTests {
             return
         }
         #expect(capabilities.contains(.move))
-        let fetch = try #require(Self.fetches(events).first)
+        let fetch = try #require(try Self.fetches(events).first)
         #expect(fetch.uid == 3)
         #expect(fetch.sections[.init(part: [2])] == imapBytes("MIAG"))
         #expect(fetch.sections[.init(part: [9])] == [])

@@ -143,16 +143,24 @@ extension IMAPClient {
     }
 
     /// Fetches `items` of `uids`, holding everything in memory: meant for headers and structure.
-    /// Use ``uidFetch(_:_:onEvent:)`` to stream large sections.
+    /// A body section over ``ServerSizeLimits/heldSection`` is refused (`malformed`) as soon as it
+    /// is announced. Use ``uidFetch(_:_:onEvent:)`` to stream large sections.
     func uidFetch(_ uids: IMAP.UIDSet, _ items: [IMAP.FetchItem]) async throws -> [IMAP.FetchResponse] {
         var messages: [IMAP.UID: IMAP.FetchResponse] = [:]
         var order: [IMAP.UID] = []
-        var accumulator = IMAP.FetchAccumulator()
+        var accumulator = IMAP.FetchAccumulator(sectionSizeLimit: ServerSizeLimits.heldSection)
+        let address = settings.address
         try await uidFetch(uids, items) { event in
+            let folded: IMAP.FetchResponse?
+            do {
+                folded = try accumulator.handle(event)
+            } catch let error as IMAP.SectionTooLarge {
+                throw ServerSizeLimits.heldSectionTooLarge(error, address: address)
+            }
             // Servers may split one message's data over several FETCH responses, and send
             // unsolicited ones (another client changed a flag): merge by UID, keep only the UIDs
             // asked for.
-            guard let message = accumulator.handle(event), let uid = message.uid, uids.contains(uid) else { return }
+            guard let message = folded, let uid = message.uid, uids.contains(uid) else { return }
             if let earlier = messages[uid] {
                 messages[uid] = earlier.merging(message)
             } else {
@@ -225,8 +233,9 @@ extension IMAPClient {
         for part in encoded.parts { try await stream.write(part) }
         var responses: [IMAP.Response] = []
         // Wait for the server's "+ idling" before anything may end it.
+        var deadline = ResponseDeadline(settings.timeout)
         waiting: while true {
-            let response = try await nextResponse()
+            let response = try await nextResponse(within: &deadline)
             switch response {
             case .continuation: break waiting
             case .tagged(let tagged) where tagged.tag == tag:
@@ -242,8 +251,9 @@ extension IMAPClient {
         let doneSent = NIOLockedValueBox(false)
         let timer = stream.scheduleWrite(IMAP.CommandEncoder.idleDone, after: maximum, claim: doneSent)
         defer { timer.cancel() }
+        deadline = ResponseDeadline(maximum + settings.timeout)
         while true {
-            let response = try await nextResponse(readTimeout: maximum + settings.timeout)
+            let response = try await nextResponse(within: &deadline)
             switch response {
             case .tagged(let tagged) where tagged.tag == tag:
                 guard tagged.status == .ok else {
@@ -274,7 +284,9 @@ extension IMAPClient {
 extension IMAPClient {
     /// Streams one body section of one message into `sink` as it arrives (a whole message is
     /// `SectionSpecifier(part: [], kind: .complete)`), so memory stays bounded whatever the size.
-    /// Returns the number of bytes written; a message that does not exist is an error.
+    /// Returns the number of bytes written; a message that does not exist is an error, and so is
+    /// one announced (or sent) larger than ``ServerSizeLimits/spooledMessage``, refused before
+    /// its bytes reach `sink`.
     func streamSection(
         uid: IMAP.UID,
         section: IMAP.SectionSpecifier,
@@ -282,11 +294,17 @@ extension IMAPClient {
     ) async throws -> Int {
         var written = 0
         var sawMessage = false
+        let address = settings.address
         try await uidFetch(IMAP.UIDSet([uid]), [.uid, .bodyPeek(section, range: nil)]) {
             event in
             switch event {
             case .attribute(.uid(let fetched)) where fetched == uid: sawMessage = true
+            case .streamingBegin(_, _, let byteCount) where byteCount > ServerSizeLimits.spooledMessage:
+                throw ServerSizeLimits.messageTooLarge(byteCount, uid: uid, address: address)
             case .streamingBytes(let bytes):
+                guard written + bytes.count <= ServerSizeLimits.spooledMessage else {
+                    throw ServerSizeLimits.messageTooLarge(written + bytes.count, uid: uid, address: address)
+                }
                 try sink(bytes[...])
                 written += bytes.count
             default: break

@@ -52,7 +52,8 @@ final class IMAPClient {
     // greeting = "*" SP (resp-cond-auth / resp-cond-bye) CRLF
     private func readGreeting() async throws {
         let started = ContinuousClock.now
-        let response = try await nextResponse()
+        var deadline = ResponseDeadline(settings.timeout)
+        let response = try await nextResponse(within: &deadline)
         guard case .untagged(.condition(let condition, let text)) = response else {
             throw malformed("the server did not greet as an IMAP server does")
         }
@@ -95,6 +96,10 @@ final class IMAPClient {
     /// Sends `command` and waits for its completion. Untagged responses and FETCH events that
     /// arrive meanwhile go to `onResponse`. A NO or BAD completion is thrown as a ``PECError``
     /// (see ``IMAPCommandFailure``); the completion text is returned on OK.
+    ///
+    /// The whole answer (untagged responses, literals and completion, or the next continuation
+    /// request) must arrive by one ``ResponseDeadline`` of `readTimeout` (the settings' timeout
+    /// when nil), however the server cuts it.
     @discardableResult
     func run(
         _ command: IMAP.Command,
@@ -112,14 +117,16 @@ final class IMAPClient {
         let started = ContinuousClock.now
         var parts = encoded.parts[...]
         if let first = parts.popFirst() { try await stream.write(first) }
+        var deadline = ResponseDeadline(readTimeout ?? settings.timeout)
         while true {
-            let response = try await nextResponse(readTimeout: readTimeout)
+            let response = try await nextResponse(within: &deadline)
             switch response {
             case .continuation:
                 guard let part = parts.popFirst() else {
                     throw malformed("the server asked to continue a command that was complete")
                 }
                 try await stream.write(part)
+                deadline = ResponseDeadline(readTimeout ?? settings.timeout)
             case .tagged(let tagged) where tagged.tag == tag:
                 let elapsed = ContinuousClock.now - started
                 logger.debug("\(encoded.redactedDescription) → \(tagged.status) in \(NetworkFailure.short(elapsed))")
@@ -145,10 +152,12 @@ final class IMAPClient {
             case .tagged(let other):
                 throw malformed("completion for unknown command tag \(other.tag)")
             case .untagged(.condition(.bye, let text)) where command.isAuthentication:
-                // Servers hang up on repeated failed logins: retrying would only make it worse.
+                // Only a tagged NO refuses the credentials; a BYE here is a server going away
+                // (Dovecot says "Server shutting down" while it restarts): try again later.
                 throw PECError(
-                    .authenticationFailed,
-                    "the server at \(settings.address) closed the connection at login: \(text.text)"
+                    .network,
+                    "the server at \(settings.address) ended the session at login: \(text.text)",
+                    retryable: true
                 )
             case .untagged(.condition(.bye, let text)):
                 if case .logout = command {
@@ -170,15 +179,16 @@ final class IMAPClient {
         }
     }
 
-    /// The next complete response (or FETCH event), reading from the network as needed.
-    func nextResponse(readTimeout: Duration? = nil) async throws -> IMAP.Response {
+    /// The next complete response (or FETCH event), reading from the network as needed, by
+    /// `deadline` (which the bytes read extend).
+    func nextResponse(within deadline: inout ResponseDeadline) async throws -> IMAP.Response {
         while true {
             do {
                 if let response = try parser.next() { return response }
             } catch {
                 throw malformed("unreadable response from the IMAP server (\(error))")
             }
-            let buffer = try await stream.read(timeout: readTimeout)
+            let buffer = try await stream.read(before: &deadline)
             parser.append(buffer.readableBytesView)
         }
     }

@@ -40,19 +40,28 @@ extension IMAP {
     }
 
     /// Folds ``FetchEvent``s into ``FetchResponse``s. Body bytes are held in memory, so use it only for small
-    /// sections; stream big ones straight from the events instead.
+    /// sections (headers, a daticert.xml, a signature); stream big ones straight from the events instead. A
+    /// section announced or grown beyond ``sectionSizeLimit`` is refused as soon as that is known, before its
+    /// bytes are held: a hostile server's `{4294967295}` costs nothing.
     ///
     ///     var accumulator = IMAP.FetchAccumulator()
-    ///     if case .fetch(let event) = response, let done = accumulator.handle(event) { … }
+    ///     if case .fetch(let event) = response, let done = try accumulator.handle(event) { … }
     package struct FetchAccumulator: Sendable {
+        /// 2 MiB by default: the size ``SectionTooLarge`` names.
+        package static let defaultSectionSizeLimit = 2 << 20
+
+        /// The most bytes one section may have.
+        package let sectionSizeLimit: Int
         private var current: FetchResponse?
         private var section: SectionSpecifier?
         private var bytes: [UInt8] = []
 
-        package init() {}
+        package init(sectionSizeLimit: Int = Self.defaultSectionSizeLimit) {
+            self.sectionSizeLimit = sectionSizeLimit
+        }
 
         /// Feeds one event; returns the finished response on `.finish`.
-        package mutating func handle(_ event: FetchEvent) -> FetchResponse? {
+        package mutating func handle(_ event: FetchEvent) throws(SectionTooLarge) -> FetchResponse? {
             switch event {
             case .start(let number):
                 current = FetchResponse(sequenceNumber: number)
@@ -61,10 +70,12 @@ extension IMAP {
             case .attribute(let attribute):
                 apply(attribute)
             case .streamingBegin(let section, _, let byteCount):
+                try check(section, byteCount: byteCount)
                 self.section = section
                 bytes = []
                 bytes.reserveCapacity(min(byteCount, 1 << 20))
             case .streamingBytes(let chunk):
+                if let section { try check(section, byteCount: bytes.count + chunk.count) }
                 bytes.append(contentsOf: chunk)
             case .streamingEnd:
                 if let section { current?.sections[section] = bytes }
@@ -75,6 +86,13 @@ extension IMAP {
                 return current
             }
             return nil
+        }
+
+        private mutating func check(_ refused: SectionSpecifier, byteCount: Int) throws(SectionTooLarge) {
+            guard byteCount > sectionSizeLimit else { return }
+            section = nil
+            bytes = []
+            throw SectionTooLarge(section: refused, uid: current?.uid, byteCount: byteCount, limit: sectionSizeLimit)
         }
 
         private mutating func apply(_ attribute: FetchAttribute) {
@@ -89,6 +107,24 @@ extension IMAP {
             case .nilBody(let section): current?.nilSections.insert(section)
             case .binarySize, .other: break
             }
+        }
+    }
+}
+
+extension IMAP {
+    /// A body section larger than ``FetchAccumulator/sectionSizeLimit``: the server announced (or sent) more
+    /// than a header or small part can be.
+    package struct SectionTooLarge: Error, Hashable, Sendable, CustomStringConvertible {
+        package var section: SectionSpecifier
+        /// The message's UID, when the server named it before the section.
+        package var uid: UID?
+        /// Announced, or received so far.
+        package var byteCount: Int
+        package var limit: Int
+
+        package var description: String {
+            "BODY[\(section)] of \(byteCount) bytes\(uid.map { " for UID \($0.rawValue)" } ?? "") exceeds the limit of "
+                + "\(limit) bytes"
         }
     }
 }
