@@ -63,8 +63,95 @@ final class FakeServer: Sendable {
         return FakeServer(channel: channel)
     }
 
+    /// What a ``dripping(certificate:key:greeting:answer:)`` server says.
+    enum Answer: Sendable {
+        /// At once.
+        case say(String)
+        /// One byte every `interval`, until the text ends or the client hangs up.
+        case drip(String, every: TimeAmount)
+    }
+
+    /// Mail over implicit TLS (the sandbox's certificate for 127.0.0.1) that can answer slowly:
+    /// `greeting` first, then `answer(line)` for each CRLF-ended line the client sends.
+    static func dripping(
+        certificate: String,
+        key: String,
+        greeting: Answer,
+        answer: @escaping @Sendable (String) -> Answer?
+    ) async throws -> FakeServer {
+        let configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+        )
+        let context = try NIOSSLContext(configuration: configuration)
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+                    try channel.pipeline.syncOperations.addHandler(Dripping(greeting: greeting, answer: answer))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0)
+            .get()
+        return FakeServer(channel: channel)
+    }
+
     func close() async {
         try? await channel.close()
+    }
+
+    /// Greets, then answers line by line, slowly when the answer says so (on the event loop).
+    private final class Dripping: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+        let greeting: Answer
+        let answer: @Sendable (String) -> Answer?
+        var pending = ""
+        var active = true
+
+        init(greeting: Answer, answer: @escaping @Sendable (String) -> Answer?) {
+            self.greeting = greeting
+            self.answer = answer
+        }
+
+        func channelActive(context: ChannelHandlerContext) {
+            context.fireChannelActive()
+            say(greeting, context: context)
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            active = false
+            context.fireChannelInactive()
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            pending += String(buffer: unwrapInboundIn(data))
+            while let end = pending.range(of: "\r\n") {
+                let line = String(pending[..<end.lowerBound])
+                pending = String(pending[end.upperBound...])
+                if let reply = answer(line) { say(reply, context: context) }
+            }
+        }
+
+        private func say(_ reply: Answer, context: ChannelHandlerContext) {
+            switch reply {
+            case .say(let text):
+                context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: text)), promise: nil)
+            case .drip(let text, let interval):
+                drip(Array(text.utf8)[...], every: interval, context: context)
+            }
+        }
+
+        private func drip(_ bytes: ArraySlice<UInt8>, every interval: TimeAmount, context: ChannelHandlerContext) {
+            guard active, let first = bytes.first else { return }
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: [first])), promise: nil)
+            let rest = bytes.dropFirst()
+            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: interval) { [self] in
+                self.drip(rest, every: interval, context: loopBound.value)
+            }
+        }
     }
 
     private final class Greeter: ChannelInboundHandler, Sendable {
