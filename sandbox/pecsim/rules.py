@@ -22,10 +22,24 @@ ARUBA_BLOCKED = {
     "ops", "pif", "pl", "prf", "prg", "ps1", "ps1xml", "ps2", "ps2xml", "psc1", "psc2", "pst", "reg", "scf", "scr",
     "sct", "shb", "shs", "tmp", "url", "vb", "vbe", "vbp", "vbs", "vsmacros", "ws", "wsc", "wsf", "wsh",
 }
-EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe",
+EXECUTABLE_MAGIC = (b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe",
                     b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe")
 LEGALMAIL_PER_MINUTE = 6
 NESTED_LIMIT = 32 * 1024 * 1024
+
+
+def is_program(head: bytes) -> bool:
+    """ELF, Mach-O, CAFEBABE; MZ only with a DOS header (last-page count < 512, or a PE header)."""
+    if head.startswith(EXECUTABLE_MAGIC):
+        return True
+    if not head.startswith(b"MZ"):
+        return False
+    if len(head) >= 4 and head[3] <= 1:
+        return True
+    if len(head) >= 0x40:
+        offset = int.from_bytes(head[0x3C:0x40], "little")
+        return head[offset:offset + 4] == b"PE\0\0"
+    return False
 
 
 def profile(auth_user: str) -> str | None:
@@ -50,8 +64,8 @@ def _archive_problem(data: bytes, where: str, depth: int) -> str | None:
             return f"allegato non consentito {where}/{info.filename}"
         try:
             with archive.open(info) as entry:
-                head = entry.read(8)
-                if head.startswith(EXECUTABLE_MAGIC):
+                head = entry.read(512)
+                if is_program(head):
                     return f"allegato eseguibile {where}/{info.filename}"
                 if head.startswith(b"PK\x03\x04") and depth < 3:
                     inner = head + entry.read(NESTED_LIMIT)
@@ -76,7 +90,7 @@ def aruba_problems(raw: bytes, recipients: int) -> list[str]:
             problems.append(f"allegato non consentito {name}")
             continue
         payload = part.get_payload(decode=True) or b""
-        if payload.startswith(EXECUTABLE_MAGIC):
+        if is_program(payload[:512]):
             problems.append(f"allegato eseguibile {name}")
         elif payload.startswith(b"PK\x03\x04"):
             problem = _archive_problem(payload, name, 1)

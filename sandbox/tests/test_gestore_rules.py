@@ -70,3 +70,8 @@ def test_legalmail_refuses_the_seventh_send_within_a_minute(sandbox):
             assert b"Class Of Service" in refused.smtp_error
             return
     pytest.fail("seven sends within a minute were all accepted")
+
+
+def test_aruba_accepts_text_that_merely_starts_with_mz(sandbox):
+    box = aruba_outcome(sandbox, "nota.txt", b"MZone report\nseconda riga\n")
+    assert "accettazione" in box and "non-accettazione" not in box

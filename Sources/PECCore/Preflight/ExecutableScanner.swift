@@ -17,8 +17,9 @@ struct ExecutableScanner {
     static let maximumDepth = 3
     static let maximumEntries = 10_000
     static let maximumNestedArchiveSize = 32 * 1024 * 1024
-    /// Enough for every signature ``executableKind(_:)`` knows and for the zip signature.
-    static let headLength = 8
+    /// Enough for every signature ``executableKind(_:)`` knows (a PE header is usually within the
+    /// first 256 bytes) and for the zip signature.
+    static let headLength = 512
 
     /// Why an attachment would be refused. `path` is the attachment's name, then each entry's path
     /// inside the archives that hold it.
@@ -130,7 +131,7 @@ struct ExecutableScanner {
     /// What the first bytes say the file is, when it is a program.
     static func executableKind(_ head: [UInt8]) -> String? {
         func starts(_ signature: [UInt8]) -> Bool { head.starts(with: signature) }
-        if starts([0x4D, 0x5A]) { return "a Windows or DOS program (MZ)" }
+        if starts([0x4D, 0x5A]), isDOSHeader(head) { return "a Windows or DOS program (MZ)" }
         if starts([0x7F, 0x45, 0x4C, 0x46]) { return "a Linux or Unix program (ELF)" }
         let machO: [[UInt8]] = [
             [0xFE, 0xED, 0xFA, 0xCE], [0xFE, 0xED, 0xFA, 0xCF], [0xCE, 0xFA, 0xED, 0xFE], [0xCF, 0xFA, 0xED, 0xFE],
@@ -139,6 +140,15 @@ struct ExecutableScanner {
         // Both a universal macOS program and a Java class file: blocked either way.
         if starts([0xCA, 0xFE, 0xBA, 0xBE]) { return "a macOS universal program or a Java class (CAFEBABE)" }
         return nil
+    }
+
+    /// `MZ` alone also starts plain text ("MZone…"): a DOS header has a last-page byte count below
+    /// 512 (its 4th byte 0 or 1), or points (at 0x3C) to a `PE\0\0` header, as Windows programs do.
+    static func isDOSHeader(_ head: [UInt8]) -> Bool {
+        if head.count >= 4, head[3] <= 0x01 { return true }
+        guard head.count >= 0x40 else { return false }
+        let offset = (0..<4).reduce(0) { $0 | Int(head[0x3C + $1]) << (8 * $1) }
+        return offset + 4 <= head.count && head[offset..<offset + 4].elementsEqual([0x50, 0x45, 0, 0])
     }
 
     static func isZip(_ head: [UInt8]) -> Bool { head.starts(with: [0x50, 0x4B, 0x03, 0x04]) }

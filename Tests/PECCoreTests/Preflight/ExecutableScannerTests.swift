@@ -57,6 +57,20 @@ struct ExecutableScannerTests {
         #expect(what.contains(kind))
     }
 
+    @Test("text that merely starts with MZ is not a program; a PE header makes one of any DOS header")
+    func mzText() throws {
+        #expect(try scan("nota.txt", Array("MZone report\nseconda riga\n".utf8)) == nil)
+        var pe = [UInt8](repeating: 0x41, count: 0x100)
+        pe[0] = 0x4D
+        pe[1] = 0x5A
+        pe[0x3C] = 0x80
+        pe[0x3D] = 0
+        pe[0x3E] = 0
+        pe[0x3F] = 0
+        pe.replaceSubrange(0x80..<0x84, with: [0x50, 0x45, 0, 0])
+        #expect(try scan("nota.txt", pe)?.reason == .executableContent("a Windows or DOS program (MZ)"))
+    }
+
     @Test("an .exe inside a zip is found, by name and when renamed inside it")
     func programInsideZip() throws {
         let named = ZipFiles.archive([.stored("leggimi.txt", "ciao"), .stored("bin/setup.exe", "x")])
