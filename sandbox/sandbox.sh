@@ -33,7 +33,7 @@ SIZE_LIMIT=${PEC_SANDBOX_SIZE_LIMIT:-31457280}
 PASSWORD=${PEC_SANDBOX_PASSWORD:-sandbox}
 VENV=${PEC_SANDBOX_VENV:-$HERE/.venv}
 DOMAIN=pec.sandbox
-USERS="mario.rossi anna.bianchi luca.verdi archivio casella bench"
+USERS="mario.rossi anna.bianchi luca.verdi archivio casella bench aruba legalmail"
 
 say() { echo "sandbox: $*" >&2; }
 die() { echo "sandbox: error: $*" >&2; exit 1; }

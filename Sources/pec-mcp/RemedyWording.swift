@@ -1,3 +1,4 @@
+import Foundation
 import PECCore
 
 extension PECError.Remedy {
@@ -37,6 +38,12 @@ extension PECError.Remedy {
             "the CA file \(file) saved with the account must be a readable PEM file with the server's CA; the user can log in again with another --ca-file"
         case .useImplicitTLS(let service):
             "the user must log in again in a terminal with `pec auth login --\(service.rawValue)-security tls` (usually port \(service.implicitTLSPort))"
+        case .fewerRecipients(let count):
+            "call pec_send several times, each with at most \(count) recipient\(count == 1 ? "" : "s") in to and cc"
+        case .removeAttachment(let file):
+            "call pec_send without \"\(file)\" in attachments"
+        case .sendAfter(let date):
+            "call pec_send again after \(date.formatted(.iso8601))"
         }
     }
 }

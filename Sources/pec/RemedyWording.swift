@@ -1,3 +1,4 @@
+import Foundation
 import PECCore
 
 extension PECError.Remedy {
@@ -36,6 +37,12 @@ extension PECError.Remedy {
             "check that \(file) is a readable PEM file with the CA that signed the server's certificate, or log in again with another --ca-file"
         case .useImplicitTLS(let service):
             "log in again with --\(service.rawValue)-security tls (usually port \(service.implicitTLSPort))"
+        case .fewerRecipients(let count):
+            "send it with several `pec send`, each to at most \(count) recipient\(count == 1 ? "" : "s") (--to, --cc)"
+        case .removeAttachment(let file):
+            "leave out --attach \(ShellQuoting.quoted(file))"
+        case .sendAfter(let date):
+            "run the same `pec send` again after \(date.formatted(.iso8601))"
         }
     }
 }

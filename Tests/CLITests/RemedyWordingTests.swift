@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import PECCore
@@ -12,6 +13,19 @@ struct RemedyWordingTests {
         #expect(PECError.Remedy.checkServerCA(file: "/etc/pec/ca.pem").commandLine.contains("/etc/pec/ca.pem"))
         #expect(PECError.Remedy.useImplicitTLS(.imap).commandLine.contains("--imap-security tls (usually port 993)"))
         #expect(PECError.Remedy.useImplicitTLS(.smtp).commandLine.contains("--smtp-security tls (usually port 465)"))
+    }
+
+    @Test func providerLimitRemediesNameTheirFlags() {
+        #expect(
+            PECError.Remedy.fewerRecipients(atMost: 2).commandLine.contains("each to at most 2 recipients (--to, --cc)")
+        )
+        #expect(
+            PECError.Remedy.removeAttachment(file: "/tmp/a b.exe").commandLine == "leave out --attach '/tmp/a b.exe'"
+        )
+        let after = Date(timeIntervalSince1970: 1_750_000_060)
+        #expect(
+            PECError.Remedy.sendAfter(after).commandLine == "run the same `pec send` again after 2025-06-15T15:07:40Z"
+        )
     }
 
     @Test func aTimeoutSaysWhatToCheckAndWhichFlagGivesMoreTime() {

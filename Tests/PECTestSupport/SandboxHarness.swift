@@ -73,6 +73,16 @@ struct SandboxHarness {
         }
     }
 
+    /// The simulator's journal entries of submissions authenticated as this sandbox user
+    /// (`submitted`, and `refused` for a gestore's limit), whatever their Message-ID.
+    func journal(authUser user: String) -> [[String: Any]] {
+        let path = URL(fileURLWithPath: directory).appendingPathComponent("journal.ndjson")
+        guard let text = try? String(contentsOf: path, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+        }.filter { ($0["auth_user"] as? String)?.lowercased() == address(user) }
+    }
+
     /// How many times the simulator received the message with this Message-ID.
     func submissions(messageID: String) -> Int {
         journal(messageID: messageID).filter { $0["event"] as? String == "submitted" }.count

@@ -8,6 +8,8 @@ Fault switches, chosen by a recipient's local part (`switch+rest@domain`):
     slow+…       the envelope and the receipt for this recipient come --slow-seconds late
     noreceipt+…  nothing at all is produced for the submission: no acceptance, no delivery
 A recipient `slow+mario.rossi@pec.sandbox` is delivered to mailbox mario.rossi@pec.sandbox.
+
+The mailboxes aruba@ and legalmail@ follow those gestori's documented submission limits (rules.py).
 """
 
 import asyncio
@@ -24,6 +26,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 from . import messages as m
+from . import rules
 from .pki import DOMAIN
 
 log = logging.getLogger("pecsim")
@@ -154,6 +157,8 @@ class Gestore:
             problems.append("manca il campo To")
         if facts["bcc"] or set(envelope_rcpts) - set(header_recipients):
             problems.append("destinatari in copia nascosta (Bcc) non ammessi")
+        if rules.profile(auth_user) == "aruba":
+            problems += rules.aruba_problems(raw, len(envelope_rcpts))
         if problems:
             if auth_user.lower() in self.users:
                 reason = "; ".join(problems)
@@ -193,6 +198,7 @@ class Handler:
         self.gestore = gestore
         # RCPTs seen per tempfail+ address (lowercased), across sessions: odd ones fail, even ones pass.
         self.tempfail_attempts: dict[str, int] = {}
+        self.send_rate = rules.SendRate()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         switch, _ = split_switch(address)
@@ -208,6 +214,12 @@ class Handler:
 
     async def handle_DATA(self, server, session, envelope):
         auth_user = session.auth_data.login.decode() if session.auth_data else ""
+        if rules.profile(auth_user) == "legalmail":
+            if not self.send_rate.allows(auth_user):
+                msgid = m.parse_submission(m.to_crlf(envelope.content))["message_id"]
+                self.gestore.record(event="refused", reason="rate", msgid=msgid, auth_user=auth_user)
+                return '550 5.7.1 "Class Of Service" - Too much traffic'
+            self.send_rate.note(auth_user)
         try:
             self.gestore.process(auth_user, envelope.mail_from, envelope.rcpt_tos, envelope.content)
         except Exception:

@@ -1,3 +1,5 @@
+import Foundation
+
 extension PECError {
     /// Something the user or the agent can do about an error that names a command, a tool or an
     /// argument. Core says which; `pec` words it as flags and commands, `pec-mcp` as tools and
@@ -33,6 +35,12 @@ extension PECError {
         case checkServerCA(file: String)
         /// The server offers no STARTTLS: save the account with implicit TLS for this protocol.
         case useImplicitTLS(ServerEndpoint.MailProtocol)
+        /// Send the message in several sends, each to at most this many recipients (a provider's size rule).
+        case fewerRecipients(atMost: Int)
+        /// Leave this attachment out (the provider refuses it).
+        case removeAttachment(file: String)
+        /// Send again after this instant (a provider's limit of sends per minute).
+        case sendAfter(Date)
 
         /// The stable name of the action, the `action` of its JSON form.
         public var action: String {
@@ -52,6 +60,9 @@ extension PECError {
             case .trustServerCA: "trust_server_ca"
             case .checkServerCA: "check_server_ca"
             case .useImplicitTLS: "use_implicit_tls"
+            case .fewerRecipients: "fewer_recipients"
+            case .removeAttachment: "remove_attachment"
+            case .sendAfter: "send_after"
             }
         }
 
@@ -63,6 +74,9 @@ extension PECError {
             case .trace(let messageID): "trace \(messageID)"
             case .checkServerCA(let file): "check_server_ca \(file)"
             case .useImplicitTLS(let service): "use_implicit_tls \(service.rawValue)"
+            case .fewerRecipients(let count): "fewer_recipients \(count)"
+            case .removeAttachment(let file): "remove_attachment \(file)"
+            case .sendAfter(let date): "send_after \(date.formatted(.iso8601))"
             default: action
             }
         }
@@ -71,6 +85,8 @@ extension PECError {
             case action, address, folder, file
             case mailProtocol = "protocol"
             case messageID = "message_id"
+            case maxRecipients = "max_recipients"
+            case after
         }
 
         public init(from decoder: any Decoder) throws {
@@ -93,6 +109,19 @@ extension PECError {
             case "check_server_ca": self = .checkServerCA(file: try container.decode(String.self, forKey: .file))
             case "use_implicit_tls":
                 self = .useImplicitTLS(try container.decode(ServerEndpoint.MailProtocol.self, forKey: .mailProtocol))
+            case "fewer_recipients":
+                self = .fewerRecipients(atMost: try container.decode(Int.self, forKey: .maxRecipients))
+            case "remove_attachment": self = .removeAttachment(file: try container.decode(String.self, forKey: .file))
+            case "send_after":
+                let text = try container.decode(String.self, forKey: .after)
+                guard let date = try? Date(text, strategy: .iso8601) else {
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .after,
+                        in: container,
+                        debugDescription: "not an ISO 8601 time: \(text)"
+                    )
+                }
+                self = .sendAfter(date)
             default:
                 throw DecodingError.dataCorruptedError(
                     forKey: .action,
@@ -111,6 +140,9 @@ extension PECError {
             case .trace(let messageID): try container.encode(messageID, forKey: .messageID)
             case .checkServerCA(let file): try container.encode(file, forKey: .file)
             case .useImplicitTLS(let service): try container.encode(service, forKey: .mailProtocol)
+            case .fewerRecipients(let count): try container.encode(count, forKey: .maxRecipients)
+            case .removeAttachment(let file): try container.encode(file, forKey: .file)
+            case .sendAfter(let date): try container.encode(date.formatted(.iso8601), forKey: .after)
             default: break
             }
         }

@@ -12,7 +12,8 @@ public enum ProviderCatalog {
             imap: "imaps.pec.aruba.it",
             smtp: "smtps.pec.aruba.it",
             domains: ["pec.it", "arubapec.it", "mypec.eu", "gigapec.it", "ingpec.eu"],
-            confidence: .verified
+            confidence: .verified,
+            limits: .aruba
         ),
         preset(
             "pec.it",
@@ -21,7 +22,8 @@ public enum ProviderCatalog {
             smtp: "smtps.pec.aruba.it",
             domains: [],
             confidence: .verified,
-            notes: "pec.it is Aruba's domain: same servers as aruba"
+            notes: "pec.it is Aruba's domain: same servers as aruba",
+            limits: .aruba
         ),
         preset(
             "legalmail",
@@ -30,7 +32,8 @@ public enum ProviderCatalog {
             smtp: "sendm.cert.legalmail.it",
             domains: ["legalmail.it", "cert.legalmail.it"],
             confidence: .verified,
-            notes: "the username is often the InfoCert User ID, not the address; at most 6 sends a minute"
+            notes: "the username is often the InfoCert User ID, not the address; at most 6 sends a minute",
+            limits: .legalmail
         ),
         preset(
             "namirial",
@@ -135,7 +138,8 @@ public enum ProviderCatalog {
         smtp: String,
         domains: [String],
         confidence: ProviderPreset.Confidence,
-        notes: String? = nil
+        notes: String? = nil,
+        limits: ProviderLimits = .none
     ) -> ProviderPreset {
         ProviderPreset(
             id: id,
@@ -144,7 +148,8 @@ public enum ProviderCatalog {
             imap: ServerEndpoint(host: imap, port: 993),
             smtp: ServerEndpoint(host: smtp, port: 465),
             confidence: confidence,
-            notes: notes
+            notes: notes,
+            limits: limits
         )
     }
 }

@@ -19,6 +19,8 @@ public struct ProviderPreset: Sendable, Equatable, Codable, Identifiable {
     public var smtp: ServerEndpoint
     public var confidence: Confidence
     public var notes: String?
+    /// What the provider documents that it refuses at submission: checked before every send.
+    public var limits: ProviderLimits
 
     public init(
         id: String,
@@ -27,7 +29,8 @@ public struct ProviderPreset: Sendable, Equatable, Codable, Identifiable {
         imap: ServerEndpoint,
         smtp: ServerEndpoint,
         confidence: Confidence,
-        notes: String? = nil
+        notes: String? = nil,
+        limits: ProviderLimits = .none
     ) {
         self.id = id
         self.name = name
@@ -36,6 +39,7 @@ public struct ProviderPreset: Sendable, Equatable, Codable, Identifiable {
         self.smtp = smtp
         self.confidence = confidence
         self.notes = notes
+        self.limits = limits
     }
 
     /// Flat form for tables and NDJSON: one field per column.
@@ -51,12 +55,23 @@ public struct ProviderPreset: Sendable, Equatable, Codable, Identifiable {
         public var domains: [String]
         public var confidence: Confidence
         public var notes: String?
+        /// ``ProviderLimits/summary``: the limits in one line, for the table.
+        public var limits: String?
+        /// ``ProviderLimits``, field by field (nil when the provider documents none).
+        public var maxTotalSize: Int?
+        public var blockedExtensions: [String]?
+        public var blocksExecutables: Bool?
+        public var maxSendsPerMinute: Int?
+        public var limitsSource: String?
 
         enum CodingKeys: String, CodingKey {
             case id, name
             case imapHost = "imap_host", imapPort = "imap_port", imapSecurity = "imap_security"
             case smtpHost = "smtp_host", smtpPort = "smtp_port", smtpSecurity = "smtp_security"
-            case domains, confidence, notes
+            case domains, confidence, notes, limits
+            case maxTotalSize = "max_total_size", blockedExtensions = "blocked_extensions"
+            case blocksExecutables = "blocks_executables", maxSendsPerMinute = "max_sends_per_minute"
+            case limitsSource = "limits_source"
         }
     }
 
@@ -72,7 +87,13 @@ public struct ProviderPreset: Sendable, Equatable, Codable, Identifiable {
             smtpSecurity: smtp.security,
             domains: domains,
             confidence: confidence,
-            notes: notes
+            notes: notes,
+            limits: limits.summary,
+            maxTotalSize: limits.maximumTotalSize,
+            blockedExtensions: limits.blockedExtensions.isEmpty ? nil : limits.blockedExtensions,
+            blocksExecutables: limits.blocksExecutables ? true : nil,
+            maxSendsPerMinute: limits.maximumSendsPerMinute,
+            limitsSource: limits.isEmpty ? nil : limits.source
         )
     }
 }

@@ -76,6 +76,7 @@ public struct SendService: Sendable {
                 hint: "send fewer or smaller attachments"
             )
         }
+        try SendPreflight(account: account).check(composed, ledger: ledger, now: now)
         return PreparedSend(account: account.name, message: message, composed: composed, resendOf: resendOf)
     }
 

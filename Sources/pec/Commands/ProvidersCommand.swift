@@ -11,7 +11,7 @@ struct ProvidersCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let columns = ["id", "name", "imap_host", "imap_port", "smtp_host", "smtp_port", "confidence"]
+        let columns = ["id", "name", "imap_host", "imap_port", "smtp_host", "smtp_port", "confidence", "limits"]
         try Console.write(global.renderer.render(ProviderCatalog.rows, layout: .table(columns: columns)))
     }
 }
