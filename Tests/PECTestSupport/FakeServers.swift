@@ -69,6 +69,9 @@ final class FakeServer: Sendable {
         case say(String)
         /// One byte every `interval`, until the text ends or the client hangs up.
         case drip(String, every: TimeAmount)
+        /// At once, then the connection is reset (no TLS close_notify, a TCP RST): a server that
+        /// hangs up right after its last word.
+        case sayThenReset(String)
     }
 
     /// Mail over implicit TLS (the sandbox's certificate for 127.0.0.1) that can answer slowly:
@@ -76,6 +79,7 @@ final class FakeServer: Sendable {
     static func dripping(
         certificate: String,
         key: String,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         greeting: Answer,
         answer: @escaping @Sendable (String) -> Answer?
     ) async throws -> FakeServer {
@@ -84,10 +88,11 @@ final class FakeServer: Sendable {
             privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
         )
         let context = try NIOSSLContext(configuration: configuration)
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(Resetter())
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
                     try channel.pipeline.syncOperations.addHandler(Dripping(greeting: greeting, answer: answer))
                 }
@@ -99,6 +104,11 @@ final class FakeServer: Sendable {
 
     func close() async {
         try? await channel.close()
+    }
+
+    /// Sits below TLS, so that closing from its context skips the TLS shutdown.
+    private final class Resetter: ChannelOutboundHandler, Sendable {
+        typealias OutboundIn = ByteBuffer
     }
 
     /// Greets, then answers line by line, slowly when the answer says so (on the event loop).
@@ -140,6 +150,20 @@ final class FakeServer: Sendable {
                 context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: text)), promise: nil)
             case .drip(let text, let interval):
                 drip(Array(text.utf8)[...], every: interval, context: context)
+            case .sayThenReset(let text):
+                let channel = context.channel
+                let lingered =
+                    (channel as? any SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0))
+                    ?? channel.eventLoop.makeSucceededVoidFuture()
+                let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+                lingered.whenComplete { [self] _ in
+                    // The answer and, in the same tick, a close below the TLS handler: an RST
+                    // right behind the last bytes, no close_notify.
+                    loopBound.value.writeAndFlush(self.wrapOutboundOut(ByteBuffer(string: text)), promise: nil)
+                    if let head = try? channel.pipeline.syncOperations.context(handlerType: Resetter.self) {
+                        head.close(promise: nil)
+                    }
+                }
             }
         }
 

@@ -145,23 +145,10 @@ final class NetworkStream: MailByteStream {
         throw NetworkFailure.closed(settings)
     }
 
-    /// Sends `bytes`, waiting while the server does not take them for at most what a
-    /// ``ResponseDeadline`` allows that many bytes: a server that stops reading cannot hold a send.
     func write(_ bytes: [UInt8]) async throws {
-        var deadline = ResponseDeadline(settings.timeout)
-        deadline.received(bytes.count)
-        let timer = channel.eventLoop.scheduleTask(in: TimeAmount(deadline.remaining() ?? settings.timeout)) {
-            [timedOut, channel] in
-            timedOut.withLockedValue { $0 = true }
-            channel.close(promise: nil)
-        }
-        defer { timer.cancel() }
         do {
             try await outbound.write(ByteBuffer(bytes: bytes))
         } catch {
-            if timedOut.withLockedValue({ $0 }) {
-                throw NetworkFailure.timeout(settings, waitingFor: "the server (it stopped taking what we sent)")
-            }
             throw NetworkFailure.pecError(for: error, settings: settings, phase: .writing)
         }
     }

@@ -159,6 +159,43 @@ struct SMTPClientIntegrationTests {
         #expect(error?.message.contains("wrong") == false)
     }
 
+    @Test("an SMTP server that resets the connection right after 535: still a rejected password")
+    func resetAfter535() async throws {
+        defer { sandbox.cleanUp() }
+        // The server on its own threads: while it answers, the client's are kept busy, so the
+        // answer and the reset reach the client's socket before it reads either (as under load).
+        let serverThreads = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let smtp = try await FakeServer.dripping(
+            certificate: sandbox.directory + "/server.pem",
+            key: sandbox.directory + "/server.key",
+            group: serverThreads,
+            greeting: .say("220 fake ESMTP\r\n")
+        ) { line in
+            if line.hasPrefix("EHLO") { return .say("250-fake\r\n250 AUTH PLAIN LOGIN\r\n") }
+            if line.hasPrefix("AUTH") {
+                for loop in MultiThreadedEventLoopGroup.singleton.makeIterator() { loop.execute { usleep(300_000) } }
+                usleep(50_000)
+                return .sayThenReset("535 5.7.8 Authentication credentials invalid\r\n")
+            }
+            return .say("250 ok\r\n")
+        }
+        for attempt in 1...5 {
+            let settings = ConnectionSettings(
+                endpoint: ServerEndpoint(host: "127.0.0.1", port: smtp.port),
+                caFile: sandbox.caFile,
+                timeout: .seconds(5)
+            )
+            let error = await #expect(throws: PECError.self) {
+                try await SMTPClient.withConnection(settings, logger: logger) { client in
+                    try await client.authenticate(user: "x@pec.sandbox", password: "wrong")
+                }
+            }
+            #expect(error?.kind == .notAuthenticated, "attempt \(attempt): \(String(describing: error))")
+        }
+        await smtp.close()
+        try await serverThreads.shutdownGracefully()
+    }
+
     @Test("AUTH LOGIN works too, and refuses a wrong password the same way")
     func authLogin() async throws {
         defer { sandbox.cleanUp() }
