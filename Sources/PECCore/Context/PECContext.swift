@@ -55,6 +55,7 @@ public final class PECContext: Sendable {
             timeout: timeout?.seconds
         )
         service.policy = policy
+        service.duplicateWindow = try DuplicateWindow(environment: environment)
         return service
     }
 

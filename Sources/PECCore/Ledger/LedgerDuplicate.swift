@@ -1,13 +1,17 @@
 import Foundation
 
-/// Thrown by ``SendLedger/beginAttempt(_:)`` when the ledger shows that the same Message-ID was already sent,
-/// or may have been: a PEC has the legal weight of a registered letter, so it must not go out twice by accident.
+/// Thrown by ``SendLedger/beginAttempt(_:)`` when the ledger shows that the same Message-ID, or the same
+/// content under another Message-ID (composed in another minute), was already sent, or may have been:
+/// a PEC has the legal weight of a registered letter, so it must not go out twice by accident.
 public struct LedgerDuplicate: Error, Sendable, Equatable, CustomStringConvertible {
     /// The earlier attempt, as recorded.
     public var existing: LedgerSend
+    /// The earlier send has another Message-ID but the same ``ComposedMessage/contentFingerprint``.
+    public var sameContent: Bool
 
-    public init(existing: LedgerSend) {
+    public init(existing: LedgerSend, sameContent: Bool = false) {
         self.existing = existing
+        self.sameContent = sameContent
     }
 
     public var description: String { pecError.description }
@@ -20,6 +24,10 @@ public struct LedgerDuplicate: Error, Sendable, Equatable, CustomStringConvertib
     private var message: String {
         let id = existing.messageID
         let when = existing.lastAttemptAt.formatted(.iso8601)
+        if sameContent {
+            let earlier = existing.status == .sent ? "was sent" : "may already have been sent (\(existing.status.rawValue))"
+            return "the same message (sender, recipients, subject, text and attachments) \(earlier) as \(id) on \(when)"
+        }
         switch existing.status {
         case .sent:
             return "\(id) was already sent on \(when)"

@@ -13,6 +13,7 @@ enum LedgerSchema {
         migrator.registerMigration("v1-sends", migrate: createSends)
         migrator.registerMigration("v2-inbox-bookmark", migrate: addInboxBookmark)
         migrator.registerMigration("v3-tracking-events", migrate: createTrackingEvents)
+        migrator.registerMigration("v4-content-fingerprint", migrate: addContentFingerprint)
         return migrator
     }
 
@@ -71,6 +72,17 @@ enum LedgerSchema {
             sql: """
                 ALTER TABLE sends ADD COLUMN inbox_uidvalidity INTEGER;
                 ALTER TABLE sends ADD COLUMN inbox_uidnext INTEGER;
+                """
+        )
+    }
+
+    /// v4: each send's content fingerprint, so the same letter composed in another minute (another
+    /// Message-ID) is recognised as a duplicate. Sends recorded before have none, and match nothing.
+    private static func addContentFingerprint(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                ALTER TABLE sends ADD COLUMN content_fingerprint TEXT;
+                CREATE INDEX sends_content_fingerprint ON sends (content_fingerprint, last_attempt_at);
                 """
         )
     }

@@ -16,6 +16,11 @@ public struct NewSend: Sendable, Equatable {
     public var attachments: [LedgerAttachment]
     /// Refuse the attempt (``RecipientRateLimited``) when a recipient already got this many sends lately.
     public var rateLimit: RecipientRateLimit?
+    /// ``ComposedMessage/contentFingerprint``, kept with the send.
+    public var contentFingerprint: String?
+    /// Refuse the attempt (``LedgerDuplicate``) when a send with the same ``contentFingerprint``
+    /// may have been submitted within this many seconds; nil: no such check (a deliberate resend).
+    public var duplicateWindow: TimeInterval?
 
     public init(
         messageID: String,
@@ -27,7 +32,9 @@ public struct NewSend: Sendable, Equatable {
         preparedAt: Date,
         size: Int,
         attachments: [LedgerAttachment] = [],
-        rateLimit: RecipientRateLimit? = nil
+        rateLimit: RecipientRateLimit? = nil,
+        contentFingerprint: String? = nil,
+        duplicateWindow: TimeInterval? = nil
     ) {
         self.messageID = messageID
         self.account = account
@@ -39,6 +46,8 @@ public struct NewSend: Sendable, Equatable {
         self.size = size
         self.attachments = attachments
         self.rateLimit = rateLimit
+        self.contentFingerprint = contentFingerprint
+        self.duplicateWindow = duplicateWindow
     }
 }
 

@@ -102,6 +102,17 @@ public final class SendLedger: Sendable {
         let outcome = try write(action: "record the send in") { db -> AttemptStart in
             let existing = try Self.fetchSend(db, messageID: messageID)
             if let existing, existing.status.mayHaveBeenSubmitted { return .duplicate(existing) }
+            // Same transaction as the insert: of two processes sending one letter, one wins.
+            if let fingerprint = send.contentFingerprint, let window = send.duplicateWindow, window > 0,
+                let earlier = try Self.fetchSameContent(
+                    db,
+                    fingerprint: fingerprint,
+                    since: attemptAt.addingTimeInterval(-window),
+                    excluding: messageID
+                )
+            {
+                return .sameContent(earlier)
+            }
             // In the same transaction as the insert: two processes cannot both take the last slot.
             if let limit = send.rateLimit,
                 let busy = try Self.rateLimited(db, recipients: send.to + send.cc, limit: limit, at: attemptAt)
@@ -113,12 +124,12 @@ public final class SendLedger: Sendable {
                     sql: """
                         UPDATE sends SET account = ?, from_address = ?, subject = ?, prepared_at = ?,
                             last_attempt_at = ?, attempts = attempts + 1, status = ?, smtp_reply = NULL, error = NULL,
-                            size = ?
+                            size = ?, content_fingerprint = ?
                         WHERE message_id = ?
                         """,
                     arguments: [
                         send.account, send.from, send.subject, send.preparedAt, attemptAt,
-                        LedgerSendStatus.sending.rawValue, send.size, messageID,
+                        LedgerSendStatus.sending.rawValue, send.size, send.contentFingerprint, messageID,
                     ]
                 )
                 try db.execute(sql: "DELETE FROM send_recipients WHERE message_id = ?", arguments: [messageID])
@@ -127,12 +138,12 @@ public final class SendLedger: Sendable {
                 try db.execute(
                     sql: """
                         INSERT INTO sends (message_id, account, from_address, subject, prepared_at, first_attempt_at,
-                            last_attempt_at, attempts, status, size)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
+                            last_attempt_at, attempts, status, size, content_fingerprint)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
                         """,
                     arguments: [
                         messageID, send.account, send.from, send.subject, send.preparedAt, attemptAt, attemptAt,
-                        LedgerSendStatus.sending.rawValue, send.size,
+                        LedgerSendStatus.sending.rawValue, send.size, send.contentFingerprint,
                     ]
                 )
             }
@@ -146,6 +157,7 @@ public final class SendLedger: Sendable {
         switch outcome {
         case .began(let stored): return stored
         case .duplicate(let existing): throw LedgerDuplicate(existing: existing)
+        case .sameContent(let earlier): throw LedgerDuplicate(existing: earlier, sameContent: true)
         case .rateLimited(let refusal): throw refusal
         }
     }
@@ -224,6 +236,34 @@ public final class SendLedger: Sendable {
         }
     }
 
+    /// The latest send of the same content (``ComposedMessage/contentFingerprint``) that may have
+    /// been submitted within `window` seconds, or nil (for preparing; the real check is part of
+    /// ``beginAttempt(_:)``).
+    public func sendWithSameContent(fingerprint: String, within window: TimeInterval) throws(PECError) -> LedgerSend? {
+        let since = now().addingTimeInterval(-window)
+        return try read { db in try Self.fetchSameContent(db, fingerprint: fingerprint, since: since, excluding: nil) }
+    }
+
+    private static func fetchSameContent(
+        _ db: Database,
+        fingerprint: String,
+        since: Date,
+        excluding messageID: String?
+    ) throws -> LedgerSend? {
+        let submitted = LedgerSendStatus.allCases.filter(\.mayHaveBeenSubmitted).map { "'\($0.rawValue)'" }
+        let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT * FROM sends
+                WHERE content_fingerprint = ? AND last_attempt_at >= ? AND message_id IS NOT ?
+                    AND status IN (\(submitted.joined(separator: ", ")))
+                ORDER BY last_attempt_at DESC, rowid DESC LIMIT 1
+                """,
+            arguments: [fingerprint, since, messageID]
+        )
+        return try row.map { try decodeSend(db, $0) }
+    }
+
     /// Whether a send to `recipients` now would be refused by `limit` (for a dry run; the real
     /// check is part of ``beginAttempt(_:)``).
     public func rateLimitRefusal(recipients: [String], limit: RecipientRateLimit) throws(PECError)
@@ -256,6 +296,7 @@ public final class SendLedger: Sendable {
     private enum AttemptStart {
         case began(LedgerSend)
         case duplicate(LedgerSend)
+        case sameContent(LedgerSend)
         case rateLimited(RecipientRateLimited)
     }
 

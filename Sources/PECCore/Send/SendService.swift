@@ -18,6 +18,8 @@ public struct SendService: Sendable {
     let logger: Logger
     /// What sends are allowed beyond valid ones (`pec-mcp` restricts them; `pec` does not).
     public var policy: SendPolicy = .unrestricted
+    /// How long the same content is refused again without a deliberate resend.
+    public var duplicateWindow: DuplicateWindow = .default
 
     public init(
         account: Account,
@@ -62,6 +64,14 @@ public struct SendService: Sendable {
                 date: now,
                 resend: "\(earlier.messageID) \(now.timeIntervalSince1970)"
             )
+            resendOf = earlier
+        } else if !duplicateWindow.isOff,
+            let earlier = try ledger.sendWithSameContent(
+                fingerprint: composed.contentFingerprint,
+                within: duplicateWindow.seconds
+            )
+        {
+            guard request.resend else { throw Self.duplicate(earlier, sameContent: true) }
             resendOf = earlier
         }
         if let limit = policy.rateLimit,
@@ -108,11 +118,14 @@ public struct SendService: Sendable {
                     preparedAt: composed.date,
                     size: composed.size,
                     attachments: prepared.attachments,
-                    rateLimit: policy.rateLimit
+                    rateLimit: policy.rateLimit,
+                    contentFingerprint: composed.contentFingerprint,
+                    // A deliberate resend is the same content on purpose.
+                    duplicateWindow: prepared.resendOf != nil || duplicateWindow.isOff ? nil : duplicateWindow.seconds
                 )
             )
         } catch let duplicate as LedgerDuplicate {
-            throw Self.duplicate(duplicate.existing)
+            throw Self.duplicate(duplicate.existing, sameContent: duplicate.sameContent)
         } catch let refusal as RecipientRateLimited {
             throw refusal.pecError
         }
@@ -246,8 +259,8 @@ public struct SendService: Sendable {
         )
     }
 
-    static func duplicate(_ earlier: LedgerSend) -> PECError {
-        var error = LedgerDuplicate(existing: earlier).pecError
+    static func duplicate(_ earlier: LedgerSend, sameContent: Bool = false) -> PECError {
+        var error = LedgerDuplicate(existing: earlier, sameContent: sameContent).pecError
         // Refusing a duplicate is an error (exit 1), not the "needs --yes" refusal (exit 3).
         error.kind = .duplicate
         return error
