@@ -205,13 +205,7 @@ public struct MessageReader: Sendable {
     /// Whether `entity` or a multipart inside it names its boundary more than once (or has two
     /// Content-Type fields), which readers resolve differently.
     static func hasAmbiguousBoundary(_ entity: MIMEEntity) -> Bool {
-        let types = entity.headers.values(named: "Content-Type")
-        if types.count > 1 { return true }
-        if let value = types.first {
-            let text = String(decoding: value, as: UTF8.self).lowercased()
-            if text.components(separatedBy: "boundary").count > 2 { return true }
-        }
-        return entity.isMultipart && entity.children.contains(where: hasAmbiguousBoundary)
+        entity.boundaryAmbiguity != nil || entity.isMultipart && entity.children.contains(where: hasAmbiguousBoundary)
     }
 
     static func isCertificationFile(_ entity: MIMEEntity) -> Bool {
