@@ -9,17 +9,54 @@ public struct AttachmentWriter {
     public let directory: URL
     private var taken: Set<String> = []
 
-    /// Fails unless `directory` exists and is a writable directory.
+    /// Uses `directory`, creating it and its missing parents (mode 0700) when absent. Refused: a
+    /// path that exists and is not a directory, and a final component that is a symbolic link,
+    /// wherever it points (whoever can write the parent could redirect what a hostile message
+    /// writes; the files must land where the user typed). Links higher up the path are followed.
     public init(directory path: String) throws {
         let url = URL(fileURLWithPath: path).standardizedFileURL
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw PECError(.io, "\(url.path) is not a directory", hint: "create it first, e.g. mkdir -p \(url.path)")
-        }
+        try Self.prepareDirectory(url)
         guard FileManager.default.isWritableFile(atPath: url.path) else {
             throw PECError(.io, "cannot write into \(url.path)")
         }
         self.directory = url
+    }
+
+    /// Makes sure `url` is a directory, not through a symbolic link, creating what is missing.
+    static func prepareDirectory(_ url: URL) throws {
+        var info = stat()
+        if lstat(url.path, &info) == 0 {
+            if info.st_mode & S_IFMT == S_IFLNK {
+                throw PECError(
+                    .io,
+                    "\(url.path) is a symbolic link",
+                    hint: "give the directory it points to, or another directory"
+                )
+            }
+            guard info.st_mode & S_IFMT == S_IFDIR else {
+                throw PECError(.io, "\(url.path) exists and is not a directory", hint: "choose a directory")
+            }
+            return
+        }
+        guard errno == ENOENT else {
+            throw PECError(.io, "cannot use \(url.path): \(String(cString: strerror(errno)))")
+        }
+        let parent = url.deletingLastPathComponent()
+        if parent.path != url.path {
+            var parentInfo = stat()
+            if stat(parent.path, &parentInfo) != 0 {
+                try prepareDirectory(parent)
+            } else if parentInfo.st_mode & S_IFMT != S_IFDIR {
+                throw PECError(.io, "\(parent.path) exists and is not a directory", hint: "choose a directory")
+            }
+        }
+        // EEXIST: created meanwhile by someone else; looked at again as an existing path.
+        if mkdir(url.path, 0o700) != 0 {
+            guard errno == EEXIST else {
+                throw PECError(.io, "cannot create \(url.path): \(String(cString: strerror(errno)))")
+            }
+            try prepareDirectory(url)
+        }
     }
 
     /// A safe file name for `suggested` (which may be nil or hostile).

@@ -89,10 +89,10 @@ public struct MessageReader: Sendable {
         }
         // Two MIME readers look at a signed message (ours and OpenSSL's): a structure they could
         // read differently (a repeated boundary) must not be certified.
-        if details.pecType != nil, let signed, Self.hasAmbiguousBoundary(signed) {
+        if details.pecType != nil, let signed, let ambiguity = Self.boundaryAmbiguity(in: signed) {
             details.claimedPECType = details.pecType
             details.pecType = nil
-            warnings.append("its MIME structure is ambiguous (a repeated boundary parameter): not a certified message")
+            warnings.append("its MIME structure is ambiguous (\(ambiguity)): not a certified message")
         }
         let certified = details.pecType != nil
         details.pecCertType = daticert?.tipo
@@ -204,14 +204,11 @@ public struct MessageReader: Sendable {
 
     /// Whether `entity` or a multipart inside it names its boundary more than once (or has two
     /// Content-Type fields), which readers resolve differently.
-    static func hasAmbiguousBoundary(_ entity: MIMEEntity) -> Bool {
-        let types = entity.headers.values(named: "Content-Type")
-        if types.count > 1 { return true }
-        if let value = types.first {
-            let text = String(decoding: value, as: UTF8.self).lowercased()
-            if text.components(separatedBy: "boundary").count > 2 { return true }
-        }
-        return entity.isMultipart && entity.children.contains(where: hasAmbiguousBoundary)
+    /// Why `entity` or a part inside it has an ambiguous boundary (``MIMEEntity/boundaryAmbiguity``).
+    static func boundaryAmbiguity(in entity: MIMEEntity) -> String? {
+        if let reason = entity.boundaryAmbiguity { return reason }
+        guard entity.isMultipart else { return nil }
+        return entity.children.lazy.compactMap(boundaryAmbiguity(in:)).first
     }
 
     static func isCertificationFile(_ entity: MIMEEntity) -> Bool {

@@ -5,9 +5,14 @@ package enum DaticertError: Error, Sendable, Equatable, CustomStringConvertible 
     /// The document declares entities (`<!ENTITY`): never needed by a daticert, refused so that
     /// entity expansion ("billion laughs") and external entities cannot happen.
     case entityDeclaration
-    /// NUL bytes: UTF-16/UTF-32 or binary. Daticert files are UTF-8 or ISO-8859-1, and the entity
-    /// check below only works on ASCII-compatible encodings.
-    case unsupportedEncoding
+    /// Another DTD declaration (`<!ATTLIST`, `<!ELEMENT`, `<!NOTATION`): a daticert has no DTD of
+    /// its own, and an attribute default could add what the gestore never wrote.
+    case dtdDeclaration(String)
+    /// An encoding other than UTF-8, ISO-8859-1 or US-ASCII (``XMLSafetyGate/encodings``), e.g.
+    /// UTF-7 or UTF-16, whose bytes would hide a declaration from any check but a full decoder.
+    case unsupportedEncoding(String)
+    /// Bytes that are not valid in the declared encoding.
+    case undecodable(encoding: String)
     /// Not well-formed XML (or an encoding it does not declare), with libxml2's position.
     case malformedXML(line: Int, column: Int, code: Int)
     /// Well-formed, but the root element is not `postacert`.
@@ -21,14 +26,29 @@ package enum DaticertError: Error, Sendable, Equatable, CustomStringConvertible 
             "daticert.xml is \(size) bytes, more than the \(limit)-byte limit"
         case .entityDeclaration:
             "daticert.xml declares XML entities (<!ENTITY>), which a daticert never needs: refused"
-        case .unsupportedEncoding:
-            "daticert.xml contains NUL bytes (UTF-16/UTF-32 or binary); only UTF-8 and ISO-8859-1 are read"
+        case .dtdDeclaration(let declaration):
+            "daticert.xml declares a DTD (\(declaration)), which a daticert never needs: refused"
+        case .unsupportedEncoding(let encoding):
+            "daticert.xml is in \(encoding); only UTF-8, ISO-8859-1 and US-ASCII are read"
+        case .undecodable(let encoding):
+            "daticert.xml declares \(encoding) but its bytes are not valid \(encoding)"
         case .malformedXML(let line, let column, let code):
             "daticert.xml is not well-formed XML (line \(line), column \(column), XMLParser error \(code))"
         case .notDaticert(let root):
             "daticert.xml has root element <\(root)>, not <postacert>"
         case .missing(let path):
             "daticert.xml has no \(path)"
+        }
+    }
+}
+
+extension DaticertError {
+    init(_ refusal: XMLSafetyGate.Refusal) {
+        switch refusal {
+        case .unsupportedEncoding(let encoding): self = .unsupportedEncoding(encoding)
+        case .undecodable(let encoding): self = .undecodable(encoding: encoding)
+        case .declaration("<!ENTITY"): self = .entityDeclaration
+        case .declaration(let declaration): self = .dtdDeclaration(declaration)
         }
     }
 }

@@ -7,8 +7,9 @@ import Foundation
 /// Reads a `daticert.xml` (pec-standard.md §6) with Foundation's `XMLParser`, leniently: no DTD
 /// validation, no namespaces, unknown elements and stray text ignored, values trimmed.
 ///
-/// Safe on hostile input: a DOCTYPE (real ones say `SYSTEM "Postacert.dtd"`) is never fetched,
-/// documents declaring entities are refused before parsing, and the size is capped.
+/// Safe on hostile input: the size is capped, and ``XMLSafetyGate`` decodes the document (UTF-8,
+/// ISO-8859-1 or US-ASCII only) and refuses any DTD declaration, entities included, before libxml2
+/// reads it; a DOCTYPE naming an external DTD (`SYSTEM "Postacert.dtd"`) is never fetched.
 package enum DaticertParser {
     /// Real daticert files are under 2 KB; anything above this is refused unread.
     package static let maximumSize = 1 << 20
@@ -17,13 +18,12 @@ package enum DaticertParser {
         guard bytes.count <= maximumSize else {
             throw DaticertError.tooLarge(size: bytes.count, limit: maximumSize)
         }
-        guard !bytes.contains(0) else { throw DaticertError.unsupportedEncoding }
-        // libxml2 has its own amplification guards, but a daticert never declares entities:
-        // refusing them outright makes expansion and external entities impossible by construction.
-        if contains(bytes, Array("<!ENTITY".utf8)) {
-            throw DaticertError.entityDeclaration
+        let input: [UInt8]
+        do {
+            input = try XMLSafetyGate.admit(bytes)
+        } catch {
+            throw DaticertError(error)
         }
-        let input = undeclaredLatin1AsUTF8(bytes)
 
         let parser = XMLParser(data: Data(input))
         parser.shouldResolveExternalEntities = false
@@ -45,28 +45,6 @@ package enum DaticertParser {
             throw DaticertError.malformedXML(line: parser.lineNumber, column: parser.columnNumber, code: 0)
         }
         return try collector.result()
-    }
-
-    private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard let first = needle.first, haystack.count >= needle.count else { return false }
-        var index = 0
-        while index <= haystack.count - needle.count {
-            if haystack[index] == first, haystack[index..<index + needle.count].elementsEqual(needle) {
-                return true
-            }
-            index += 1
-        }
-        return false
-    }
-
-    /// A document without an `encoding=` declaration must be UTF-8; when it is not valid UTF-8 the
-    /// gestore most likely wrote ISO-8859-1 and forgot to say so: read it as such rather than fail.
-    private static func undeclaredLatin1AsUTF8(_ bytes: [UInt8]) -> [UInt8] {
-        guard String(validating: bytes, as: UTF8.self) == nil else { return bytes }
-        let prologEnd = bytes.firstIndex(of: UInt8(ascii: ">")) ?? bytes.startIndex
-        let prolog = String(decoding: bytes[..<prologEnd], as: UTF8.self)
-        if prolog.hasPrefix("<?xml"), prolog.contains("encoding") { return bytes }
-        return Array(String(bytes.map { Character(Unicode.Scalar($0)) }).utf8)
     }
 }
 

@@ -23,7 +23,12 @@ struct GetCommand: AsyncParsableCommand {
     @Flag(help: "Include the S/MIME signature check.")
     var verify = false
 
-    @Option(help: ArgumentHelp("Save the attachments into this directory (it must exist).", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "Save the attachments into this directory (created, mode 0700, if missing).",
+            valueName: "dir"
+        )
+    )
     var saveAttachments: String?
 
     @Option(help: ArgumentHelp("Save the whole message, as received, to this new file.", valueName: "file"))

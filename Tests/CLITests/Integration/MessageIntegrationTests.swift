@@ -123,6 +123,51 @@ struct MessageIntegrationTests {
         }
     }
 
+    @Test("--save-attachments creates a missing directory and its parents, mode 0700, with the files in it")
+    func saveAttachmentsCreatesDirectory() throws {
+        defer { sandbox.cleanUp() }
+        let special = try corpus.message(special: "raw-utf8")
+        let top = sandbox.configHome.appendingPathComponent("nuova-\(UUID().uuidString.prefix(8))")
+        let directory = top.appendingPathComponent("2026/allegati")
+        #expect(!FileManager.default.fileExists(atPath: top.path))
+        let run = try sandbox.pec([
+            "get", "\(special.uid)", "--folder", special.folder, "--json", "--save-attachments", directory.path,
+        ])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        for created in [top, top.appendingPathComponent("2026"), directory] {
+            let mode = try FileManager.default.attributesOfItem(atPath: created.path)[.posixPermissions] as? NSNumber
+            #expect(mode?.intValue == 0o700, "\(created.path)")
+        }
+        let saved = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        #expect(saved.sorted() == special.attachments.sorted())
+    }
+
+    @Test("--save-attachments refuses a file and a symbolic link: exit 1, nothing fetched or written")
+    func saveAttachmentsRefusals() throws {
+        defer { sandbox.cleanUp() }
+        let special = try corpus.message(special: "raw-utf8")
+        let base = sandbox.configHome.appendingPathComponent("rifiuti-\(UUID().uuidString.prefix(8))")
+        let target = base.appendingPathComponent("vera")
+        try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
+        let file = base.appendingPathComponent("file.txt")
+        try Data("x".utf8).write(to: file)
+        let link = base.appendingPathComponent("link")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: target)
+        let dangling = base.appendingPathComponent("dangling")
+        try FileManager.default.createSymbolicLink(at: dangling, withDestinationURL: base.appendingPathComponent("no"))
+        for path in [file, link, dangling, file.appendingPathComponent("sotto")] {
+            let run = try sandbox.pec([
+                "get", "\(special.uid)", "--folder", special.folder, "--json", "--save-attachments", path.path,
+            ])
+            #expect(run.status == 1, "\(path.lastPathComponent): \(run.stderr)")
+            #expect(try run.errorObject()["kind"] as? String == "io")
+            #expect(run.stdoutLines.count == 1, "only the error: \(run.stdout)")
+        }
+        #expect(try String(contentsOf: file, encoding: .utf8) == "x")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: target.path).isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: base.appendingPathComponent("no").path))
+    }
+
     @Test("get of an id that does not exist: exit 1, not_found")
     func missing() throws {
         defer { sandbox.cleanUp() }

@@ -51,9 +51,41 @@ struct AttachmentWriterTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
     }
 
-    @Test("a directory that does not exist is an io error")
-    func missingDirectory() {
-        #expect(throws: PECError.self) { _ = try AttachmentWriter(directory: "/nonexistent/pec/dir") }
+    @Test("a directory that does not exist is created with its missing parents, mode 0700")
+    func missingDirectory() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("pec-att-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: base) }
+        let directory = base.appendingPathComponent("a/b")
+        var writer = try AttachmentWriter(directory: directory.path)
+        for created in [base, base.appendingPathComponent("a"), directory] {
+            let mode = try FileManager.default.attributesOfItem(atPath: created.path)[.posixPermissions] as? NSNumber
+            #expect(mode?.intValue == 0o700, "\(created.path)")
+        }
+        let saved = try writer.write(suggestedName: "x.txt") { try $0(Array("x".utf8)[...]) }
+        #expect(saved.deletingLastPathComponent().path == directory.path)
+        // An existing directory is used as it is.
+        _ = try AttachmentWriter(directory: directory.path)
+    }
+
+    @Test("a file, a path under a file, a symbolic link (also to a directory) are refused as io errors")
+    func refusedDirectories() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("pec-att-\(UUID().uuidString)")
+        let real = base.appendingPathComponent("real")
+        try FileManager.default.createDirectory(at: real, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: base) }
+        let file = base.appendingPathComponent("file")
+        try Data("x".utf8).write(to: file)
+        let link = base.appendingPathComponent("link")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: real)
+        for path in [file, file.appendingPathComponent("below"), link] {
+            do {
+                _ = try AttachmentWriter(directory: path.path)
+                Issue.record("\(path.lastPathComponent) was accepted")
+            } catch {
+                #expect((error as? PECError)?.kind == .io, "\(error)")
+            }
+        }
+        #expect(try Data(contentsOf: file) == Data("x".utf8))
     }
 
     @Test("a dangling symbolic link with the same name is neither followed nor replaced")

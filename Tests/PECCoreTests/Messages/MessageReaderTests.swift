@@ -152,4 +152,87 @@ struct MessageReaderTests {
         let genuine = try MessageReader(trust: trust).read(raw).details
         #expect(genuine.pecType == .accettazione, "the untouched receipt stays certified")
     }
+
+    /// The sandbox receipt with its outer multipart/signed header rewritten by `edit` (the signature
+    /// covers only the first part's bytes, so it stays valid whatever the outer boundary is).
+    static func receipt(boundary: String, header edit: (String) -> String = { $0 }) throws -> [UInt8] {
+        let raw = try SignatureFixtures.bundled("sandbox-accettazione.eml")
+        let original = "----011D4BF31DF942AB4AAC8A7F353E77E4"
+        var text = String(decoding: raw, as: UTF8.self).replacingOccurrences(of: original, with: boundary)
+        let start = try #require(text.range(of: "Content-Type: multipart/signed"))
+        let end = try #require(text[start.upperBound...].range(of: "\r\n"))
+        let line = String(text[start.lowerBound..<end.lowerBound])
+        text.replaceSubrange(start.lowerBound..<end.lowerBound, with: edit(line))
+        return Array(text.utf8)
+    }
+
+    static func sandboxTrust() throws -> PECTrustStore {
+        try PECTrustStore(systemRoots: false, caFiles: [SignatureFixtures.bundledPath("sandbox-ca.pem")])
+    }
+
+    /// Both ways a message is read: whole in memory (OpenSSL splits the multipart/signed itself)
+    /// and spooled in a file (our split, OpenSSL checks the detached content).
+    static func readBothWays(_ raw: [UInt8]) throws -> [MessageDetails] {
+        let reader = MessageReader(trust: try sandboxTrust())
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("pec-boundary-\(UUID()).eml")
+        try Data(raw).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        return [try reader.read(raw).details, try reader.read(SpooledMessage(file: file)).details]
+    }
+
+    @Test("a genuine signed receipt whose boundary value contains \"boundary\" (.NET style) is certified")
+    func dotNetBoundary() throws {
+        let raw = try Self.receipt(boundary: "--boundary_0_5f0e4c2a-7d1b-4e8f-9a3c-6b2d1e0f4a97")
+        #expect(String(decoding: raw, as: UTF8.self).contains(#"boundary="--boundary_0_5f0e4c2a"#))
+        for details in try Self.readBothWays(raw) {
+            #expect(details.pecType == .accettazione, "\(details.warnings)")
+            #expect(!details.warnings.contains { $0.contains("ambiguous") })
+        }
+    }
+
+    @Test("a parameter whose quoted value says boundary=… is not taken for a second boundary")
+    func boundaryInsideAnotherValue() throws {
+        let raw = try Self.receipt(boundary: "----011D4BF31DF942AB4AAC8A7F353E77E4") {
+            $0 + #"; name="boundary=x"; x-note="a; boundary=y""#
+        }
+        for details in try Self.readBothWays(raw) {
+            #expect(details.pecType == .accettazione, "\(details.warnings)")
+        }
+    }
+
+    @Test(
+        "a boundary given twice, in any form, is still refused",
+        arguments: [
+            #"; boundary="other""#,
+            #"; BOUNDARY=other"#,
+            #"; boundary*=utf-8''other"#,
+            #"; boundary*0="oth"; boundary*1="er""#,
+        ]
+    )
+    func repeatedBoundaryForms(extra: String) throws {
+        let raw = try Self.receipt(boundary: "----011D4BF31DF942AB4AAC8A7F353E77E4") { $0 + extra }
+        for details in try Self.readBothWays(raw) {
+            #expect(details.pecType == nil)
+            #expect(details.warnings.contains { $0.contains("ambiguous") })
+        }
+    }
+
+    /// OpenSSL reads a header line by line and knows no backslash escapes: here it takes the
+    /// boundary `evil` from a quoted value that our reader (unfolding first) sees as text.
+    @Test("a boundary OpenSSL would read differently (a quote across a fold, an escaped quote) is refused")
+    func openSSLReadsDifferently() throws {
+        let folded = try Self.receipt(boundary: "----011D4BF31DF942AB4AAC8A7F353E77E4") {
+            $0.replacingOccurrences(of: "; boundary=", with: "; x=\"\r\n boundary=evil\r\n \"; boundary=")
+        }
+        let escaped = try Self.receipt(boundary: "----011D4BF31DF942AB4AAC8A7F353E77E4") {
+            $0.replacingOccurrences(of: "; boundary=", with: #"; x="a\"; boundary=evil; y=\""; boundary="#)
+        }
+        // (OpenSSL then finds no valid signature here either; MIMEBoundaryAmbiguityTests checks the
+        // judgment itself, which also holds where an attacker arranges both readings to verify.)
+        for raw in [folded, escaped] {
+            for details in try Self.readBothWays(raw) {
+                #expect(details.pecType == nil, "\(details.warnings)")
+            }
+        }
+    }
 }

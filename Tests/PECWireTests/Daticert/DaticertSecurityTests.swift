@@ -121,15 +121,83 @@ struct DaticertSecurityTests {
         let xml = String(decoding: Self.withDoctype(""), as: UTF8.self)
             .replacingOccurrences(of: "UTF-8", with: "UTF-16")
         let bytes = try #require(xml.data(using: .utf16))
-        #expect(throws: DaticertError.unsupportedEncoding) { try DaticertParser.parse(Array(bytes)) }
+        #expect(throws: DaticertError.unsupportedEncoding("UTF-16 or UTF-32")) {
+            try DaticertParser.parse(Array(bytes))
+        }
+        // Declared UTF-16 but written in ASCII bytes: refused by its declaration.
+        #expect(throws: DaticertError.unsupportedEncoding("utf-16")) {
+            try DaticertParser.parse(Array(xml.utf8))
+        }
     }
 
-    @Test("an internal subset without entities is harmless")
-    func internalSubset() throws {
-        let daticert = try DaticertParser.parse(
-            Self.withDoctype(#"<!DOCTYPE postacert [<!ELEMENT postacert ANY>]>"#)
-        )
-        #expect(daticert.oggetto == "Prova")
+    /// The issue's case: `+ADw-` is `<` in UTF-7, so no `<!ENTITY` byte sequence exists to find.
+    @Test("a UTF-7 daticert hiding an entity (+ADw-!ENTITY) is refused, never expanded")
+    func utf7Entity() {
+        let xml = """
+            <?xml version="1.0" encoding="UTF-7"?>
+            +ADw-!DOCTYPE postacert +AFs-+ADw-!ENTITY x "INJECTED"+AD4-+AF0-+AD4-
+            <postacert tipo="accettazione" errore="nessuno"><intestazione><mittente>a@x.it</mittente>
+            <destinatari tipo="certificato">b@x.it</destinatari><oggetto>&x;</oggetto></intestazione>
+            <dati><gestore-emittente>G</gestore-emittente><data zona="+0100"><giorno>01/02/2026</giorno>
+            <ora>10:11:12</ora></data><identificativo>id@x.it</identificativo></dati></postacert>
+            """
+        #expect(throws: DaticertError.unsupportedEncoding("utf-7")) { try DaticertParser.parse(Array(xml.utf8)) }
+    }
+
+    @Test(
+        "encodings gestori do not use are refused, however they are spelled",
+        arguments: ["UTF-7", "utf-16", "UTF-32", "EBCDIC-US", "windows-1252", "latin1", "ISO8859-1", "UTF8"]
+    )
+    func otherEncodings(encoding: String) {
+        let xml = String(decoding: Self.withDoctype(""), as: UTF8.self)
+            .replacingOccurrences(of: "UTF-8", with: encoding)
+        #expect(throws: DaticertError.unsupportedEncoding(encoding.lowercased())) {
+            try DaticertParser.parse(Array(xml.utf8))
+        }
+    }
+
+    @Test("declared UTF-8, ISO-8859-1 and US-ASCII (any case) are read")
+    func acceptedEncodings() throws {
+        for encoding in ["UTF-8", "utf-8", "ISO-8859-1", "iso-8859-1", "US-ASCII", "us-ascii"] {
+            let xml = String(decoding: Self.withDoctype(""), as: UTF8.self)
+                .replacingOccurrences(of: "UTF-8", with: encoding)
+            #expect(try DaticertParser.parse(Array(xml.utf8)).oggetto == "Prova", "\(encoding)")
+        }
+    }
+
+    @Test("bytes invalid in the declared encoding are refused")
+    func undecodable() {
+        var bytes = Self.withDoctype("", oggetto: "Citt")
+        bytes.insert(0xE0, at: bytes.firstIndex(of: UInt8(ascii: "C"))! + 4)
+        #expect(throws: DaticertError.undecodable(encoding: "UTF-8")) { try DaticertParser.parse(bytes) }
+        let ascii = String(decoding: Self.withDoctype("", oggetto: "Citt"), as: UTF8.self)
+            .replacingOccurrences(of: "UTF-8", with: "US-ASCII")
+            .replacingOccurrences(of: "Citt", with: "Citt\u{E0}")
+        #expect(throws: DaticertError.undecodable(encoding: "US-ASCII")) {
+            try DaticertParser.parse(Array(ascii.utf8))
+        }
+    }
+
+    @Test("an ISO-8859-1 daticert declaring it is read with its accents")
+    func latin1Declared() throws {
+        let xml = String(decoding: Self.withDoctype("", oggetto: "Perché è già così"), as: UTF8.self)
+            .replacingOccurrences(of: "UTF-8", with: "ISO-8859-1")
+        let bytes = try #require(xml.data(using: .isoLatin1))
+        #expect(try DaticertParser.parse(Array(bytes)).oggetto == "Perché è già così")
+    }
+
+    @Test(
+        "an internal DTD subset is refused whatever it declares: an ATTLIST default would add errore",
+        arguments: [
+            (#"<!DOCTYPE postacert [<!ELEMENT postacert ANY>]>"#, "<!ELEMENT"),
+            (#"<!DOCTYPE postacert [<!ATTLIST postacert errore CDATA "virus">]>"#, "<!ATTLIST"),
+            (#"<!DOCTYPE postacert [<!NOTATION n SYSTEM "x">]>"#, "<!NOTATION"),
+        ]
+    )
+    func internalSubset(doctype: String, declaration: String) {
+        #expect(throws: DaticertError.dtdDeclaration(declaration)) {
+            try DaticertParser.parse(Self.withDoctype(doctype, errore: false))
+        }
     }
 }
 

@@ -8,6 +8,9 @@ import Foundation
 package struct MIMEParameters: Sendable, Equatable {
     package var values: [String: String]
     package var raw: [String: [UInt8]]
+    /// Every parameter name as parsed, lowercased, in order, repetitions and RFC 2231 sections
+    /// (`name*0*`) included: what ``definitions(of:)`` counts.
+    package var names: [String] = []
 
     package init(values: [String: String] = [:], raw: [String: [UInt8]] = [:]) {
         self.values = values
@@ -16,10 +19,29 @@ package struct MIMEParameters: Sendable, Equatable {
 
     package subscript(_ name: String) -> String? { values[name.lowercased()] }
 
+    /// How many times the parameter `name` is given: once per plain `name=`, per `name*=` and per
+    /// start (`name*0=`, `name*0*=`) of an RFC 2231 continuation, and once more for each repeated
+    /// later section. Two definitions make the value depend on which one a reader takes.
+    package func definitions(of name: String) -> Int {
+        let name = name.lowercased()
+        var sections: [String: Int] = [:]
+        for key in names {
+            guard key == name || key.hasPrefix(name + "*") else { continue }
+            var section = key.dropFirst(name.count)
+            if section.hasPrefix("*") { section = section.dropFirst() }
+            if section.hasSuffix("*") { section = section.dropLast() }
+            sections[section.isEmpty ? (key == name ? "" : "0") : String(section), default: 0] += 1
+        }
+        let starts = (sections[""] ?? 0) + (sections["0"] ?? 0)
+        let repeatedLater = sections.filter { $0.key != "" && $0.key != "0" }.values.map { $0 - 1 }.reduce(0, +)
+        return starts + repeatedLater
+    }
+
     // parameter = attribute "=" value ; value = token / quoted-string
     // RFC 2231: attribute "*" [section] ["*"] "=" value ; first encoded section = charset "'" lang "'" pct
     static func parse(_ bytes: ArraySlice<UInt8>) -> MIMEParameters {
         var plain: [String: [UInt8]] = [:]
+        var names: [String] = []
         // name → section → (bytes, encoded)
         var extended: [String: [Int: (bytes: [UInt8], encoded: Bool)]] = [:]
         var index = bytes.startIndex
@@ -58,6 +80,7 @@ package struct MIMEParameters: Sendable, Equatable {
             }
             let key = String(decoding: name.filter { !MIMEBytes.isSpace($0) }, as: UTF8.self).lowercased()
             guard !key.isEmpty else { continue }
+            names.append(key)
             if let star = key.firstIndex(of: "*") {
                 let base = String(key[..<star])
                 var rest = key[key.index(after: star)...]
@@ -73,6 +96,7 @@ package struct MIMEParameters: Sendable, Equatable {
             }
         }
         var result = MIMEParameters()
+        result.names = names
         for (key, value) in plain {
             result.raw[key] = value
             result.values[key] = decodePlain(value)
