@@ -26,6 +26,8 @@ public enum ZipFiles {
     public static func archive(_ entries: [Entry]) -> [UInt8] {
         var out: [UInt8] = []
         var central: [UInt8] = []
+        out.reserveCapacity(entries.reduce(0) { $0 + 30 + $1.name.utf8.count + $1.data.count } + 22)
+        central.reserveCapacity(entries.reduce(0) { $0 + 46 + $1.name.utf8.count })
         for entry in entries {
             let offset = out.count
             let name = Array(entry.name.utf8)
@@ -46,12 +48,12 @@ public enum ZipFiles {
     }
 
     /// A raw deflate stream that inflates to `prefix` followed by zeros, `size` bytes in all (fixed
-    /// Huffman codes, runs of 258 bytes: about 13 bits per 258 bytes). Its entry's CRC is left 0: a
-    /// reader that reaches the end of a bomb has already lost.
+    /// Huffman codes, runs of 258 bytes: 13 bits per 258 bytes). Its entry's CRC is left 0: a reader
+    /// that reaches the end of a bomb has already lost.
     public static func zeroBomb(prefix: [UInt8], size: Int) -> [UInt8] {
         var bits = BitWriter()
         bits.write(1, count: 1)  // final block
-        bits.write(1, count: 2)  // fixed Huffman (BTYPE 01, LSB first)
+        bits.write(1, count: 2)  // fixed Huffman (BTYPE 01)
         func literal(_ byte: UInt8) {
             if byte < 144 {
                 bits.writeCode(0x30 + UInt32(byte), count: 8)
@@ -62,9 +64,10 @@ public enum ZipFiles {
         for byte in prefix { literal(byte) }
         literal(0)
         var remaining = size - prefix.count - 1
+        // Length 258 (code 285, 11000101) then distance 1 (00000), Huffman codes written most
+        // significant bit first: as one 13-bit value taken least significant bit first, 0b1010_0011.
         while remaining >= 258 {
-            bits.writeCode(0xC5, count: 8)  // length 258 (code 285)
-            bits.writeCode(0, count: 5)  // distance 1
+            bits.write(0xA3, count: 13)
             remaining -= 258
         }
         for _ in 0..<remaining { literal(0) }
@@ -92,27 +95,26 @@ public enum ZipFiles {
     }
 
     struct BitWriter {
-        var bytes: [UInt8] = []
-        private var current: UInt32 = 0
+        private(set) var bytes: [UInt8] = []
+        private var pending: UInt64 = 0
         private var used = 0
-        /// `value`'s low `count` bits, least significant first (deflate's header fields).
+        /// `value`'s low `count` bits (at most 32), least significant first (deflate's bit order).
         mutating func write(_ value: UInt32, count: Int) {
-            for i in 0..<count { push((value >> i) & 1) }
+            pending |= UInt64(value & UInt32((UInt64(1) << count) - 1)) << used
+            used += count
+            while used >= 8 {
+                bytes.append(UInt8(pending & 0xFF))
+                pending >>= 8
+                used -= 8
+            }
         }
         /// A Huffman code: most significant bit first.
         mutating func writeCode(_ code: UInt32, count: Int) {
-            for i in stride(from: count - 1, through: 0, by: -1) { push((code >> i) & 1) }
+            var reversed: UInt32 = 0
+            for i in 0..<count where code & (1 << i) != 0 { reversed |= 1 << (count - 1 - i) }
+            write(reversed, count: count)
         }
-        private mutating func push(_ bit: UInt32) {
-            current |= bit << used
-            used += 1
-            if used == 8 {
-                bytes.append(UInt8(current))
-                current = 0
-                used = 0
-            }
-        }
-        var finished: [UInt8] { used == 0 ? bytes : bytes + [UInt8(current)] }
+        var finished: [UInt8] { used == 0 ? bytes : bytes + [UInt8(pending & 0xFF)] }
     }
 
     private static func le16(_ value: UInt16) -> [UInt8] { [UInt8(value & 0xFF), UInt8(value >> 8)] }

@@ -88,7 +88,7 @@ struct ExecutableScanner {
             }
             // A symbolic link's target is its data, and is read whole by ZIPFoundation: its name is enough.
             guard entry.type == .file else { continue }
-            let head = Self.read(entry, of: archive, upTo: Self.headLength)
+            let head = [UInt8](Self.read(entry, of: archive, upTo: Self.headLength))
             if let kind = Self.executableKind(head) {
                 return Finding(path: entryPath, reason: .executableContent(kind))
             }
@@ -107,8 +107,8 @@ struct ExecutableScanner {
                     reason: .uncheckable("an archive inside an archive is checked only up to \(limit) MiB")
                 )
             }
-            let data = Data(nested)
-            guard Self.hasEndOfCentralDirectory(data), let inner = try? Archive(data: data, accessMode: .read) else {
+            guard Self.hasEndOfCentralDirectory(nested), let inner = try? Archive(data: nested, accessMode: .read)
+            else {
                 continue
             }
             if let finding = scan(inner, path: entryPath, depth: depth + 1, budget: &budget) { return finding }
@@ -177,11 +177,11 @@ struct ExecutableScanner {
 
     /// Up to `limit` bytes of the entry, decompressed (fewer when it is shorter, or damaged: what was
     /// read is then all there is to judge).
-    private static func read(_ entry: Entry, of archive: Archive, upTo limit: Int) -> [UInt8] {
+    private static func read(_ entry: Entry, of archive: Archive, upTo limit: Int) -> Data {
         struct Enough: Error {}
-        var bytes: [UInt8] = []
+        var bytes = Data()
         _ = try? archive.extract(entry, bufferSize: 16 * 1024, skipCRC32: true) { chunk in
-            bytes.append(contentsOf: chunk.prefix(limit - bytes.count))
+            bytes.append(chunk.prefix(limit - bytes.count))
             if bytes.count >= limit { throw Enough() }
         }
         return bytes
