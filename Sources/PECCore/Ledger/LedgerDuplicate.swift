@@ -25,7 +25,8 @@ public struct LedgerDuplicate: Error, Sendable, Equatable, CustomStringConvertib
         let id = existing.messageID
         let when = existing.lastAttemptAt.formatted(.iso8601)
         if sameContent {
-            let earlier = existing.status == .sent ? "was sent" : "may already have been sent (\(existing.status.rawValue))"
+            let earlier =
+                existing.status == .sent ? "was sent" : "may already have been sent (\(existing.status.rawValue))"
             return "the same message (sender, recipients, subject, text and attachments) \(earlier) as \(id) on \(when)"
         }
         switch existing.status {
