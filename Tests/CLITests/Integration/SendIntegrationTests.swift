@@ -190,13 +190,9 @@ struct SendIntegrationTests {
         let arguments = [
             "--to", "anna.bianchi@pec.sandbox", "--subject", subject("Doppio"), "--body", "una volta", "--yes",
         ]
-        var first = try #require(try send(arguments).record)
-        var duplicate = try sandbox.pec(["--json", "send"] + arguments)
-        if duplicate.status == 0 {
-            // The minute changed between the two: the second was a new message; try again at once.
-            first = try #require(try duplicate.jsonLines().first { $0["status"] != nil })
-            duplicate = try sandbox.pec(["--json", "send"] + arguments)
-        }
+        let first = try #require(try send(arguments).record)
+        // Refused whether or not the minute (and so the Message-ID) changed in between.
+        let duplicate = try sandbox.pec(["--json", "send"] + arguments)
         let id = try #require(first["message_id"] as? String)
         #expect(duplicate.status == 1)
         let error = try duplicate.errorObject()
@@ -210,6 +206,37 @@ struct SendIntegrationTests {
         #expect(newID != id)
         #expect(record?["resend_of"] as? String == id)
         #expect(sandbox.submissions(messageID: newID) == 1)
+    }
+
+    @Test("the same letter under another Message-ID (recipients reordered) is refused; PEC_DUPLICATE_WINDOW=0 lets it go")
+    func sameContentOtherMessageID() throws {
+        defer { sandbox.cleanUp() }
+        let text = ["--subject", subject("Stessa lettera"), "--body", "una lettera sola", "--yes"]
+        let first = try #require(
+            try send(["--to", "anna.bianchi@pec.sandbox", "--to", "mario.rossi@pec.sandbox"] + text).record
+        )
+        let id = try #require(first["message_id"] as? String)
+        let reordered = ["--json", "send", "--to", "mario.rossi@pec.sandbox", "--to", "anna.bianchi@pec.sandbox"] + text
+        let refused = try sandbox.pec(reordered)
+        #expect(refused.status == 1)
+        let error = try refused.errorObject()
+        #expect(error["kind"] as? String == "duplicate")
+        #expect((error["message"] as? String)?.contains(id) == true)
+        #expect((error["message"] as? String)?.contains("same message") == true)
+        let remedies = (error["remedies"] as? [[String: Any]]) ?? []
+        #expect(remedies.contains { $0["action"] as? String == "trace" && $0["message_id"] as? String == id })
+        let plain = try sandbox.pec(Array(reordered.dropFirst()))
+        #expect(plain.stderr.contains("pec trace"), "stderr: \(plain.stderr)")
+        #expect(sandbox.submissions(messageID: id) == 1)
+
+        var environment = sandbox.environment(keyring: false)
+        environment["PEC_DUPLICATE_WINDOW"] = "0"
+        let unchecked = try PecRun.run(reordered, environment: environment)
+        #expect(unchecked.status == 0, "stderr: \(unchecked.stderr)")
+        environment["PEC_DUPLICATE_WINDOW"] = "soon"
+        let malformed = try PecRun.run(reordered, environment: environment)
+        #expect(malformed.status == 1)
+        #expect(try malformed.errorObject()["kind"] as? String == "usage")
     }
 
     @Test("bad input: unreadable attachment, bad address, no text: a clear error, nothing contacted")
