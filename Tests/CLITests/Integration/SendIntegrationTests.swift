@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PECTestSupport
 
 /// `pec send` and `pec trace` against the sandbox's PEC provider simulator, checked against what
@@ -208,7 +209,9 @@ struct SendIntegrationTests {
         #expect(sandbox.submissions(messageID: newID) == 1)
     }
 
-    @Test("the same letter under another Message-ID (recipients reordered) is refused; PEC_DUPLICATE_WINDOW=0 lets it go")
+    @Test(
+        "the same letter under another Message-ID (recipients reordered) is refused; PEC_DUPLICATE_WINDOW=0 lets it go"
+    )
     func sameContentOtherMessageID() throws {
         defer { sandbox.cleanUp() }
         let text = ["--subject", subject("Stessa lettera"), "--body", "una lettera sola", "--yes"]
@@ -216,7 +219,8 @@ struct SendIntegrationTests {
             try send(["--to", "anna.bianchi@pec.sandbox", "--to", "mario.rossi@pec.sandbox"] + text).record
         )
         let id = try #require(first["message_id"] as? String)
-        let reordered = ["--json", "send", "--to", "mario.rossi@pec.sandbox", "--to", "anna.bianchi@pec.sandbox"] + text
+        let reordered =
+            ["--json", "send", "--to", "mario.rossi@pec.sandbox", "--to", "anna.bianchi@pec.sandbox"] + text
         let refused = try sandbox.pec(reordered)
         #expect(refused.status == 1)
         let error = try refused.errorObject()
