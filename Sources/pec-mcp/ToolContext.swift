@@ -10,15 +10,19 @@ final class ToolContext: Sendable {
     let keeper = IMAPSessionKeeper()
     /// Asks the human to confirm a send when the client can (MCP elicitation); nil when it cannot.
     let confirmation: SendConfirmation
+    /// The one-time tokens of the two-call confirmation, for clients that cannot elicit.
+    let approvals: SendApprovals
 
     init(
         configuration: ServerConfiguration,
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        confirmation: SendConfirmation
+        confirmation: SendConfirmation,
+        approvals: SendApprovals = SendApprovals()
     ) throws(PECError) {
         self.configuration = configuration
         core = try PECContext(environment: environment, account: configuration.account, timeout: configuration.timeout)
         self.confirmation = confirmation
+        self.approvals = approvals
     }
 
     func mailbox() throws -> MailboxService { try core.mailbox(keeper: keeper) }
