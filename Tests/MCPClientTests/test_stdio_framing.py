@@ -85,7 +85,8 @@ def test_wrongly_typed_tools_call_params_are_invalid_params(tmp_path):
 
 
 def test_a_5_mb_request_is_answered_promptly_and_a_ping_after_it_too(tmp_path):
-    server = RawServer(tmp_path)
+    # pec_send offered, so the whole line is decoded and the message prepared (a dry run).
+    server = RawServer(tmp_path, args=["--allow-send", "--allow-recipient", "*"])
     body = ("Lorem ipsum dolor sit amet. " * 40 + "\n") * 4500  # about 5 MB
     started = time.monotonic()
     server.send({"jsonrpc": "2.0", "id": 10, "method": "tools/call",
@@ -95,6 +96,8 @@ def test_a_5_mb_request_is_answered_promptly_and_a_ping_after_it_too(tmp_path):
     answers = {a["id"]: a for a in (server.answer(30), server.answer(30))}
     assert set(answers) == {10, 11}
     assert answers[11]["result"] == {}
+    # Answered by the tool (not logged in here: a tool error), not by the transport.
+    assert "result" in answers[10] and answers[10]["result"]["isError"] is True, str(answers[10])[:500]
     assert time.monotonic() - started < 30
     server.close()
 
