@@ -694,3 +694,88 @@ def test_without_elicitation_the_token_flow_sends_exactly_once(home):
     assert sent.structured_content["status"] == "sent"
     assert reused.is_error is True and reused.structured_content["error"]["kind"] == "send_refused"
     assert submissions() == before + 1, "exactly one send"
+
+
+# MARK: - Raw stdio: malformed JSON-RPC and long lines
+
+
+class RawServer:
+    """pec-mcp over raw stdio, one JSON-RPC line at a time, every read bounded by a timeout."""
+
+    def __init__(self, tmp_path):
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
+               "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_STATE_HOME": str(tmp_path / "state")}
+        self.process = subprocess.Popen([str(BIN / "pec-mcp")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, env=env)
+        self.lines = []
+
+    def write(self, data: bytes):
+        self.process.stdin.write(data)
+        self.process.stdin.flush()
+
+    def answer(self, timeout=30):
+        import selectors
+        selector = selectors.DefaultSelector()
+        selector.register(self.process.stdout, selectors.EVENT_READ)
+        deadline = time.monotonic() + timeout
+        line = b""
+        while not line.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            assert left > 0 and selector.select(left), "no answer in time"
+            chunk = os.read(self.process.stdout.fileno(), 1 << 16)
+            assert chunk, "pec-mcp closed stdout"
+            line += chunk
+        return json.loads(line)
+
+    def request(self, id_, method, params=None):
+        message = {"jsonrpc": "2.0", "id": id_, "method": method}
+        if params is not None:
+            message["params"] = params
+        self.write(json.dumps(message).encode() + b"\n")
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def raw(tmp_path):
+    server = RawServer(tmp_path)
+    server.request(0, "initialize", {"protocolVersion": "2025-06-18", "capabilities": {},
+                                     "clientInfo": {"name": "raw", "version": "1"}})
+    assert server.answer()["id"] == 0
+    server.write(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
+    yield server
+    server.close()
+
+
+def test_a_malformed_line_is_a_parse_error_with_a_null_id_and_serving_goes_on(raw):
+    raw.write(b'{"jsonrpc":"2.0","id":7,"method":\n')
+    error = raw.answer()
+    assert error["id"] is None and error["error"]["code"] == -32700, error
+    raw.request(8, "ping")
+    assert raw.answer() == {"jsonrpc": "2.0", "id": 8, "result": {}}
+
+
+def test_an_object_array_or_boolean_id_is_an_invalid_request_with_a_null_id(raw):
+    for bad in ({"x": 1}, [1], True):
+        raw.request(bad, "ping")
+        error = raw.answer()
+        assert error["id"] is None and error["error"]["code"] == -32600, (bad, error)
+    raw.request("ok", "ping")
+    assert raw.answer()["id"] == "ok"
+
+
+def test_a_5_mb_line_is_answered_and_a_ping_after_it_too(raw):
+    raw.request(1, "tools/call", {"name": "pec_providers", "arguments": {"padding": "x" * (5 * 1024 * 1024)}})
+    assert raw.answer(timeout=30)["id"] == 1
+    raw.request(2, "ping")
+    assert raw.answer(timeout=30)["id"] == 2
+
+
+def test_a_17_mb_line_is_refused_and_serving_goes_on(raw):
+    raw.write(b'{"jsonrpc":"2.0","id":3,"method":"ping","params":{"p":"' + b"y" * (17 * 1024 * 1024) + b'"}}\n')
+    error = raw.answer(timeout=30)
+    assert error["id"] is None and error["error"]["code"] == -32600, error
+    raw.request(4, "ping")
+    assert raw.answer(timeout=30)["id"] == 4
