@@ -159,6 +159,9 @@ final class SendConfirmation: Sendable {
         canElicit.withLockedValue { $0 = can }
     }
 
+    /// Whether ``ask(_:)`` can reach the human.
+    var available: Bool { server != nil && canElicit.withLockedValue { $0 } }
+
     func ask(_ message: String) async -> Answer {
         guard let server, canElicit.withLockedValue({ $0 }) else { return .unavailable }
         let schema = Elicitation.RequestSchema(

@@ -12,6 +12,8 @@ final class ToolContext: Sendable {
     let confirmation: SendConfirmation
     /// The one-time tokens of the two-call confirmation, for clients that cannot elicit.
     let approvals: SendApprovals
+    /// The rate limit's slots taken by asking (a prompt or a token), before asking.
+    let confirmationSlots: ConfirmationSlots
 
     init(
         configuration: ServerConfiguration,
@@ -23,6 +25,7 @@ final class ToolContext: Sendable {
         core = try PECContext(environment: environment, account: configuration.account, timeout: configuration.timeout)
         self.confirmation = confirmation
         self.approvals = approvals
+        confirmationSlots = ConfirmationSlots(limit: configuration.rateLimit)
     }
 
     func mailbox() throws -> MailboxService { try core.mailbox(keeper: keeper) }

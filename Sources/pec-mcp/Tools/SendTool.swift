@@ -132,6 +132,10 @@ enum SendTool {
                     contentFingerprint: prepared.composed.contentFingerprint,
                     resend: resend
                 )
+                if context.confirmation.available {
+                    // Before asking: a declined prompt still costs its slot.
+                    try context.confirmationSlots.take(recipients: prepared.message.recipients)
+                }
                 switch await context.confirmation.ask(prompt(prepared)) {
                 case .confirmed: break
                 case .declined(let reason):
@@ -142,6 +146,7 @@ enum SendTool {
                     )
                 case .unavailable:
                     guard let token else {
+                        try context.confirmationSlots.take(recipients: prepared.message.recipients)
                         let issued = context.approvals.issue(for: binding)
                         throw ConfirmationRequired(
                             token: issued.token,
