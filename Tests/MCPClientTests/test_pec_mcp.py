@@ -695,3 +695,26 @@ def test_without_elicitation_the_token_flow_sends_exactly_once(home):
     assert reused.is_error is True and reused.structured_content["error"]["kind"] == "send_refused"
     assert submissions() == before + 1, "exactly one send"
 
+
+
+@sandbox
+def test_a_declined_prompt_still_costs_its_rate_limit_slot(home):
+    home.login()
+    before = submissions()
+    recipient = f"insistente.{uuid.uuid4().hex[:8]}@esterno.example"
+    asked = []
+
+    async def decline(context, params):
+        asked.append(params.message)
+        return types.ElicitResult(action="decline")
+
+    async def four_asks(session):
+        return [await session.call_tool("pec_send", {"to": [recipient], "subject": f"Richiesta {n}",
+                                                     "body": "Per favore.", "confirm_legal_send": True})
+                for n in range(1, 5)]
+
+    _, results = run(four_asks, home=home, elicitation=decline, send=True)
+    assert [r.structured_content["error"]["kind"] for r in results] == ["send_refused"] * 3 + ["rate_limited"]
+    assert len(asked) == 3, "the fourth was refused before asking the human"
+    assert recipient in text(results[3])
+    assert submissions() == before
