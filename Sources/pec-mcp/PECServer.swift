@@ -18,7 +18,7 @@ struct PECServer: Sendable {
     /// when it is read-only.
     var tools: [PECTool] {
         var tools = MailboxTools.all + TrackingTools.all + AccountTools.all
-        if !configuration.readOnly { tools.append(SendTool.tool) }
+        if configuration.sendingAllowed { tools.append(SendTool.tool) }
         return tools
     }
 
@@ -52,8 +52,9 @@ struct PECServer: Sendable {
         await server.withMethodHandler(ListTools.self) { _ in
             ListTools.Result(tools: tools.map(\.tool))
         }
-        await server.withMethodHandler(CallTool.self) { params in
-            await Self.call(params.name, arguments: params.arguments ?? [:], tools: tools, context: context)
+        await server.withMethodHandler(UncheckedCallTool.self) { params in
+            let params = try UncheckedCallTool.checked(params)
+            return await Self.call(params.name, arguments: params.arguments ?? [:], tools: tools, context: context)
         }
         try await server.start(transport: transport) { _, capabilities in
             confirmation.clientCanElicit(capabilities.elicitation != nil)
@@ -70,7 +71,8 @@ struct PECServer: Sendable {
         guard let tool = tools.first(where: { $0.tool.name == name }) else {
             let hint =
                 name == SendTool.name
-                ? "this server was started read-only (--read-only or PEC_MCP_READ_ONLY): it does not send"
+                ? "this server does not send: sending is offered only when pec-mcp is started with --allow-send "
+                    + "(and --allow-recipient), and not --read-only"
                 : "call tools/list for the available tools"
             return failure(PECError(.usage, "unknown tool \(name)", hint: hint))
         }
@@ -157,6 +159,9 @@ final class SendConfirmation: Sendable {
         canElicit.withLockedValue { $0 = can }
     }
 
+    /// Whether ``ask(_:)`` can reach the human.
+    var available: Bool { server != nil && canElicit.withLockedValue { $0 } }
+
     func ask(_ message: String) async -> Answer {
         guard let server, canElicit.withLockedValue({ $0 }) else { return .unavailable }
         let schema = Elicitation.RequestSchema(
@@ -199,6 +204,25 @@ extension Value {
         case .object(let members):
             self = .object(
                 Dictionary(members.map { ($0.key, Value(json: $0.value)) }, uniquingKeysWith: { _, last in last })
+            )
+        }
+    }
+}
+
+/// `tools/call` with its params taken as any JSON and checked here: the SDK's own `CallTool`
+/// decodes them before the handler runs, and answers a wrongly typed `name` or `arguments` with
+/// -32603 (internal error) instead of -32602 (invalid params).
+enum UncheckedCallTool: MCP.Method {
+    static let name = CallTool.name
+    typealias Parameters = Value
+    typealias Result = CallTool.Result
+
+    static func checked(_ params: Value) throws -> CallTool.Parameters {
+        do {
+            return try JSONDecoder().decode(CallTool.Parameters.self, from: try JSONEncoder().encode(params))
+        } catch {
+            throw MCPError.invalidParams(
+                "tools/call takes {\"name\": a string, \"arguments\": an object}"
             )
         }
     }

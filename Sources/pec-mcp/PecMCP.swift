@@ -16,6 +16,7 @@ struct PecMCP: AsyncParsableCommand {
             Every option can also be set in the environment (an MCP client's config usually does that):
               PEC_ACCOUNT                   --account
               PEC_MCP_READ_ONLY=1           --read-only
+              PEC_MCP_ALLOW_SEND=1          --allow-send
               PEC_MCP_ATTACHMENT_DIRS       --attachments-dir (several, separated by ':')
               PEC_MCP_SAVE_DIR              --save-dir
               PEC_MCP_ALLOWED_RECIPIENTS    --allow-recipient (several, separated by ',')
@@ -32,6 +33,12 @@ struct PecMCP: AsyncParsableCommand {
     @Flag(help: "Offer no tool that sends or changes anything: pec_send is not listed at all.")
     var readOnly = false
 
+    @Flag(
+        help:
+            "Offer pec_send (off by default: a PEC is legally binding). Needs --allow-recipient; not with --read-only."
+    )
+    var allowSend = false
+
     @Option(
         help: ArgumentHelp(
             "A directory pec_send may attach files from (repeatable). Default: none, no attachments.",
@@ -45,7 +52,7 @@ struct PecMCP: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Let pec_send write only to this address, or to a whole @domain (repeatable). Default: anyone.",
+            "With --allow-send: pec_send may write only to this address, or a whole @domain (repeatable); * for anyone.",
             valueName: "address"
         )
     )
@@ -90,7 +97,7 @@ struct PecMCP: AsyncParsableCommand {
         do {
             let configuration = try ServerConfiguration(command, environment: ProcessInfo.processInfo.environment)
             try await PECServer(configuration: configuration).run(
-                transport: StdioTransport(logger: Logger(label: "pec-mcp.stdio"))
+                transport: LineStdioTransport(logger: Logger(label: "pec-mcp.stdio"))
             )
         } catch let error as PECError {
             FileHandle.standardError.write(Data("pec-mcp: error: \(error.agentText)\n".utf8))

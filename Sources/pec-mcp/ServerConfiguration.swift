@@ -7,11 +7,13 @@ struct ServerConfiguration: Sendable, Equatable {
 
     var account: String?
     var readOnly = false
+    /// pec_send is offered only when sending was allowed at start-up (and the server is not read-only).
+    var allowSend = false
     /// Where pec_send may take attachments from (real paths); empty: nowhere.
     var attachmentDirectories: [String] = []
     /// Where pec_get may save attachments (a real path); nil: nowhere.
     var saveDirectory: String?
-    /// nil: any recipient.
+    /// nil: any recipient (`--allow-recipient '*'`, written explicitly).
     var allowedRecipients: [String]?
     var caFiles: [String] = []
     var bodyLimit = defaultBodyLimit
@@ -28,7 +30,9 @@ struct ServerConfiguration: Sendable, Equatable {
         }
         // PEC_ACCOUNT is read by PECContext, like pec's.
         account = command.account
-        readOnly = command.readOnly || ["1", "true", "yes"].contains(environment["PEC_MCP_READ_ONLY"]?.lowercased())
+        let yes = ["1", "true", "yes"]
+        readOnly = command.readOnly || yes.contains(environment["PEC_MCP_READ_ONLY"]?.lowercased() ?? "")
+        allowSend = command.allowSend || yes.contains(environment["PEC_MCP_ALLOW_SEND"]?.lowercased() ?? "")
         attachmentDirectories = try (list("PEC_MCP_ATTACHMENT_DIRS", separator: ":") + command.attachmentsDir).map {
             path throws(PECError) in try Self.directory(path, option: "--attachments-dir")
         }
@@ -36,14 +40,22 @@ struct ServerConfiguration: Sendable, Equatable {
             saveDirectory = try Self.directory(save, option: "--save-dir")
         }
         let recipients = list("PEC_MCP_ALLOWED_RECIPIENTS", separator: ",") + command.allowRecipient
-        if !recipients.isEmpty {
+        if recipients.contains("*") {
+            allowedRecipients = nil
+        } else if !recipients.isEmpty {
             for entry in recipients where PECAddress.RecipientPattern(entry) == nil {
                 throw PECError(
                     .usage,
-                    "--allow-recipient takes an address (nome@dominio.it) or a domain (@dominio.it), not \"\(entry)\""
+                    "--allow-recipient takes an address (nome@dominio.it), a domain (@dominio.it) or *, not \"\(entry)\""
                 )
             }
             allowedRecipients = recipients
+        } else if allowSend && !readOnly {
+            throw PECError(
+                .usage,
+                "--allow-send needs --allow-recipient (an address, a @domain, or * for anyone, written explicitly)",
+                hint: "or set PEC_MCP_ALLOWED_RECIPIENTS"
+            )
         }
         caFiles = list("PEC_MCP_CA_FILES", separator: ":") + command.caFile
         for file in caFiles where !FileManager.default.isReadableFile(atPath: file) {
@@ -59,6 +71,9 @@ struct ServerConfiguration: Sendable, Equatable {
             self.timeout = try ConnectionTimeout(seconds: timeout).seconds
         }
     }
+
+    /// Whether pec_send is listed and callable.
+    var sendingAllowed: Bool { allowSend && !readOnly }
 
     /// The send rules for an agent: only these attachments, recipients, and this often.
     var sendPolicy: SendPolicy {

@@ -10,15 +10,22 @@ final class ToolContext: Sendable {
     let keeper = IMAPSessionKeeper()
     /// Asks the human to confirm a send when the client can (MCP elicitation); nil when it cannot.
     let confirmation: SendConfirmation
+    /// The one-time tokens of the two-call confirmation, for clients that cannot elicit.
+    let approvals: SendApprovals
+    /// The rate limit's slots taken by asking (a prompt or a token), before asking.
+    let confirmationSlots: ConfirmationSlots
 
     init(
         configuration: ServerConfiguration,
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        confirmation: SendConfirmation
+        confirmation: SendConfirmation,
+        approvals: SendApprovals = SendApprovals()
     ) throws(PECError) {
         self.configuration = configuration
         core = try PECContext(environment: environment, account: configuration.account, timeout: configuration.timeout)
         self.confirmation = confirmation
+        self.approvals = approvals
+        confirmationSlots = ConfirmationSlots(limit: configuration.rateLimit)
     }
 
     func mailbox() throws -> MailboxService { try core.mailbox(keeper: keeper) }

@@ -58,8 +58,14 @@ def home(tmp_path):
     return Home(tmp_path)
 
 
-def run(action, home=None, args=(), env=None, elicitation=None, timeout=90, errlog=None):
-    """Starts pec-mcp, initializes a session, runs `action(session)` and returns (init, result)."""
+SENDING = ["--allow-send", "--allow-recipient", "*"]
+
+
+def run(action, home=None, args=(), env=None, elicitation=None, timeout=90, errlog=None, send=False):
+    """Starts pec-mcp, initializes a session, runs `action(session)` and returns (init, result).
+    `send`: start it with sending allowed, to anyone (`--allow-send --allow-recipient '*'`)."""
+    if send:
+        args = SENDING + list(args)
     server_env = dict(home.env if home else {"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
     server_env.update(env or {})
     server = StdioServerParameters(command=str(BIN / "pec-mcp"), args=list(args), env=server_env)
@@ -103,13 +109,28 @@ def call(name, arguments=None):
     return action
 
 
+async def send_with_token(session, arguments):
+    """The two-call confirmation of a client without elicitation: ask, then repeat with the token."""
+    first = await session.call_tool("pec_send", arguments)
+    if first.is_error or first.structured_content.get("status") != "confirmation_required":
+        return first
+    return await session.call_tool(
+        "pec_send", arguments | {"confirmation_token": first.structured_content["confirmation_token"]})
+
+
+def confirmed_send(arguments):
+    async def action(session):
+        return await send_with_token(session, arguments)
+    return action
+
+
 # MARK: - Without a server
 
 
 def test_initialize_lists_every_tool_with_schemas_and_annotations():
     async def tools(session):
         return (await session.list_tools()).tools
-    init, tools = run(tools)
+    init, tools = run(tools, send=True)
     assert init.server_info.name == "pec-mcp"
     assert init.capabilities.tools is not None
     by_name = {t.name: t for t in tools}
@@ -156,6 +177,29 @@ def test_read_only_server_does_not_offer_pec_send():
     # The environment does the same, as MCP client configs set it.
     _, (tools, _) = run(action, env={"PEC_MCP_READ_ONLY": "1"})
     assert "pec_send" not in tools
+    # --read-only wins over --allow-send.
+    _, (tools, _) = run(action, args=["--read-only"], send=True)
+    assert "pec_send" not in tools
+
+
+def test_without_allow_send_pec_send_is_neither_listed_nor_callable():
+    async def action(session):
+        tools = [t.name for t in (await session.list_tools()).tools]
+        refused = await session.call_tool("pec_send", {"to": ["a@b.it"], "subject": "s", "body": "b",
+                                                       "confirm_legal_send": True})
+        return tools, refused
+    _, (tools, refused) = run(action)
+    assert "pec_send" not in tools and "pec_list" in tools
+    assert refused.is_error is True and "--allow-send" in text(refused)
+    _, (tools, _) = run(action, env={"PEC_MCP_ALLOW_SEND": "1", "PEC_MCP_ALLOWED_RECIPIENTS": "@pec.sandbox"})
+    assert "pec_send" in tools
+
+
+def test_allow_send_without_an_allow_list_is_a_usage_error_at_start(tmp_path):
+    run_ = subprocess.run([str(BIN / "pec-mcp"), "--allow-send"], input="", capture_output=True, text=True,
+                          env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)}, timeout=30)
+    assert run_.returncode == 1
+    assert "--allow-send needs --allow-recipient" in run_.stderr, run_.stderr
 
 
 @sandbox
@@ -381,7 +425,7 @@ def test_pec_send_needs_confirmation_and_dry_run_sends_nothing(home):
         unconfirmed = await session.call_tool("pec_send", message)
         false = await session.call_tool("pec_send", message | {"confirm_legal_send": False})
         return dry, unconfirmed, false
-    _, (dry, unconfirmed, false) = run(action, home=home)
+    _, (dry, unconfirmed, false) = run(action, home=home, send=True)
     assert dry.is_error is False, text(dry)
     assert dry.structured_content["status"] == "dry_run"
     assert dry.structured_content["recipients"][0]["status"] == "pending"
@@ -392,7 +436,7 @@ def test_pec_send_needs_confirmation_and_dry_run_sends_nothing(home):
     assert submissions() == before, "nothing reached the provider"
 
     # Confirmed, from a client without elicitation: it goes out.
-    _, sent = run(call("pec_send", message | {"confirm_legal_send": True}), home=home)
+    _, sent = run(confirmed_send(message | {"confirm_legal_send": True}), home=home, send=True)
     assert sent.is_error is False, text(sent)
     assert sent.structured_content["status"] == "sent"
     assert sent.structured_content["recipients"][0]["status"] == "accepted"
@@ -415,7 +459,7 @@ def test_elicitation_asks_the_human_and_a_decline_sends_nothing(home):
     _, declined = run(
         call("pec_send", {"to": ["luca.verdi@pec.sandbox"], "subject": declined_subject, "body": "No.",
                           "confirm_legal_send": True}),
-        home=home, elicitation=answering("decline"),
+        home=home, elicitation=answering("decline"), send=True,
     )
     assert declined.is_error is True
     assert declined.structured_content["error"]["kind"] == "send_refused"
@@ -427,7 +471,7 @@ def test_elicitation_asks_the_human_and_a_decline_sends_nothing(home):
     _, accepted = run(
         call("pec_send", {"to": ["luca.verdi@pec.sandbox"], "subject": accepted_subject, "body": "Sì.",
                           "confirm_legal_send": True}),
-        home=home, elicitation=answering("accept", {"send": True}),
+        home=home, elicitation=answering("accept", {"send": True}), send=True,
     )
     assert accepted.is_error is False, text(accepted)
     assert accepted.structured_content["status"] == "sent"
@@ -440,12 +484,12 @@ def test_a_resend_is_called_a_resend_when_the_human_is_asked(home):
     home.login()
     message = {"to": ["luca.verdi@pec.sandbox"], "subject": f"MCP resend {uuid.uuid4().hex[:8]}",
                "body": "Seconda copia.", "confirm_legal_send": True}
-    _, first = run(call("pec_send", message), home=home)
+    _, first = run(confirmed_send(message), home=home, send=True)
     assert first.is_error is False, text(first)
     earlier = first.structured_content["message_id"]
 
     # The same content again, without resend: refused, with the remedies as tool calls.
-    _, duplicate = run(call("pec_send", message), home=home)
+    _, duplicate = run(confirmed_send(message), home=home, send=True)
     assert duplicate.is_error is True
     error = duplicate.structured_content["error"]
     assert error["kind"] == "duplicate"
@@ -459,12 +503,12 @@ def test_a_resend_is_called_a_resend_when_the_human_is_asked(home):
         asked.append(params.message)
         return types.ElicitResult(action="accept", content={"send": True})
 
-    _, resent = run(call("pec_send", message | {"resend": True}), home=home, elicitation=accept)
+    _, resent = run(call("pec_send", message | {"resend": True}), home=home, elicitation=accept, send=True)
     assert resent.is_error is False, text(resent)
     assert resent.structured_content["resend_of"] == earlier
     summary = asked[-1]
-    assert f"Resending:   the same content as {earlier}" in summary, summary
-    assert f"Message-ID:  {resent.structured_content['message_id']}" in summary, summary
+    assert f"\n  Resending: the same content as {earlier}\n" in summary, summary
+    assert f"\n  Message-ID: {resent.structured_content['message_id']}\n" in summary, summary
     assert "Seconda copia." in summary
 
 
@@ -478,9 +522,9 @@ def test_rate_limit_stops_the_fourth_send_and_survives_a_restart(home):
                 "confirm_legal_send": True}
 
     async def four_sends(session):
-        return [await session.call_tool("pec_send", arguments(n)) for n in range(1, 5)]
+        return [await send_with_token(session, arguments(n)) for n in range(1, 5)]
 
-    _, results = run(four_sends, home=home)
+    _, results = run(four_sends, home=home, send=True)
     for result in results[:3]:
         assert result.is_error is False, text(result)
         assert result.structured_content["status"] == "sent"
@@ -490,14 +534,14 @@ def test_rate_limit_stops_the_fourth_send_and_survives_a_restart(home):
     assert recipient in text(fourth)
 
     # A new server process reads the count from the ledger; a dry run is refused as well.
-    _, again = run(call("pec_send", arguments(5)), home=home)
+    _, again = run(confirmed_send(arguments(5)), home=home, send=True)
     assert again.is_error is True and again.structured_content["error"]["kind"] == "rate_limited"
     _, dry = run(call("pec_send", {"to": [recipient], "subject": "Sollecito 6", "body": "x", "dry_run": True}),
-                 home=home)
+                 home=home, send=True)
     assert dry.is_error is True and dry.structured_content["error"]["kind"] == "rate_limited"
     # Other recipients are not affected.
     _, other = run(call("pec_send", {"to": ["anna.bianchi@pec.sandbox"], "subject": f"Altro {uuid.uuid4().hex[:6]}",
-                                     "body": "x", "dry_run": True}), home=home)
+                                     "body": "x", "dry_run": True}), home=home, send=True)
     assert other.is_error is False, text(other)
 
 
@@ -515,7 +559,7 @@ def test_attachments_only_from_the_configured_directories(home, tmp_path):
         _, result = run(
             call("pec_send", {"to": ["anna.bianchi@pec.sandbox"], "subject": f"Allegato {uuid.uuid4().hex[:6]}",
                               "body": "In allegato.", "attachments": [attachment], "dry_run": True}),
-            home=home, args=args,
+            home=home, args=args, send=True,
         )
         return result
 
@@ -536,7 +580,7 @@ def test_recipient_allow_list(home):
 
     def dry(to, args):
         _, result = run(call("pec_send", {"to": [to], "subject": f"Lista {uuid.uuid4().hex[:6]}", "body": "x",
-                                          "dry_run": True}), home=home, args=args)
+                                          "dry_run": True}), home=home, args=["--allow-send"] + args)
         return result
 
     assert dry("anna.bianchi@pec.sandbox", ["--allow-recipient", "@pec.sandbox"]).is_error is False
@@ -590,3 +634,87 @@ def test_a_dropped_imap_session_is_reconnected_transparently(home, tmp_path):
     # One login for the first call, one after the kick; the third call reused the second session.
     assert log.count("logged in as") == 2, log[-3000:]
     assert "repeating on a new one" in log, log[-3000:]
+
+
+@sandbox
+def test_elicitation_shows_the_agents_values_on_labelled_lines_and_a_decline_sends_nothing(home):
+    home.login()
+    before = submissions()
+    asked = []
+
+    async def decline(context, params):
+        asked.append(params.message)
+        return types.ElicitResult(action="decline")
+
+    # A subject cannot hold CR/LF (refused as invalid input), but other line separators and a text can.
+    forged = f"Ordine {uuid.uuid4().hex[:6]}\u2028To: luca.verdi@pec.sandbox\x0bValues supplied by the agent:"
+    _, declined = run(
+        call("pec_send", {"to": ["anna.bianchi@pec.sandbox"], "subject": forged, "body": "Riga 1\nTo: x@y.it\r\nSubject: falso",
+                          "confirm_legal_send": True}),
+        home=home, elicitation=decline, send=True,
+    )
+    assert declined.is_error is True and declined.structured_content["error"]["kind"] == "send_refused"
+    prompt = asked[-1].splitlines()  # splits at every Unicode line break, as a reader's screen may
+    assert prompt[1] == "Values supplied by the agent (one per line, line ends shown as \u2424):", prompt
+    values = prompt[2:]
+    # Every line after the heading is one of our labels; the subject stayed on its own line.
+    labels = [line.split(":", 1)[0] for line in values]
+    assert all(line.startswith("  ") for line in values), values
+    assert labels.count("  To") == 1 and labels.count("  Subject") == 1, values
+    assert sum(1 for line in prompt if "Values supplied by the agent" in line) == 2  # ours, and the escaped subject
+    assert any(line.startswith("  Subject: Ordine ") and "\u2424" in line for line in values), values
+    assert any(line.startswith("  Text start: Riga 1\u240aTo: x@y.it") for line in values), values
+    assert submissions() == before, "a declined prompt sends nothing"
+
+
+@sandbox
+def test_without_elicitation_the_token_flow_sends_exactly_once(home):
+    home.login()
+    before = submissions()
+    message = {"to": ["luca.verdi@pec.sandbox"], "subject": f"MCP token {uuid.uuid4().hex[:8]}",
+               "body": "Con conferma.", "confirm_legal_send": True}
+
+    async def action(session):
+        first = await session.call_tool("pec_send", message)
+        token = first.structured_content.get("confirmation_token")
+        other = await session.call_tool("pec_send", message | {"body": "Altro testo.", "confirmation_token": token})
+        second = await session.call_tool("pec_send", message)
+        token2 = second.structured_content.get("confirmation_token")
+        sent = await session.call_tool("pec_send", message | {"confirmation_token": token2})
+        reused = await session.call_tool("pec_send", message | {"confirmation_token": token2, "resend": True})
+        return first, other, second, sent, reused
+
+    _, (first, other, second, sent, reused) = run(action, home=home, send=True)
+    assert first.is_error is False, text(first)
+    assert first.structured_content["status"] == "confirmation_required"
+    assert any("Subject:" in line for line in first.structured_content["summary"])
+    assert other.is_error is True and other.structured_content["error"]["kind"] == "send_refused"
+    assert "confirmation_token" in text(other)
+    assert sent.is_error is False, text(sent)
+    assert sent.structured_content["status"] == "sent"
+    assert reused.is_error is True and reused.structured_content["error"]["kind"] == "send_refused"
+    assert submissions() == before + 1, "exactly one send"
+
+
+
+@sandbox
+def test_a_declined_prompt_still_costs_its_rate_limit_slot(home):
+    home.login()
+    before = submissions()
+    recipient = f"insistente.{uuid.uuid4().hex[:8]}@esterno.example"
+    asked = []
+
+    async def decline(context, params):
+        asked.append(params.message)
+        return types.ElicitResult(action="decline")
+
+    async def four_asks(session):
+        return [await session.call_tool("pec_send", {"to": [recipient], "subject": f"Richiesta {n}",
+                                                     "body": "Per favore.", "confirm_legal_send": True})
+                for n in range(1, 5)]
+
+    _, results = run(four_asks, home=home, elicitation=decline, send=True)
+    assert [r.structured_content["error"]["kind"] for r in results] == ["send_refused"] * 3 + ["rate_limited"]
+    assert len(asked) == 3, "the fourth was refused before asking the human"
+    assert recipient in text(results[3])
+    assert submissions() == before

@@ -1,5 +1,6 @@
 import Foundation
 import MCP
+import NIOConcurrencyHelpers
 import PECCore
 import Testing
 
@@ -26,8 +27,14 @@ struct PECServerTests {
         }
     }
 
-    func connect(_ configuration: ServerConfiguration = ServerConfiguration(), home: EmptyHome) async throws -> Session
-    {
+    /// Sending allowed, to anyone: what the tests of pec_send start.
+    static var sending: ServerConfiguration {
+        var configuration = ServerConfiguration()
+        configuration.allowSend = true
+        return configuration
+    }
+
+    func connect(_ configuration: ServerConfiguration = sending, home: EmptyHome) async throws -> Session {
         let (clientTransport, serverTransport) = await InMemoryTransport.createConnectedPair()
         let server = try await PECServer(configuration: configuration, environment: home.environment)
             .start(transport: serverTransport)
@@ -64,6 +71,66 @@ struct PECServerTests {
                 #expect(properties[name] != nil, "\(tool.name).\(name)")
             }
         }
+    }
+
+    @Test("without --allow-send: pec_send is neither listed nor callable")
+    func sendingOffByDefault() async throws {
+        let home = try EmptyHome()
+        let session = try await connect(ServerConfiguration(), home: home)
+        defer { Task { await session.close() } }
+        let (tools, _) = try await session.client.listTools()
+        #expect(!tools.map(\.name).contains("pec_send"))
+        #expect(tools.map(\.name).contains("pec_list"))
+        let result = try await session.call(
+            "pec_send",
+            ["to": ["a@b.it"], "subject": "s", "body": "b", "confirm_legal_send": true]
+        )
+        #expect(result.isError == true)
+        #expect(Self.text(result).contains("--allow-send"))
+    }
+
+    @Test("--allow-send needs an allow-list; * is written explicitly for anyone")
+    func allowSendConfiguration() throws {
+        #expect(throws: PECError.self) {
+            try ServerConfiguration(try PecMCP.parse(["--allow-send"]), environment: [:])
+        }
+        #expect(throws: PECError.self) {
+            try ServerConfiguration(try PecMCP.parse([]), environment: ["PEC_MCP_ALLOW_SEND": "1"])
+        }
+        let anyone = try ServerConfiguration(
+            try PecMCP.parse(["--allow-send", "--allow-recipient", "*"]),
+            environment: [:]
+        )
+        #expect(anyone.sendingAllowed && anyone.allowedRecipients == nil)
+        let some = try ServerConfiguration(
+            try PecMCP.parse([]),
+            environment: ["PEC_MCP_ALLOW_SEND": "1", "PEC_MCP_ALLOWED_RECIPIENTS": "@pec.it"]
+        )
+        #expect(some.sendingAllowed && some.allowedRecipients == ["@pec.it"])
+        let readOnly = try ServerConfiguration(try PecMCP.parse(["--allow-send", "--read-only"]), environment: [:])
+        #expect(!readOnly.sendingAllowed)
+    }
+
+    @Test("confirmation tokens: one use, bound to the content and resend flag, valid 10 minutes")
+    func confirmationTokens() {
+        let clock = NIOLockedValueBox(Date(timeIntervalSince1970: 1_000_000))
+        let approvals = SendApprovals(now: { clock.withLockedValue { $0 } })
+        let letter = SendApprovals.binding(contentFingerprint: "abc", resend: false)
+        let first = approvals.issue(for: letter)
+        #expect(approvals.redeem(first.token, for: letter))
+        #expect(!approvals.redeem(first.token, for: letter), "reused")
+        let other = approvals.issue(for: letter)
+        #expect(!approvals.redeem(other.token, for: SendApprovals.binding(contentFingerprint: "abd", resend: false)))
+        #expect(!approvals.redeem(other.token, for: letter), "spent by the mismatched try")
+        let resend = approvals.issue(for: letter)
+        #expect(!approvals.redeem(resend.token, for: SendApprovals.binding(contentFingerprint: "abc", resend: true)))
+        let late = approvals.issue(for: letter)
+        clock.withLockedValue { $0 += 601 }
+        #expect(!approvals.redeem(late.token, for: letter), "expired")
+        let inTime = approvals.issue(for: letter)
+        clock.withLockedValue { $0 += 599 }
+        #expect(approvals.redeem(inTime.token, for: letter))
+        #expect(!approvals.redeem("0123", for: letter))
     }
 
     @Test("read-only: pec_send is neither listed nor callable")

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 
 /// Limits on what a send may do, beyond what makes a message valid: `pec` (a person typing the
 /// command) has none; `pec-mcp` (an AI agent, possibly steered by a prompt injection in a message
@@ -90,5 +91,43 @@ public struct SendPolicy: Sendable, Equatable {
         guard let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }
         return String(cString: resolved)
+    }
+}
+
+/// The rate limit's slots taken by asking for confirmation (a prompt to the human, or a one-time
+/// token issued) in this process. A slot is taken before asking, so a declined prompt still costs
+/// one and an agent cannot ask the human more often than it may send. The ledger counts what may
+/// have been sent (and sees other processes); this counts what was asked; both must allow.
+public final class ConfirmationSlots: Sendable {
+    public let limit: RecipientRateLimit
+    private let now: @Sendable () -> Date
+    private let asked = NIOLockedValueBox([(recipients: Set<String>, at: Date)]())
+
+    public init(limit: RecipientRateLimit, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.limit = limit
+        self.now = now
+    }
+
+    /// Takes one slot for each of `recipients`, or throws `rate_limited` (taking none) when one of
+    /// them was already asked about ``limit`` times within its window.
+    public func take(recipients: [String]) throws(PECError) {
+        let at = now()
+        let addresses = Set(recipients.map { $0.lowercased() })
+        let refusal: RecipientRateLimited? = asked.withLockedValue { asked in
+            asked.removeAll { $0.at <= at.addingTimeInterval(-limit.window) }
+            for address in addresses.sorted() {
+                let times = asked.filter { $0.recipients.contains(address) }.map(\.at).sorted(by: >)
+                if times.count >= limit.maxSends {
+                    return RecipientRateLimited(
+                        recipient: address,
+                        limit: limit,
+                        allowedAfter: times[limit.maxSends - 1].addingTimeInterval(limit.window)
+                    )
+                }
+            }
+            asked.append((addresses, at))
+            return nil
+        }
+        if let refusal { throw refusal.pecError }
     }
 }

@@ -13,8 +13,10 @@ enum SendTool {
             description: """
                 Sends a certified email (PEC), which has the legal weight of a registered letter and cannot \
                 be recalled. Call first with dry_run: true and show the user exactly what would be sent; \
-                send only after the user explicitly agreed, with confirm_legal_send: true (the client may \
-                also ask the user to confirm). At most \(RecipientRateLimit.mcpDefault.description). \
+                send only after the user explicitly agreed, with confirm_legal_send: true. The client asks \
+                the user to confirm when it can; otherwise the first such call returns status \
+                confirmation_required with a one-time confirmation_token (valid 10 minutes), and only a \
+                second call with that token and the identical message sends. At most \(RecipientRateLimit.mcpDefault.description). \
                 Attachments only from the directories this server was started with. The result's \
                 message_id is what pec_trace takes to follow the receipts.
                 """,
@@ -41,6 +43,9 @@ enum SendTool {
                         "Must be true to send: the user has seen the message and agreed to send it.",
                         default: false
                     ),
+                    "confirmation_token": Schema.string(
+                        "The token a previous call returned (status confirmation_required), with the identical message."
+                    ),
                 ],
                 required: ["to", "subject", "body"]
             ),
@@ -53,7 +58,12 @@ enum SendTool {
             ),
             outputSchema: Schema.object(
                 [
-                    "status": Schema.enumeration(["sent", "dry_run", "refused", "failed", "uncertain"]),
+                    "status": Schema.enumeration([
+                        "sent", "dry_run", "refused", "failed", "uncertain", "confirmation_required",
+                    ]),
+                    "confirmation_token": Schema.string(),
+                    "expires_at": Schema.string(),
+                    "summary": Schema.array(Schema.string()),
                     "message_id": Schema.string(),
                     "from": Schema.string(),
                     "subject": Schema.string(),
@@ -77,7 +87,8 @@ enum SendTool {
                     "smtp_reply": Schema.string(),
                     "resend_of": Schema.string(),
                 ],
-                required: ["status", "message_id", "from", "recipients"],
+                // A send (or dry run) has message_id, from and recipients; confirmation_required has the token.
+                required: ["status"],
                 closed: false
             )
         ),
@@ -94,6 +105,7 @@ enum SendTool {
         let resend = try arguments.bool("resend") ?? false
         let dryRun = try arguments.bool("dry_run") ?? false
         let confirmed = try arguments.bool("confirm_legal_send") ?? false
+        let token = try arguments.string("confirmation_token")
         let sender = try context.sender()
         let draft = OutgoingMessage(
             from: sender.account.address,
@@ -105,24 +117,56 @@ enum SendTool {
             attachments: attachments.map { URL(fileURLWithPath: $0) },
             receipt: receipt
         )
-        let result = try await sender.run(SendRequest(draft: draft, resend: resend), dryRun: dryRun) { prepared in
-            guard confirmed else {
-                throw PECError(
-                    .sendRefused,
-                    "not sent: pec_send needs confirm_legal_send: true",
-                    hint: "a PEC is legally binding; call with dry_run: true, show the user the result, and send "
-                        + "only once the user has explicitly agreed"
+        let result: SendResult
+        do {
+            result = try await sender.run(SendRequest(draft: draft, resend: resend), dryRun: dryRun) { prepared in
+                guard confirmed else {
+                    throw PECError(
+                        .sendRefused,
+                        "not sent: pec_send needs confirm_legal_send: true",
+                        hint: "a PEC is legally binding; call with dry_run: true, show the user the result, and send "
+                            + "only once the user has explicitly agreed"
+                    )
+                }
+                let binding = SendApprovals.binding(
+                    contentFingerprint: prepared.composed.contentFingerprint,
+                    resend: resend
                 )
+                if context.confirmation.available {
+                    // Before asking: a declined prompt still costs its slot.
+                    try context.confirmationSlots.take(recipients: prepared.message.recipients)
+                }
+                switch await context.confirmation.ask(prompt(prepared)) {
+                case .confirmed: break
+                case .declined(let reason):
+                    throw PECError(
+                        .sendRefused,
+                        "not sent: \(reason)",
+                        hint: "nothing was contacted; ask the user what to change"
+                    )
+                case .unavailable:
+                    guard let token else {
+                        try context.confirmationSlots.take(recipients: prepared.message.recipients)
+                        let issued = context.approvals.issue(for: binding)
+                        throw ConfirmationRequired(
+                            token: issued.token,
+                            expires: ISO8601DateFormatter().string(from: issued.expires),
+                            summary: prepared.confirmationLines(safe: oneLine)
+                        )
+                    }
+                    guard context.approvals.redeem(token, for: binding) else {
+                        throw PECError(
+                            .sendRefused,
+                            "not sent: the confirmation_token is unknown, expired, already used, or was issued for "
+                                + "a different message",
+                            hint: "call again without confirmation_token for a new one, show the user the summary, "
+                                + "and repeat the identical call with the token only once the user agreed"
+                        )
+                    }
+                }
             }
-            switch await context.confirmation.ask(summary(prepared)) {
-            case .confirmed, .unavailable: break
-            case .declined(let reason):
-                throw PECError(
-                    .sendRefused,
-                    "not sent: \(reason)",
-                    hint: "nothing was contacted; ask the user what to change"
-                )
-            }
+        } catch let required as ConfirmationRequired {
+            return ToolOutput(value: required, text: required.text)
         }
         if let error = result.error {
             throw SendFailed(result: result, error: error)
@@ -130,10 +174,54 @@ enum SendTool {
         return try ToolOutput(result)
     }
 
-    /// What the human is asked to confirm: everything that will go out (core's summary).
-    static func summary(_ prepared: PreparedSend) -> String {
-        (["Send this certified email (PEC)? It has the legal weight of a registered letter."]
-            + prepared.confirmationLines()).joined(separator: "\n")
+    /// What the human is asked to confirm: our own fixed sentences, then every value that will go
+    /// out (core's summary fields) on its own labelled line, each kept on one line (controls and
+    /// line ends shown as control pictures) so a subject or text cannot forge a line of the prompt.
+    static func prompt(_ prepared: PreparedSend) -> String {
+        let fields = prepared.confirmationFields + [("Text start", String(prepared.bodyPreview.prefix(500)))]
+        return
+            ([
+                "Send this certified email (PEC)? It has the legal weight of a registered letter.",
+                "Values supplied by the agent (one per line, line ends shown as \u{2424}):",
+            ] + fields.map { "  \($0.label): \(oneLine($0.value))" }).joined(separator: "\n")
+    }
+
+    /// `value` on one line: terminal controls and line ends as visible control pictures.
+    @Sendable static func oneLine(_ value: String) -> String {
+        var output = String.UnicodeScalarView()
+        for scalar in TextFormatter.terminalSafe(value).unicodeScalars {
+            if scalar.value < 0x20 {
+                output.append(Unicode.Scalar(0x2400 + scalar.value) ?? "\u{FFFD}")
+            } else if scalar == "\u{2028}" || scalar == "\u{2029}" || scalar == "\u{85}" {
+                output.append("\u{2424}")
+            } else {
+                output.append(scalar)
+            }
+        }
+        return String(output)
+    }
+}
+
+/// No client-side confirmation is possible: the first call's answer, a one-time token for the
+/// identical message (see ``SendApprovals``).
+struct ConfirmationRequired: Error, Encodable, Sendable {
+    var status = "confirmation_required"
+    var token: String
+    var expires: String
+    var summary: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case status, summary
+        case token = "confirmation_token"
+        case expires = "expires_at"
+    }
+
+    var text: String {
+        ([
+            "not sent yet: this client cannot ask its user, so show the user this summary; only if they agree, "
+                + "call pec_send again with the identical message and confirmation_token: \(token) "
+                + "(valid until \(expires), once)"
+        ] + summary).joined(separator: "\n")
     }
 }
 
