@@ -52,15 +52,35 @@ extension SendLedger {
         }
     }
 
-    /// Gives a send its identificativo from a certified acceptance among `events` (`sync`, `watch`
-    /// and `trace` call this): an untrusted receipt teaches the ledger nothing, and a send that
-    /// already has one keeps it.
-    public func learnIdentificativo(from events: [TrackingEvent]) throws(PECError) {
-        for event in events where event.kind == .acceptance && event.trusted {
-            guard let identificativo = event.identificativo,
-                let send = try send(messageID: event.messageID), send.identificativo == nil
-            else { continue }
-            try setIdentificativo(identificativo, forMessageID: send.messageID)
+    /// What certified receipts among `events` settle about their sends (`sync`, `watch` and
+    /// `trace` call this); an untrusted receipt teaches the ledger nothing.
+    /// - An acceptance gives the send its identificativo (a send that has one keeps it), and makes
+    ///   an `uncertain` send (or one whose process died while `sending`) `sent`: the provider took it.
+    /// - A non-acceptance makes such a send `failed`: the provider refused it, nothing went out.
+    public func learn(fromReceipts events: [TrackingEvent]) throws(PECError) {
+        for event in events where event.trusted && (event.kind == .acceptance || event.kind == .nonAcceptance) {
+            guard let send = try send(messageID: event.messageID) else { continue }
+            if event.kind == .acceptance, let identificativo = event.identificativo, send.identificativo == nil {
+                try setIdentificativo(identificativo, forMessageID: send.messageID)
+            }
+            guard send.status == .uncertain || send.status == .sending else { continue }
+            let resolved: LedgerSendStatus = event.kind == .acceptance ? .sent : .failed
+            let reason =
+                event.kind == .acceptance
+                ? nil
+                : "non accettazione\(event.errore.map { ": \($0)" } ?? "")\(event.erroreEsteso.map { " (\($0))" } ?? "")"
+            try write(action: "record the receipt's outcome in") { db in
+                try db.execute(
+                    sql: """
+                        UPDATE sends SET status = ?, error = COALESCE(?, error)
+                        WHERE message_id = ? AND status IN (?, ?)
+                        """,
+                    arguments: [
+                        resolved.rawValue, reason, send.messageID, LedgerSendStatus.uncertain.rawValue,
+                        LedgerSendStatus.sending.rawValue,
+                    ]
+                )
+            }
         }
     }
 

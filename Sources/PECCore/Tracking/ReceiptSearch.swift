@@ -196,7 +196,7 @@ extension ReceiptSyncService {
         guard !events.isEmpty else { return }
         try evidence.flush()
         try ledger.recordEvents(events)
-        try ledger.learnIdentificativo(from: events)
+        try ledger.learn(fromReceipts: events)
     }
 
     /// The UIDs in `folder` that may be receipts of the target, by server-side search: the

@@ -132,7 +132,7 @@ public struct ReceiptSyncService: Sendable {
             if !candidates.isEmpty { try evidence.flush() }
             let position = SyncedFolder(uidValidity: validity, lastUID: batch.last?.rawValue ?? after)
             let stored = try ledger.recordEvents(events, syncedTo: (account, folder.displayName, position))
-            try ledger.learnIdentificativo(from: stored)
+            try ledger.learn(fromReceipts: stored)
             result.recorded += stored.count
             result.events = Array((result.events + stored).suffix(SyncResult.eventLimit))
         }

@@ -174,15 +174,20 @@ struct SendIntegrationTests {
         #expect(run.stderr.contains("pec trace"), "stderr: \(run.stderr)")
         let id = try #require(result["message_id"] as? String)
         #expect(sandbox.submissions(messageID: id) == 1, "received exactly once, no automatic resend")
+        // Refused even if the minute changed in between: the content is the same.
         let again = try sandbox.pec(["--json", "send"] + arguments)
-        if let repeated = try? again.jsonLines().first(where: { $0["status"] != nil }) {
-            // Only possible if the minute changed in between (a new Message-ID).
-            #expect(repeated["message_id"] as? String != id)
-        } else {
-            #expect(again.status == 1)
-            #expect(try again.errorObject()["kind"] as? String == "duplicate")
-        }
+        #expect(again.status == 1)
+        #expect(try again.errorObject()["kind"] as? String == "duplicate")
         #expect(sandbox.submissions(messageID: id) == 1)
+
+        // The provider's signed acceptance settles it: the ledger no longer keeps it as uncertain.
+        let traced = try trace(id, extra: ["--ca-file", sandbox.caFile]) { record in
+            ((record["events"] as? [[String: Any]]) ?? []).contains { $0["event"] as? String == "pec_acceptance" }
+        }
+        #expect(((traced["events"] as? [[String: Any]]) ?? []).contains { $0["event"] as? String == "pec_acceptance" })
+        let status = try sandbox.pec(["--json", "status", id])
+        #expect(status.status == 0, "stderr: \(status.stderr)")
+        #expect(try status.jsonLines().first?["send_status"] as? String == "sent")
     }
 
     @Test("the same content twice is refused by the ledger; --resend sends it as a new message")

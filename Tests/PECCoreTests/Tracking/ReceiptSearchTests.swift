@@ -308,21 +308,54 @@ struct ReceiptSearchTests {
         try ledger.beginAttempt(LedgerFixtures.newSend(Self.messageID, account: "mario"))
         var acceptance = TrackingStatusDerivationTests.event(.acceptance, after: 0, trusted: false)
         acceptance.identificativo = "opec.forged@pec.example.it"
-        try ledger.learnIdentificativo(from: [acceptance])
+        try ledger.learn(fromReceipts: [acceptance])
         #expect(try ledger.send(messageID: Self.messageID)?.identificativo == nil)
 
         var delivery = TrackingStatusDerivationTests.event(.delivery, after: 1, recipient: Self.anna, seq: 2)
         delivery.identificativo = "opec.delivery@pec.example.it"
-        try ledger.learnIdentificativo(from: [delivery])
+        try ledger.learn(fromReceipts: [delivery])
         #expect(try ledger.send(messageID: Self.messageID)?.identificativo == nil, "only an acceptance names it")
 
         acceptance.trusted = true
         acceptance.identificativo = Self.identificativo
-        try ledger.learnIdentificativo(from: [acceptance])
+        try ledger.learn(fromReceipts: [acceptance])
         #expect(try ledger.send(messageID: Self.messageID)?.identificativo == Self.identificativo)
         acceptance.identificativo = "opec.later@pec.example.it"
-        try ledger.learnIdentificativo(from: [acceptance])
+        try ledger.learn(fromReceipts: [acceptance])
         #expect(try ledger.send(messageID: Self.messageID)?.identificativo == Self.identificativo)
+    }
+
+    @Test("a certified acceptance makes an uncertain send sent, a non-acceptance failed; an untrusted one neither")
+    func receiptsSettleUncertainSends() throws {
+        let sandbox = try LedgerSandbox()
+        let ledger = try sandbox.open()
+        func uncertain(_ id: String) throws {
+            try ledger.beginAttempt(LedgerFixtures.newSend(id, account: "mario"))
+            try ledger.recordOutcome(messageID: id, status: .uncertain, smtpReply: nil, error: "lost", recipients: [])
+        }
+        func status(_ id: String) throws -> LedgerSendStatus? { try ledger.send(messageID: id)?.status }
+        let accepted = Self.messageID
+        let refused = "<rifiutato@pec.example.it>"
+        try uncertain(accepted)
+        try uncertain(refused)
+
+        var acceptance = TrackingStatusDerivationTests.event(.acceptance, after: 0, trusted: false)
+        var nonAcceptance = TrackingStatusDerivationTests.event(.nonAcceptance, after: 0, trusted: false)
+        nonAcceptance.messageID = refused
+        nonAcceptance.errore = "virus"
+        try ledger.learn(fromReceipts: [acceptance, nonAcceptance])
+        #expect(try status(accepted) == .uncertain && status(refused) == .uncertain, "unsigned receipts settle nothing")
+
+        acceptance.trusted = true
+        nonAcceptance.trusted = true
+        try ledger.learn(fromReceipts: [acceptance, nonAcceptance])
+        #expect(try status(accepted) == .sent)
+        #expect(try status(refused) == .failed)
+        #expect(try ledger.send(messageID: refused)?.error?.contains("virus") == true)
+        // A send already settled is never changed by a later receipt.
+        nonAcceptance.messageID = accepted
+        try ledger.learn(fromReceipts: [nonAcceptance])
+        #expect(try status(accepted) == .sent)
     }
 
     @Test("stored receipts are found by folder, UIDVALIDITY and UID; a trusted re-reading upgrades, never the reverse")
