@@ -49,8 +49,9 @@ extension PECError.Remedy {
 }
 
 extension PECError {
-    /// The error as a tool reports it: `message (advice)` with the remedies as tool calls.
-    var agentText: String { description(wording: \.toolCall) }
+    /// The error as a tool reports it: `message (advice)` with the remedies as tool calls, on one
+    /// line like every value in a text copy (it may quote a server's reply).
+    var agentText: String { TextFormatter.oneLine(description(wording: \.toolCall)) }
 
     /// The JSON error object of a tool result.
     var agentEnvelope: Envelope { Envelope(self, wording: \.toolCall) }

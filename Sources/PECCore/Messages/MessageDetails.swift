@@ -47,6 +47,15 @@ public struct MessageDetails: Codable, Sendable {
     }
 }
 
+extension MessageDetails: TextBlockFields {
+    /// The body is prose: shown as marked lines in text output (everything else on one line).
+    public static let textBlockKeys: Set<String> = [CodingKeys.body.rawValue, CodingKeys.bodyHTML.rawValue]
+
+    /// Whether a gestore's valid signature vouches for this message as a PEC (``pecType`` is set only
+    /// then): what `pec verify`'s exit status reports.
+    public var isCertified: Bool { pecType != nil }
+}
+
 extension MessageDetails {
     /// Keeps at most `maxCharacters` of the body and of its HTML form, saying so when it cut: how
     /// `pec-mcp` keeps a long message from filling a model's context.

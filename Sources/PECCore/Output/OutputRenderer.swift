@@ -14,8 +14,17 @@ public enum TextLayout: Sendable, Equatable {
     case table(columns: [String]?)
 }
 
+/// A record with fields of prose (a message's text) that text output shows as a block of lines, each
+/// marked `| ` so that no line of it can pass for a field line; every other value is shown on one
+/// line (``TextFormatter/oneLine(_:)``). Only top-level keys of the record count.
+public protocol TextBlockFields {
+    static var textBlockKeys: Set<String> { get }
+}
+
 /// Renders any `Encodable` value the same way for every command, in `pec` and in `pec-mcp`'s text
 /// copies. Empty fields (null, "", [], {}) are left out in both formats; `false` and `0` are kept.
+/// In text every string goes through ``TextFormatter/oneLine(_:)`` (or, for a ``TextBlockFields``
+/// key, its block form), so a value from mail can never print a line of its own.
 public struct OutputRenderer: Sendable {
     public var format: OutputFormat
     private let encoder = JSONValueEncoder(emptyValues: .omitted())
@@ -29,7 +38,7 @@ public struct OutputRenderer: Sendable {
         let value = try encoder.encode(record)
         switch format {
         case .json: return value.serialized + "\n"
-        case .text: return TextFormatter.fields(value)
+        case .text: return TextFormatter.fields(value, blocks: Self.blockKeys(of: T.self))
         }
     }
 
@@ -41,27 +50,38 @@ public struct OutputRenderer: Sendable {
             return values.map { $0.serialized + "\n" }.joined()
         case .text:
             switch layout {
-            case .fields: return values.map(TextFormatter.fields).joined(separator: "\n")
+            case .fields:
+                let blocks = Self.blockKeys(of: T.self)
+                return values.map { TextFormatter.fields($0, blocks: blocks) }.joined(separator: "\n")
             case .table(let columns): return TextFormatter.table(values, columns: columns)
             }
         }
     }
+
+    private static func blockKeys<T>(of type: T.Type) -> Set<String> {
+        (type as? any TextBlockFields.Type)?.textBlockKeys ?? []
+    }
 }
 
 public enum TextFormatter {
-    static func fields(_ value: JSONValue) -> String {
+    static func fields(_ value: JSONValue, blocks: Set<String> = []) -> String {
         var lines: [String] = []
-        appendFields(of: value, indent: "", to: &lines)
+        appendFields(of: value, indent: "", blocks: blocks, to: &lines)
         return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
     }
 
-    private static func appendFields(of value: JSONValue, indent: String, to lines: inout [String]) {
+    private static func appendFields(
+        of value: JSONValue,
+        indent: String,
+        blocks: Set<String> = [],
+        to lines: inout [String]
+    ) {
         guard case .object(let members) = value else {
-            appendText(scalarText(value), prefix: indent, indent: indent, to: &lines)
+            lines.append(indent + scalarText(value))
             return
         }
         for member in members {
-            let label = indent + member.key + ":"
+            let label = indent + oneLine(member.key) + ":"
             switch member.value {
             case .object:
                 lines.append(label)
@@ -77,21 +97,17 @@ public enum TextFormatter {
                     }
                     lines += item
                 }
+            case .string(let text) where blocks.contains(member.key):
+                let block = blockLines(text)
+                if block.count <= 1 {
+                    lines.append(label + " " + (block.first ?? ""))
+                } else {
+                    lines.append(label)
+                    lines += block.map { indent + "  |" + ($0.isEmpty ? "" : " " + $0) }
+                }
             default:
-                appendText(scalarText(member.value), prefix: label + " ", indent: indent + "  ", to: &lines)
+                lines.append(label + " " + scalarText(member.value))
             }
-        }
-    }
-
-    /// Multi-line text goes below its label, indented, so each record stays readable.
-    private static func appendText(_ text: String, prefix: String, indent: String, to lines: inout [String]) {
-        // isNewline also splits "\r\n", which Swift sees as one Character.
-        let textLines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
-        if textLines.count <= 1 {
-            lines.append(prefix + text)
-        } else {
-            lines.append(prefix.hasSuffix(" ") ? String(prefix.dropLast()) : prefix)
-            lines += textLines.map { indent + $0 }
         }
     }
 
@@ -100,21 +116,54 @@ public enum TextFormatter {
         case .null: ""
         case .bool(let b): b ? "true" : "false"
         case .number(let n): n
-        case .string(let s): terminalSafe(s)
+        case .string(let s): oneLine(s)
         case .array(let elements): elements.map(scalarText).joined(separator: ", ")
-        case .object: value.serialized
+        case .object: oneLine(value.serialized)
         }
     }
 
-    /// Text from a message must not drive the terminal: control characters (ESC sequences could
-    /// hide a warning or rewrite the screen) become visible control pictures (␛), and bidirectional
-    /// overrides (which make `invoice‮fdp.exe` look like `invoiceexe.pdf`) are shown as U+FFFD.
-    /// Line ends and tabs stay. JSON output keeps the exact text, escaped by JSON itself.
-    public static func terminalSafe(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: isUnsafe) else { return text }
+    /// The one rule for text that is not ours (names, subjects, addresses, file names, daticert
+    /// fields, header values, folder names, server replies) in text output: it stays on one line
+    /// and cannot drive the terminal, so it can never pass for a line of ours. Shown instead of
+    /// obeyed:
+    /// - C0 controls, line ends and tabs included, as their control pictures (`\n` → ␊, ESC → ␛),
+    ///   DEL as ␡;
+    /// - C1 controls (NEL, CSI …), U+2028/U+2029 (line and paragraph separators) and the
+    ///   bidirectional embeddings, overrides and isolates (U+202A–202E, U+2066–2069, which make
+    ///   `invoice‮fdp.exe` look like `invoiceexe.pdf`) as U+FFFD, for which there is no picture.
+    /// The bidi marks (LRM, RLM, ALM) and other invisible format characters are kept: they cannot
+    /// break a line or reorder text across it. JSON output keeps the exact text.
+    public static func oneLine(_ text: String) -> String {
+        visible(text, keepingTabs: false)
+    }
+
+    /// The old name of ``oneLine(_:)``, which it now is: every control shown, line ends included.
+    @available(*, deprecated, renamed: "oneLine")
+    public static func terminalSafe(_ text: String) -> String { oneLine(text) }
+
+    /// Prose (a message body) as lines: split at its line ends (CRLF, LF, CR, VT, FF, NEL, U+2028,
+    /// U+2029), each line by ``oneLine(_:)``'s rule except that tabs stay (they indent prose and
+    /// cannot start a line of ours).
+    /// A final line end ends the last line rather than start an empty one.
+    static func blockLines(_ text: String) -> [String] {
+        // isNewline also splits "\r\n", which Swift sees as one Character.
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+        if lines.count > 1, lines.last?.isEmpty == true { lines.removeLast() }
+        return lines.map { visible(String($0), keepingTabs: true) }
+    }
+
+    private static func visible(_ text: String, keepingTabs: Bool) -> String {
+        func isShown(_ scalar: Unicode.Scalar) -> Bool {
+            switch scalar.value {
+            case 0x09: !keepingTabs
+            case 0x00..<0x20, 0x7F...0x9F, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069: true
+            default: false
+            }
+        }
+        guard text.unicodeScalars.contains(where: isShown) else { return text }
         var output = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
-            if !isUnsafe(scalar) {
+            if !isShown(scalar) {
                 output.append(scalar)
             } else if scalar.value < 0x20 {
                 output.append(Unicode.Scalar(0x2400 + scalar.value) ?? "\u{FFFD}")
@@ -127,14 +176,6 @@ public enum TextFormatter {
         return String(output)
     }
 
-    private static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x0A, 0x0D, 0x09: false
-        case 0x00..<0x20, 0x7F...0x9F, 0x202A...0x202E, 0x2066...0x2069: true
-        default: false
-        }
-    }
-
     static func table(_ rows: [JSONValue], columns requested: [String]?) -> String {
         guard !rows.isEmpty else { return "" }
         var columns = requested ?? []
@@ -144,12 +185,8 @@ public enum TextFormatter {
                 for member in members where !columns.contains(member.key) { columns.append(member.key) }
             }
         }
-        let header = columns.map { $0.replacingOccurrences(of: "_", with: " ").uppercased() }
-        let cells = rows.map { row in
-            columns.map { key in
-                scalarText(row[key] ?? .null).split(whereSeparator: \.isNewline).joined(separator: " ")
-            }
-        }
+        let header = columns.map { oneLine($0.replacingOccurrences(of: "_", with: " ").uppercased()) }
+        let cells = rows.map { row in columns.map { key in scalarText(row[key] ?? .null) } }
         let widths = columns.indices.map { i in
             ([header[i]] + cells.map { $0[i] }).map(\.count).max() ?? 0
         }

@@ -29,7 +29,9 @@ public struct StderrLogHandler: LogHandler {
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         let extra =
             merged.isEmpty ? "" : " " + merged.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: " ")
-        let line = "\(program): [+\(String(format: "%.1f", millis)) ms] \(label): \(event.message)\(extra)\n"
+        // A logged server reply or header stays on its line, as in every other text output.
+        let text = TextFormatter.oneLine("\(event.message)\(extra)")
+        let line = "\(program): [+\(String(format: "%.1f", millis)) ms] \(label): \(text)\n"
         FileHandle.standardError.write(Data(line.utf8))
     }
 }

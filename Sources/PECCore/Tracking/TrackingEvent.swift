@@ -87,10 +87,11 @@ public struct TrackingEvent: Codable, Sendable, Equatable {
     /// `2026-11-21T10:00:00Z pec_delivery <id> anna@pec.it`, flagged when no gestore vouches for it:
     /// how `pec watch` prints an event in text form (and `pec-mcp` its text copy).
     public var textLine: String {
-        var parts = [ISO8601DateFormatter().string(from: at), kind.rawValue, messageID]
-        if let recipient { parts.append(TextFormatter.terminalSafe(recipient)) }
+        // Values from mail (the receipt's Message-ID, recipient, error) on one line, as everywhere.
+        var parts = [ISO8601DateFormatter().string(from: at), kind.rawValue, TextFormatter.oneLine(messageID)]
+        if let recipient { parts.append(TextFormatter.oneLine(recipient)) }
         if let deadline { parts.append("(\(deadline.rawValue))") }
-        if let errore { parts.append("errore=\(TextFormatter.terminalSafe(errore))") }
+        if let errore { parts.append("errore=\(TextFormatter.oneLine(errore))") }
         if !trusted { parts.append("UNTRUSTED: not signed by a PEC gestore") }
         return parts.joined(separator: " ") + "\n"
     }

@@ -68,7 +68,9 @@ struct AuthCommand: AsyncParsableCommand {
                 .login(request, password: password)
             try Console.write(global.renderer.render(record: status))
             if !global.json {
-                Console.writeError("logged in as \(status.address); password stored in \(status.passwordStorage)\n")
+                Console.writeError(
+                    "logged in as \(TextFormatter.oneLine(status.address)); password stored in \(status.passwordStorage)\n"
+                )
             }
         }
     }

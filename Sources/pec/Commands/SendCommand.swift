@@ -132,7 +132,7 @@ struct SendCommand: AsyncParsableCommand {
                 hint: "add --yes to send from a script, or --dry-run to check the message first"
             )
         }
-        let lines = prepared.confirmationLines(indent: "  ", safe: TextFormatter.terminalSafe)
+        let lines = prepared.confirmationLines(indent: "  ", safe: TextFormatter.oneLine)
         let summary =
             "About to send a PEC:\n" + lines.joined(separator: "\n")
             + "\nIt has the legal weight of a registered letter. Send it? [y/N] "

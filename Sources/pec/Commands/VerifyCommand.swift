@@ -6,8 +6,10 @@ struct VerifyCommand: AsyncParsableCommand {
         commandName: "verify",
         abstract: "Check saved PEC messages offline: kind, certification data, gestore signature.",
         discussion: """
-            Exit 0 only when every message carries a valid signature from a trusted gestore. Read \
-            standard input with `-`. The signature is checked at its signing time against the system \
+            Exit 0 only when every message is a certified PEC: a valid signature from a trusted gestore \
+            that vouches for its kind (`pec_type`); any other file (unsigned, untrusted, a daticert that \
+            does not match, an ambiguous structure, not a PEC at all) makes the exit 1, after every file \
+            is reported. Read standard input with `-`. The signature is checked at its signing time against the system \
             trust store, the PEC CAs pec knows (AgID CA1, DigitPA CA1) and --ca-file.
             """
     )
@@ -34,14 +36,22 @@ struct VerifyCommand: AsyncParsableCommand {
             options: MessageReader.Options(certification: cert, verbose: global.verbose)
         )
         try Console.write(global.renderer.render(results, layout: .fields))
-        let failed = results.filter { $0.signature?.status != .valid }
+        let failed = results.filter { !$0.isCertified }
         guard failed.isEmpty else {
             throw PECError(
                 .invalidInput,
-                "\(failed.count) of \(results.count) message(s) do not carry a valid gestore signature: "
-                    + failed.compactMap { "\($0.file ?? "?") (\($0.signature?.status.rawValue ?? "unchecked"))" }
-                    .joined(separator: ", ")
+                "\(failed.count) of \(results.count) message(s) are not certified PEC: "
+                    + failed.map { "\($0.file ?? "?") (\(Self.reason($0)))" }.joined(separator: ", ")
             )
         }
+    }
+
+    /// Why a file is not certified, in a word or two: the signature's status when it is not valid,
+    /// else the kind it only claims.
+    static func reason(_ details: MessageDetails) -> String {
+        let status = details.signature?.status
+        if status != .valid { return status?.rawValue ?? "unchecked" }
+        if let claimed = details.claimedPECType { return "claims \(claimed.rawValue), not certified" }
+        return "not a PEC"
     }
 }
