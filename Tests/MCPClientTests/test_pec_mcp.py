@@ -655,14 +655,14 @@ def test_elicitation_shows_the_agents_values_on_labelled_lines_and_a_decline_sen
     )
     assert declined.is_error is True and declined.structured_content["error"]["kind"] == "send_refused"
     prompt = asked[-1].splitlines()  # splits at every Unicode line break, as a reader's screen may
-    assert prompt[1] == "Values supplied by the agent (one per line, line ends shown as \u2424):", prompt
+    assert prompt[1] == "Values supplied by the agent (one per line, line ends shown as \u240a, other controls as \ufffd):", prompt
     values = prompt[2:]
     # Every line after the heading is one of our labels; the subject stayed on its own line.
     labels = [line.split(":", 1)[0] for line in values]
     assert all(line.startswith("  ") for line in values), values
     assert labels.count("  To") == 1 and labels.count("  Subject") == 1, values
     assert sum(1 for line in prompt if "Values supplied by the agent" in line) == 2  # ours, and the escaped subject
-    assert any(line.startswith("  Subject: Ordine ") and "\u2424" in line for line in values), values
+    assert any(line.startswith("  Subject: Ordine ") and "\ufffdTo: luca" in line and "\u240b" in line for line in values), values
     assert any(line.startswith("  Text start: Riga 1\u240aTo: x@y.it") for line in values), values
     assert submissions() == before, "a declined prompt sends nothing"
 

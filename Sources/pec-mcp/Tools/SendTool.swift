@@ -182,23 +182,13 @@ enum SendTool {
         return
             ([
                 "Send this certified email (PEC)? It has the legal weight of a registered letter.",
-                "Values supplied by the agent (one per line, line ends shown as \u{2424}):",
+                "Values supplied by the agent (one per line, line ends shown as \u{240A}, other controls as \u{FFFD}):",
             ] + fields.map { "  \($0.label): \(oneLine($0.value))" }).joined(separator: "\n")
     }
 
-    /// `value` on one line: terminal controls and line ends as visible control pictures.
+    /// `value` on one line, by the one rule for text that is not ours (``TextFormatter/oneLine(_:)``).
     @Sendable static func oneLine(_ value: String) -> String {
-        var output = String.UnicodeScalarView()
-        for scalar in TextFormatter.terminalSafe(value).unicodeScalars {
-            if scalar.value < 0x20 {
-                output.append(Unicode.Scalar(0x2400 + scalar.value) ?? "\u{FFFD}")
-            } else if scalar == "\u{2028}" || scalar == "\u{2029}" || scalar == "\u{85}" {
-                output.append("\u{2424}")
-            } else {
-                output.append(scalar)
-            }
-        }
-        return String(output)
+        TextFormatter.oneLine(value)
     }
 }
 
