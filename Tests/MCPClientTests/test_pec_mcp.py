@@ -480,6 +480,34 @@ def test_elicitation_asks_the_human_and_a_decline_sends_nothing(home):
 
 
 @sandbox
+def test_the_same_letter_under_another_message_id_is_a_duplicate(home):
+    """Recipients reordered give another Message-ID (as the next minute does): the content rule refuses it."""
+    home.login()
+    subject = f"MCP stessa lettera {uuid.uuid4().hex[:8]}"
+    message = {"to": ["luca.verdi@pec.sandbox", "anna.bianchi@pec.sandbox"], "subject": subject,
+               "body": "Una lettera sola.", "confirm_legal_send": True}
+    _, first = run(confirmed_send(message), home=home, send=True)
+    assert first.is_error is False, text(first)
+    earlier = first.structured_content["message_id"]
+    before = submissions()
+
+    reordered = message | {"to": ["anna.bianchi@pec.sandbox", "luca.verdi@pec.sandbox"]}
+    _, duplicate = run(confirmed_send(reordered), home=home, send=True)
+    assert duplicate.is_error is True, text(duplicate)
+    error = duplicate.structured_content["error"]
+    assert error["kind"] == "duplicate"
+    assert earlier in error["message"] and "same message" in error["message"], error["message"]
+    assert error["remedies"] == [{"action": "trace", "message_id": earlier}, {"action": "resend"}]
+    assert submissions() == before, "nothing sent"
+
+    # With the check turned off the reordered message is a message of its own.
+    _, unchecked = run(confirmed_send(reordered), home=home, send=True, env={"PEC_DUPLICATE_WINDOW": "0"})
+    assert unchecked.is_error is False, text(unchecked)
+    assert unchecked.structured_content["message_id"] != earlier
+    assert submissions() == before + 1
+
+
+@sandbox
 def test_a_resend_is_called_a_resend_when_the_human_is_asked(home):
     home.login()
     message = {"to": ["luca.verdi@pec.sandbox"], "subject": f"MCP resend {uuid.uuid4().hex[:8]}",
