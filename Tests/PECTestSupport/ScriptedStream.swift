@@ -55,6 +55,8 @@ public final class ScriptedStream: MailByteStream {
     private var written: [UInt8] = []
     private var scheduled: (bytes: [UInt8], claim: NIOLockedValueBox<Bool>, cancelled: NIOLockedValueBox<Bool>)?
     private var closed = false
+    /// When the next chunk of the drip being read is due.
+    private var dripDue: ContinuousClock.Instant?
     /// Every mismatch seen, in order.
     public private(set) var mismatches: [String] = []
     /// The message content the client sent in each `clientData` step (dot-stuffed, as on the wire).
@@ -96,6 +98,14 @@ public final class ScriptedStream: MailByteStream {
 
     // MARK: - MailByteStream
 
+    public var hasUnreadBytes: Bool {
+        switch steps.first {
+        case .server?: true
+        case .drip?: dripDue.map { $0 <= .now } ?? false
+        default: false
+        }
+    }
+
     public func read(timeout: Duration?) async throws -> ByteBuffer {
         if closed { throw NetworkFailure.closed(settings) }
         while true {
@@ -116,17 +126,22 @@ public final class ScriptedStream: MailByteStream {
                 steps.removeFirst()
                 throw NetworkFailure.timeout(settings, waitingFor: "the server")
             case .drip(let bytes, let chunk, let interval)?:
+                // Chunks fall due at a steady pace from the first one, as on a network: a task that
+                // resumes late finds the overdue ones waiting.
+                let due = dripDue ?? (ContinuousClock.now + interval)
                 let wait = timeout ?? settings.timeout
-                guard interval <= wait else {
+                guard due - .now <= wait else {
                     try await Task.sleep(for: wait)
                     steps.removeFirst()
                     closed = true
                     throw NetworkFailure.timeout(settings, waitingFor: "the server")
                 }
-                try await Task.sleep(for: interval)
+                if due > .now { try await Task.sleep(until: due) }
+                dripDue = due + interval
                 let count = min(max(1, chunk), bytes.count)
                 if count == bytes.count {
                     steps.removeFirst()
+                    dripDue = nil
                 } else {
                     steps[steps.startIndex] = .drip(Array(bytes[count...]), chunk: chunk, every: interval)
                 }

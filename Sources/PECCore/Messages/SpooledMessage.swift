@@ -117,14 +117,18 @@ public final class SpooledMessage: MessageContent {
         try Self.append(descriptor, copied..<size, to: &skeleton)
         self.removals = removals
         self.cutBodies = cutBodies
+        let parsed: MIMEMessage
         do {
-            message = try MIMEMessage(parsing: skeleton, options: options)
+            parsed = try MIMEMessage(parsing: skeleton, options: options)
         } catch {
             throw PECError(.malformed, "the message cannot be read as MIME: \(error)")
         }
-        guard message.allEntities.count == partCount else {
+        guard parsed.allEntities.count == partCount else {
             throw PECError(.malformed, "the message's MIME structure cannot be read consistently")
         }
+        // The last stored property: once it is set nothing throws, because a fully initialised
+        // object that throws runs deinit, which would close the descriptor a second time.
+        message = parsed
         succeeded = true
     }
 

@@ -15,6 +15,10 @@ package protocol MailByteStream: AnyObject {
     /// A closed connection is an error.
     func read(timeout: Duration?) async throws -> ByteBuffer
 
+    /// True when bytes have arrived that no read has returned yet: they came while this task
+    /// waited to run, so a deadline that passed meanwhile does not make them late.
+    var hasUnreadBytes: Bool { get }
+
     func write(_ bytes: [UInt8]) async throws
 
     /// Writes `bytes` after `delay` unless cancelled first, without waiting for it (how IDLE is
@@ -23,6 +27,10 @@ package protocol MailByteStream: AnyObject {
 
     /// Closes the connection now; later reads and writes fail.
     func close() async
+}
+
+extension MailByteStream {
+    package var hasUnreadBytes: Bool { false }
 }
 
 /// A write that ``MailByteStream/scheduleWrite(_:after:claim:)`` has not done yet.

@@ -16,6 +16,11 @@ final class NetworkStream: MailByteStream {
     private var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
     private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     private let timedOut: NIOLockedValueBox<Bool>
+    /// Bytes that reached the channel (counted on the event loop) and bytes this stream has read:
+    /// a read's timer gives up only when nothing it could read arrived, so a task that was slow to
+    /// resume (a busy process) never takes an answer that came in time for a timeout.
+    private let arrived: ArrivalCounter
+    private var consumedByteCount = 0
     private var closedByPeer = false
 
     private init(
@@ -23,8 +28,10 @@ final class NetworkStream: MailByteStream {
         channel: any Channel,
         inbound: NIOAsyncChannelInboundStream<ByteBuffer>,
         outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
-        timedOut: NIOLockedValueBox<Bool>
+        timedOut: NIOLockedValueBox<Bool>,
+        arrived: ArrivalCounter
     ) {
+        self.arrived = arrived
         self.settings = settings
         self.channel = channel
         self.inbound = inbound.makeAsyncIterator()
@@ -45,6 +52,7 @@ final class NetworkStream: MailByteStream {
         let implicitTLS = settings.endpoint.security == .implicitTLS
         let serverName = NetworkStream.serverName(for: host)
         let timedOut = NIOLockedValueBox(false)
+        let arrived = ArrivalCounter()
         let started = ContinuousClock.now
         let asyncChannel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
         let upgraded: EventLoopFuture<Void>?
@@ -70,6 +78,8 @@ final class NetworkStream: MailByteStream {
                         } else {
                             throw PECError(.internal, "STARTTLS without a dialog for this protocol")
                         }
+                        // Last before the async channel's own handlers: it counts the bytes the stream will read.
+                        try channel.pipeline.syncOperations.addHandler(arrived)
                         let wrapped = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                         return (wrapped, upgraded)
                     }
@@ -80,8 +90,12 @@ final class NetworkStream: MailByteStream {
         logger.debug("connected to \(settings.address) in \(NetworkFailure.short(ContinuousClock.now - started))")
         if let upgraded {
             // Nothing may be written before TLS is in place; the dialog's waits are bounded too.
+            // The dialog runs on the event loop; its outcome stands however late this task resumes.
+            let settled = NIOLockedValueBox(false)
+            upgraded.whenComplete { _ in settled.withLockedValue { $0 = true } }
             let timer = asyncChannel.channel.eventLoop.scheduleTask(in: TimeAmount(settings.timeout)) {
                 [channel = asyncChannel.channel] in
+                guard !settled.withLockedValue({ $0 }) else { return }
                 timedOut.withLockedValue { $0 = true }
                 channel.close(promise: nil)
             }
@@ -103,7 +117,8 @@ final class NetworkStream: MailByteStream {
                     channel: asyncChannel.channel,
                     inbound: inbound,
                     outbound: outbound,
-                    timedOut: timedOut
+                    timedOut: timedOut,
+                    arrived: arrived
                 )
                 do {
                     return try await body(stream)
@@ -126,14 +141,17 @@ final class NetworkStream: MailByteStream {
         if closedByPeer {
             throw NetworkFailure.closed(settings)
         }
+        let consumedBefore = consumedByteCount
         let timer = channel.eventLoop.scheduleTask(in: TimeAmount(timeout ?? settings.timeout)) {
-            [timedOut, channel] in
+            [timedOut, channel, arrived] in
+            guard arrived.byteCount.withLockedValue({ $0 }) == consumedBefore else { return }
             timedOut.withLockedValue { $0 = true }
             channel.close(promise: nil)
         }
         defer { timer.cancel() }
         do {
             if let buffer = try await inbound.next() {
+                consumedByteCount += buffer.readableBytes
                 return buffer
             }
         } catch {
@@ -145,10 +163,14 @@ final class NetworkStream: MailByteStream {
         throw NetworkFailure.closed(settings)
     }
 
+    var hasUnreadBytes: Bool { arrived.byteCount.withLockedValue { $0 } > consumedByteCount }
+
     func write(_ bytes: [UInt8]) async throws {
         do {
             try await outbound.write(ByteBuffer(bytes: bytes))
         } catch {
+            // The connection this stream closed itself, on a read's timeout, is not the server's doing.
+            if timedOut.withLockedValue({ $0 }) { throw NetworkFailure.timeout(settings, waitingFor: "the server") }
             throw NetworkFailure.pecError(for: error, settings: settings, phase: .writing)
         }
     }
@@ -211,5 +233,18 @@ extension NIOLockedValueBox<Bool> {
             defer { claimed = true }
             return !claimed
         }
+    }
+}
+
+/// Counts the bytes that reach the end of the pipeline (after TLS), on the event loop.
+final class ArrivalCounter: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    let byteCount = NIOLockedValueBox(0)
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = unwrapInboundIn(data).readableBytes
+        byteCount.withLockedValue { $0 += bytes }
+        context.fireChannelRead(data)
     }
 }

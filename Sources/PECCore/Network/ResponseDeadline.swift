@@ -41,7 +41,11 @@ extension MailByteStream {
     /// deadline is extended by the bytes received. A response still incomplete at its deadline is
     /// a retryable ``PECError/Kind/timeout``.
     func read(before deadline: inout ResponseDeadline) async throws -> ByteBuffer {
-        guard let left = deadline.remaining() else { throw NetworkFailure.tooSlow(settings, deadline) }
+        // Bytes already waiting are read even past the deadline: they arrived while this task was
+        // slow to resume (a busy process), not because the server was slow.
+        guard let left = deadline.remaining() ?? (hasUnreadBytes ? .milliseconds(1) : nil) else {
+            throw NetworkFailure.tooSlow(settings, deadline)
+        }
         let buffer: ByteBuffer
         do {
             buffer = try await read(timeout: left)

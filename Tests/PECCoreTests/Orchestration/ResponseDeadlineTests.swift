@@ -35,6 +35,28 @@ struct ResponseDeadlineTests {
         #expect(deadline.receivedByteCount == ResponseDeadline.minimumRate * 3 / 2)
     }
 
+    @Test("bytes that came in time are read even when the reading task resumes after the deadline")
+    func lateResumeIsNotASlowServer() async throws {
+        // 40 bytes, 4 every 10 ms: all of it arrives within 100 ms, well inside the 200 ms deadline.
+        let payload = Array(String(repeating: "0123456789", count: 4).utf8)
+        let stream = ScriptedStream([.drip(payload, chunk: 4, every: .milliseconds(10))])
+        var deadline = ResponseDeadline(.milliseconds(200))
+        var read = Array(try await stream.read(before: &deadline).readableBytesView)
+        // The task is busy elsewhere (a loaded process) until long after the deadline.
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(deadline.remaining() == nil)
+        while read.count < payload.count {
+            read += try await stream.read(before: &deadline).readableBytesView
+        }
+        #expect(read == payload)
+        // Nothing waiting and the deadline gone: that is a slow server.
+        let more = ScriptedStream([.drip(payload, chunk: 4, every: .milliseconds(60))])
+        var short = ResponseDeadline(.milliseconds(100))
+        _ = try await more.read(before: &short)
+        let error = await #expect(throws: PECError.self) { _ = try await more.read(before: &short) }
+        #expect(error?.kind == .timeout)
+    }
+
     @Test("an IMAP server dripping a FETCH one byte at a time: a retryable timeout after about the timeout")
     func imapDrip() async throws {
         var imap = Orchestration.examined(1)
