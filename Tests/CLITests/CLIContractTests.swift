@@ -151,7 +151,8 @@ struct MailboxArgumentTests {
     }
 }
 
-/// `pec verify` on files, offline: exit 0 only when every message is validly signed by a gestore.
+/// `pec verify` on files, offline: exit 0 only when every message is a certified PEC (validly signed
+/// by a gestore that vouches for its kind).
 @Suite("pec verify")
 struct VerifyCommandTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -192,6 +193,124 @@ struct VerifyCommandTests {
         let lines = try mixed.jsonLines()
         #expect(lines.count == 3, "two records and the error: \(mixed.stdout)")
         #expect((lines[1]["signature"] as? [String: Any])?["status"] as? String == "unsigned")
+    }
+
+    // MARK: real PEC (../shared/fixtures/pec, read in place; variants are written to a temporary folder)
+
+    /// `shared/fixtures/pec` next to an ancestor of this file, or `PEC_FIXTURES_DIR`.
+    static let corpus: URL? = {
+        if let configured = ProcessInfo.processInfo.environment["PEC_FIXTURES_DIR"] {
+            return URL(fileURLWithPath: configured)
+        }
+        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while directory.path != "/" {
+            let candidate = directory.appendingPathComponent("shared/fixtures/pec")
+            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("expected.ndjson").path) {
+                return candidate
+            }
+            directory = directory.deletingLastPathComponent()
+        }
+        return nil
+    }()
+
+    /// An Aruba acceptance receipt whose signature verifies against the system store (AgID CA1).
+    static let certifiedReceipt = "OCA_l10n-italy_ACCETTAZIONE_IT03339130126_00009.eml"
+
+    static func corpusFile(_ name: String) throws -> String {
+        try #require(corpus).appendingPathComponent(name).path
+    }
+
+    /// The certified receipt with one line of its outer header, which the signature does not cover,
+    /// edited by `edit`: the signature stays valid.
+    static func variant(_ edit: (String) -> String, named name: String, in directory: URL) throws -> String {
+        let original = try String(contentsOfFile: try corpusFile(certifiedReceipt), encoding: .isoLatin1)
+        let edited = edit(original)
+        try #require(edited != original, "the edit changed nothing")
+        let file = directory.appendingPathComponent(name)
+        try Data(edited.utf8).write(to: file)
+        return file.path
+    }
+
+    /// Outer `X-Ricevuta` says avvenuta-consegna, the signed daticert.xml accettazione.
+    static func refusedDaticert(in directory: URL) throws -> String {
+        try variant(
+            { $0.replacingOccurrences(of: "\nX-Ricevuta: accettazione", with: "\nX-Ricevuta: avvenuta-consegna") },
+            named: "refused-daticert.eml",
+            in: directory
+        )
+    }
+
+    /// A second boundary parameter on the outer multipart/signed: two MIME readers could disagree.
+    static func ambiguousStructure(in directory: URL) throws -> String {
+        try variant(
+            { text in
+                guard let header = text.range(of: "Content-Type: multipart/signed"),
+                    let end = text[header.upperBound...].firstIndex(of: "\n")
+                else { return text }
+                return text.replacingCharacters(in: end..<end, with: "; boundary=\"other\"")
+            },
+            named: "ambiguous.eml",
+            in: directory
+        )
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pec-verify-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    @Test(
+        "a certified PEC exits 0; a valid signature over a refused daticert or an ambiguous structure exits 1",
+        .enabled(if: corpus != nil, "shared fixtures (shared/fixtures/pec) not found")
+    )
+    func certifiedOnly() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let certified = try PecRun.run(["verify", try Self.corpusFile(Self.certifiedReceipt), "--json"])
+        #expect(certified.status == 0, "stderr: \(certified.stderr)")
+        #expect(try certified.jsonLines().first?["pec_type"] as? String == "accettazione")
+
+        for (file, claimed) in [
+            (try Self.refusedDaticert(in: directory), "avvenuta-consegna"),
+            (try Self.ambiguousStructure(in: directory), "accettazione"),
+        ] {
+            let run = try PecRun.run(["verify", file, "--json"])
+            #expect(run.status == 1, "\(file): a file that is not a certified message must not exit 0")
+            let record = try #require(try run.jsonLines().first)
+            #expect((record["signature"] as? [String: Any])?["status"] as? String == "valid", "\(file)")
+            #expect(record["pec_type"] == nil && record["claimed_pec_type"] as? String == claimed, "\(file)")
+            #expect(run.stderr.contains("\(file) (claims \(claimed), not certified)"), "\(run.stderr)")
+            let text = try PecRun.run(["verify", file])
+            #expect(text.status == 1 && text.stderr.hasPrefix("error: 1 of 1 message(s) are not certified PEC"))
+        }
+    }
+
+    @Test(
+        "mixed files: every file reported, in order; exit 1 naming only those not certified",
+        .enabled(if: corpus != nil, "shared fixtures (shared/fixtures/pec) not found")
+    )
+    func mixedFiles() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let certified = try Self.corpusFile(Self.certifiedReceipt)
+        let unsigned = try Self.corpusFile("toniorusso_pec-parser_postacert.eml")
+        let refused = try Self.refusedDaticert(in: directory)
+        let ambiguous = try Self.ambiguousStructure(in: directory)
+        let files = [certified, refused, unsigned, ambiguous, certified]
+        let run = try PecRun.run(["verify"] + files + ["--json"])
+        #expect(run.status == 1)
+        let lines = try run.jsonLines()
+        #expect(lines.count == files.count + 1, "a record per file, then the error: \(run.stdout)")
+        #expect(lines.prefix(files.count).map { $0["file"] as? String } == files)
+        #expect(lines.prefix(files.count).map { $0["pec_type"] as? String } == ["accettazione", nil, nil, nil, "accettazione"])
+        let message = try #require((lines.last?["error"] as? [String: Any])?["message"] as? String)
+        #expect(message.hasPrefix("3 of 5 message(s) are not certified PEC"), "\(message)")
+        #expect(message.contains(refused) && message.contains("\(unsigned) (unsigned)") && message.contains(ambiguous))
+        #expect(!message.contains(certified))
+        let text = try PecRun.run(["verify"] + files)
+        #expect(text.status == 1)
+        #expect(text.stdout.components(separatedBy: "\nfile: ").count == files.count, "\(text.stdout)")
     }
 
     @Test("a file that does not exist, or a directory: an io error, exit 1")
