@@ -1,6 +1,7 @@
 import Foundation
 import PECCore
 import Testing
+
 @testable import PECTestSupport
 
 /// The command-line contract every command shares: global flags anywhere, NDJSON, errors and
@@ -303,7 +304,11 @@ struct VerifyCommandTests {
         let lines = try run.jsonLines()
         #expect(lines.count == files.count + 1, "a record per file, then the error: \(run.stdout)")
         #expect(lines.prefix(files.count).map { $0["file"] as? String } == files)
-        #expect(lines.prefix(files.count).map { $0["pec_type"] as? String } == ["accettazione", nil, nil, nil, "accettazione"])
+        #expect(
+            lines.prefix(files.count).map { $0["pec_type"] as? String } == [
+                "accettazione", nil, nil, nil, "accettazione",
+            ]
+        )
         let message = try #require((lines.last?["error"] as? [String: Any])?["message"] as? String)
         #expect(message.hasPrefix("3 of 5 message(s) are not certified PEC"), "\(message)")
         #expect(message.contains(refused) && message.contains("\(unsigned) (unsigned)") && message.contains(ambiguous))
