@@ -198,21 +198,8 @@ struct VerifyCommandTests {
 
     // MARK: real PEC (../shared/fixtures/pec, read in place; variants are written to a temporary folder)
 
-    /// `shared/fixtures/pec` next to an ancestor of this file, or `PEC_FIXTURES_DIR`.
-    static let corpus: URL? = {
-        if let configured = ProcessInfo.processInfo.environment["PEC_FIXTURES_DIR"] {
-            return URL(fileURLWithPath: configured)
-        }
-        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while directory.path != "/" {
-            let candidate = directory.appendingPathComponent("shared/fixtures/pec")
-            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("expected.ndjson").path) {
-                return candidate
-            }
-            directory = directory.deletingLastPathComponent()
-        }
-        return nil
-    }()
+    /// `shared/fixtures/pec` (``PECFixtureCorpus``).
+    static var corpus: URL? { PECFixtureCorpus.directory }
 
     /// An Aruba acceptance receipt whose signature verifies against the system store (AgID CA1).
     static let certifiedReceipt = "OCA_l10n-italy_ACCETTAZIONE_IT03339130126_00009.eml"

@@ -1,4 +1,5 @@
 import Foundation
+import PECTestSupport
 
 /// Messages the verifier tests read: bundled ones (always there) and the shared real corpus (when present).
 enum SignatureFixtures {
@@ -13,22 +14,8 @@ enum SignatureFixtures {
         Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures")?.path ?? name
     }
 
-    /// `shared/fixtures/pec` next to an ancestor of this file (/work/main → /work/shared), or
-    /// `PEC_FIXTURES_DIR`.
-    static let corpusDirectory: URL? = {
-        if let configured = ProcessInfo.processInfo.environment["PEC_FIXTURES_DIR"] {
-            return URL(fileURLWithPath: configured)
-        }
-        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while directory.path != "/" {
-            let candidate = directory.appendingPathComponent("shared/fixtures/pec")
-            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("expected.ndjson").path) {
-                return candidate
-            }
-            directory = directory.deletingLastPathComponent()
-        }
-        return nil
-    }()
+    /// `shared/fixtures/pec` (``PECFixtureCorpus``).
+    static var corpusDirectory: URL? { PECFixtureCorpus.directory }
 
     static var corpusAvailable: Bool { corpusDirectory != nil }
 
