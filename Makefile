@@ -17,7 +17,7 @@ help:
 	@echo "make sandbox-down   stop it"
 	@echo "make lint           swift format lint"
 	@echo "make bench          benchmarks (release build, own sandbox): list on 100 vs 10 000 messages, start-up, pec-mcp round trips"
-	@echo "make fuzz           fuzz the IMAP and MIME parsers with libFuzzer (FUZZ_SECONDS each, default 60)"
+	@echo "make fuzz           fuzz the IMAP, MIME and XML (evidence, daticert) parsers with libFuzzer (FUZZ_SECONDS each, default 60)"
 	@echo "make clean          remove build products"
 
 deps:
