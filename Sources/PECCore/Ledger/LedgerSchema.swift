@@ -14,6 +14,7 @@ enum LedgerSchema {
         migrator.registerMigration("v2-inbox-bookmark", migrate: addInboxBookmark)
         migrator.registerMigration("v3-tracking-events", migrate: createTrackingEvents)
         migrator.registerMigration("v4-content-fingerprint", migrate: addContentFingerprint)
+        migrator.registerMigration("v5-rem", migrate: addREM)
         return migrator
     }
 
@@ -83,6 +84,17 @@ enum LedgerSchema {
             sql: """
                 ALTER TABLE sends ADD COLUMN content_fingerprint TEXT;
                 CREATE INDEX sends_content_fingerprint ON sends (content_fingerprint, last_attempt_at);
+                """
+        )
+    }
+
+    /// v5: REM (rem.md §1.6). Per send, the SHA-256 of the exact bytes submitted, which a REM provider's
+    /// `REM-DigestValue` is checked against; per event, the REM event name it was read from.
+    private static func addREM(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                ALTER TABLE sends ADD COLUMN message_sha256 TEXT;
+                ALTER TABLE tracking_events ADD COLUMN rem_event TEXT;
                 """
         )
     }

@@ -235,8 +235,8 @@ extension SendLedger {
             sql: """
                 INSERT INTO tracking_events (unique_key, account, message_id, kind, recipient, at, recorded_at,
                     gestore, identificativo, errore, errore_esteso, trusted, signature, deadline, external_recipients,
-                    receipt_message_id, folder, uid, uidvalidity, sha256, size, evidence_path, warnings)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    receipt_message_id, folder, uid, uidvalidity, sha256, size, evidence_path, warnings, rem_event)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (unique_key) DO NOTHING
                 """,
             arguments: [
@@ -245,7 +245,7 @@ extension SendLedger {
                 event.trusted, try json(event.signature), event.deadline?.rawValue, try json(event.externalRecipients),
                 event.evidence?.receiptMessageID, event.evidence?.folder, event.evidence.map { Int64($0.uid) },
                 event.evidence.map { Int64($0.uidValidity) }, event.evidence?.sha256, event.evidence?.size,
-                event.evidence?.path, try json(event.warnings),
+                event.evidence?.path, try json(event.warnings), event.remEvent?.rawValue,
             ]
         )
     }
@@ -298,6 +298,7 @@ extension SendLedger {
                 return value
             },
             externalRecipients: try fromJSON([String].self, row, "external_recipients"),
+            remEvent: try row.decode(String?.self, forColumn: "rem_event").map(REMEvent.init(rawValue:)),
             evidence: evidence,
             warnings: try fromJSON([String].self, row, "warnings")
         )

@@ -203,6 +203,27 @@ public final class SendLedger: Sendable {
         }
     }
 
+    /// Stores the SHA-256 (hex) of the exact bytes submitted, which a REM provider's `REM-DigestValue`
+    /// is checked against when its receipts come back.
+    public func setMessageSHA256(_ sha256: String, forMessageID messageID: String) throws(PECError) {
+        let messageID = try MessageReference.normalizedMessageID(messageID)
+        try write(action: "record the message digest in") { db in
+            try db.execute(
+                sql: "UPDATE sends SET message_sha256 = ? WHERE message_id = ?",
+                arguments: [sha256.lowercased(), messageID]
+            )
+            guard db.changesCount > 0 else { throw self.notFound(messageID) }
+        }
+    }
+
+    /// ``setMessageSHA256(_:forMessageID:)``'s value; nil when the send is unknown or predates it.
+    public func messageSHA256(forMessageID messageID: String) throws(PECError) -> String? {
+        let messageID = try MessageReference.normalizedMessageID(messageID)
+        return try read { db in
+            try String.fetchOne(db, sql: "SELECT message_sha256 FROM sends WHERE message_id = ?", arguments: [messageID])
+        }
+    }
+
     /// Stores where the sender's INBOX stood just before the message was handed over.
     public func setInboxBookmark(_ bookmark: InboxBookmark, forMessageID messageID: String) throws(PECError) {
         let messageID = try MessageReference.normalizedMessageID(messageID)

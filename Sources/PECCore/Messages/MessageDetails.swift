@@ -10,6 +10,8 @@ public struct MessageDetails: Codable, Sendable {
     public var to: [String] = []
     public var cc: [String] = []
     public var subject: String?
+    /// Which standard the message is read under: `rem` when it has REM header fields, else `pec`.
+    public var standard: CertifiedMailStandard = .pec
     /// The PEC kind, only when a gestore's signature vouches for it (see ``claimedPECType``).
     public var pecType: PECMessageKind?
     /// A PEC kind the headers claim but no valid gestore signature confirms: never a delivery.
@@ -30,10 +32,15 @@ public struct MessageDetails: Codable, Sendable {
     public var signature: SignatureCheck?
     /// For an envelope: the transport data, while the fields above describe the original message.
     public var envelope: EnvelopeInfo?
+    /// For a REM message: its REM fields, event and evidence.
+    public var rem: REMDetails?
+    /// Set by `pec get` / `pec_get` on a REM dispatch: fetching its content is the legal handover to the
+    /// recipient (EN 319 532-1 §6.2.5), which the provider may record with ContentHandover evidence.
+    public var handover: Bool?
     public var warnings: [String] = []
 
     enum CodingKeys: String, CodingKey {
-        case id, file, date, from, to, cc, subject
+        case id, file, date, from, to, cc, subject, standard
         case pecType = "pec_type"
         case claimedPECType = "claimed_pec_type"
         case body
@@ -43,7 +50,7 @@ public struct MessageDetails: Codable, Sendable {
         case attachments
         case pecCertType = "pec_cert_type"
         case pecCert = "pec_cert"
-        case signature, envelope, warnings
+        case signature, envelope, rem, handover, warnings
     }
 }
 
@@ -77,6 +84,13 @@ extension MessageDetails {
             bodyLength = fullLength
         }
     }
+}
+
+/// The certified-mail standard a message follows: Italian PEC, or its European successor REM
+/// (ETSI EN 319 532).
+public enum CertifiedMailStandard: String, Codable, Sendable, CaseIterable {
+    case pec
+    case rem
 }
 
 /// One file in a message.

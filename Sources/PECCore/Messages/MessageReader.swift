@@ -74,7 +74,22 @@ public struct MessageReader: Sendable {
                 signed.map { content.verifySignature(of: $0, trust: trust) }
                 ?? SignatureCheck(status: .unsigned, reason: "the message has no multipart/signed part")
         }
-        if let kind = classification.kind {
+        // A REM message: its evidence parts, each read and XAdES-checked, decide instead of a daticert.
+        let remHeaders = classification.source == .remHeaders ? REMHeaders(headers: message.headers) : nil
+        let rem = remHeaders.map {
+            Self.readREM(headers: $0, scope: signed ?? message.root, content: content, trust: trust)
+        }
+        details.standard = rem == nil ? .pec : .rem
+        details.rem = rem?.details
+        if let rem { warnings += rem.warnings }
+        if let kind = classification.kind, let rem {
+            if let problem = Self.remCertificationProblem(signature: signature, headers: message.headers, reading: rem) {
+                details.claimedPECType = kind
+                warnings.append("claims to be a REM \(kind.rawValue) but \(problem): not a certified message")
+            } else {
+                details.pecType = kind
+            }
+        } else if let kind = classification.kind {
             if let problem = Self.certificationProblem(
                 kind: kind,
                 signature: signature,
@@ -135,6 +150,25 @@ public struct MessageReader: Sendable {
             }
         }
 
+        // A certified REM dispatch: the original is its `rem_message/original` part. Nothing inside is
+        // opened further: the REMS vouches for the dispatch, the sender for what it carries.
+        if certified, classification.kind == .remDispatch, let part = rem?.original, let embedded = part.children.first {
+            envelopeScopes.append(scope)
+            original = embedded
+            contentScope = embedded
+            details.envelope = EnvelopeInfo(
+                from: message.headers.text("From"),
+                subject: message.headers.text("Subject"),
+                date: Self.date(message.headers),
+                identificativo: rem?.details.remsMessageID ?? message.headers.text("Message-ID"),
+                depth: 1
+            )
+        }
+        let evidencePaths = Set((rem?.evidenceEntities ?? []).map(\.path))
+        let isCertificationPart = { (entity: MIMEEntity) in
+            Self.isCertificationFile(entity) || evidencePaths.contains(entity.path)
+        }
+
         let headers = original.headers
         details.from = headers.text("From")
         details.to = PECAddress.mailboxes(inHeader: headers.text("To") ?? "")
@@ -152,13 +186,13 @@ public struct MessageReader: Sendable {
             // The certification files of a certified PEC are the gestore's; in ordinary mail, in a
             // message that only claims to be a PEC (its postacert.eml is all there is to read), or
             // in an opened envelope's original, every file is shown, whatever its name.
-            if certified, !opened, !options.verbose, Self.isCertificationFile(entity) { continue }
+            if certified, !opened, !options.verbose, isCertificationPart(entity) { continue }
             entities.append(entity)
         }
         if options.verbose {
             // The envelopes' own certification files, after the original's attachments.
             for scope in envelopeScopes {
-                entities += Self.attachments(in: scope).filter(Self.isCertificationFile)
+                entities += Self.attachments(in: scope).filter(isCertificationPart)
             }
         }
         details.attachments = entities.map { entity in

@@ -29,6 +29,7 @@ public struct MessageSummary: Codable, Sendable, Equatable {
     /// The header fields a summary is built from, fetched with BODY.PEEK so nothing is marked read.
     static let headerFields = [
         "Date", "From", "To", "Subject", "Message-ID", "X-Ricevuta", "X-Trasporto", "X-Riferimento-Message-ID",
+        "REM-MessageType", "REM-EventIdentifier",
     ]
 
     static var fetchItems: [IMAP.FetchItem] {

@@ -130,6 +130,7 @@ public struct SendService: Sendable {
             throw refusal.pecError
         }
         await bookmarkInbox(messageID: composed.messageID)
+        await recordMessageDigest(composed)
         let outcome = await submit(composed)
         var result = Self.result(prepared, status: outcome.status, outcomes: outcome.recipients)
         result.smtpReply = outcome.reply
@@ -156,6 +157,17 @@ public struct SendService: Sendable {
             }
         }
         return result
+    }
+
+    /// Keeps the SHA-256 of the bytes about to be submitted, for the REM-DigestValue check of the
+    /// receipts. Best effort: a file that changed is refused by the submission itself, and a ledger
+    /// that cannot store it only loses that check.
+    private func recordMessageDigest(_ composed: ComposedMessage) async {
+        do {
+            try ledger.setMessageSHA256(try await composed.contentSHA256(), forMessageID: composed.messageID)
+        } catch {
+            logger.info("the digest of \(composed.messageID) is not recorded (no REM digest check): \(error)")
+        }
     }
 
     /// Notes where the INBOX stands (UIDVALIDITY, UIDNEXT) before the message goes out: its

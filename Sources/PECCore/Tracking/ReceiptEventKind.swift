@@ -1,5 +1,7 @@
 /// What happened to a sent message, as recorded in the ledger: one case per PEC receipt kind the
-/// sender's mailbox can receive (pec-standard.md §3), plus the deadlines `pec` computes itself.
+/// sender's mailbox can receive (pec-standard.md §3), plus the deadlines `pec` computes itself. REM
+/// evidence (rem.md §1.4) maps onto the same cases, so PEC and REM sends are tracked alike; the
+/// event keeps its REM name in ``TrackingEvent/remEvent``.
 /// The raw values are stable: they are stored in the ledger and printed by `status` and `watch`.
 public enum ReceiptEventKind: String, Codable, Sendable, CaseIterable {
     /// Ricevuta di accettazione: the sender's gestore took the message.
@@ -18,6 +20,8 @@ public enum ReceiptEventKind: String, Codable, Sendable, CaseIterable {
     case virus = "pec_virus"
     /// Computed by `pec`: a deadline passed with no receipt (see ``TrackingDeadline``).
     case timeout = "pec_timeout"
+    /// REM ContentHandover: the recipient's user agent retrieved the message (PEC has no such receipt).
+    case handover = "rem_handover"
 
     /// The event kind a PEC receipt records; nil for envelopes and kinds that are not receipts.
     public init?(_ kind: PECMessageKind) {
@@ -29,7 +33,30 @@ public enum ReceiptEventKind: String, Codable, Sendable, CaseIterable {
         case .erroreConsegna: self = .deliveryError
         case .preavvisoErroreConsegna: self = .deliveryWarning
         case .rilevazioneVirus: self = .virus
-        case .postaCertificata, .anomalia, .other: return nil
+        case .remReceipt(let event):
+            guard let kind = ReceiptEventKind(event) else { return nil }
+            self = kind
+        case .postaCertificata, .anomalia, .remDispatch, .other: return nil
+        }
+    }
+
+    /// The event kind a REM evidence records for the sender: acceptance and rejection by the sender's
+    /// REMS, relay (also to ordinary mail), consignment or its failure, handover. Nil for events about
+    /// the recipient's side only (ReceivedFromNonERDS, the consignment-acceptance protocol).
+    public init?(_ event: REMEvent) {
+        switch event {
+        case .submissionAcceptance: self = .acceptance
+        case .submissionRejection: self = .nonAcceptance
+        case .relayAcceptance, .relayToNonERDS: self = .relay
+        case .relayRejection, .relayFailure, .relayToNonERDSFailure, .contentConsignmentFailure,
+            .consignmentRejection, .acceptanceRejectionExpiry:
+            self = .deliveryError
+        case .contentConsignment: self = .delivery
+        case .contentHandover: self = .handover
+        case .notificationForAcceptance, .notificationForAcceptanceFailure, .consignmentAcceptance,
+            .consignmentNotification, .consignmentNotificationFailure, .contentHandoverFailure,
+            .receivedFromNonERDS, .other:
+            return nil
         }
     }
 }

@@ -18,6 +18,9 @@ struct ReceiptEventReader: Sendable {
         /// X-Riferimento-Message-ID header is outside the signature), else from that header.
         var reference: String?
         var identificativo: String?
+        /// A REM receipt's `REM-DigestValue` / evidence digest (base64 SHA-256 of the original as
+        /// submitted), checked against the ledger's digest of the sent bytes when it has one.
+        var remDigest: String?
     }
 
     /// Nil when the message is not a receipt (an envelope, ordinary mail).
@@ -27,6 +30,19 @@ struct ReceiptEventReader: Sendable {
         let details = try reader.read(content).details
         guard let claimed = details.pecType ?? details.claimedPECType, let kind = ReceiptEventKind(claimed) else {
             return nil
+        }
+        if let rem = details.rem {
+            return Self.remReading(
+                kind,
+                rem: rem,
+                headers: content.message.headers,
+                trusted: details.pecType != nil,
+                signature: details.signature,
+                warnings: details.warnings,
+                account: account,
+                evidence: evidence,
+                now: now
+            )
         }
         return Self.reading(
             kind,
@@ -53,6 +69,26 @@ struct ReceiptEventReader: Sendable {
         guard let claimed = PECClassification(headers: headers, daticert: daticert).kind,
             let kind = ReceiptEventKind(claimed)
         else { return nil }
+        if let rem = REMHeaders(headers: headers), claimed.isREM {
+            return remReading(
+                kind,
+                rem: REMDetails(
+                    messageType: rem.messageType,
+                    event: rem.event,
+                    reason: rem.reason,
+                    uaMessageID: rem.uaMessageID,
+                    evidenceID: rem.evidenceID,
+                    digest: rem.digestValue
+                ),
+                headers: headers,
+                trusted: false,
+                signature: nil,
+                warnings: ["not verified: only the headers were read (--no-verify)"],
+                account: account,
+                evidence: evidence,
+                now: now
+            )
+        }
         return reading(
             kind,
             headers: headers,
@@ -115,5 +151,66 @@ struct ReceiptEventReader: Sendable {
             )
         }
         return Reading(events: events, reference: reference, identificativo: daticert?.identificativo)
+    }
+
+    /// A REM receipt's events (rem.md §1.6): tied to the sent message by the signed evidence's
+    /// `AppLayerIdentifier` (else `REM-UAMessageIdentifier`), about the recipient the evidence's
+    /// `EvidenceRefersToRecipient` designates, else every recipient it lists; the reason code and
+    /// text of a failure in `errore` / `errore_esteso`.
+    private static func remReading(
+        _ kind: ReceiptEventKind,
+        rem: REMDetails,
+        headers: HeaderFields,
+        trusted: Bool,
+        signature: SignatureCheck?,
+        warnings: [String],
+        account: String,
+        evidence: ReceiptEvidence,
+        now: Date
+    ) -> Reading {
+        let reference = rem.uaMessageID.flatMap { try? MessageReference.normalizedMessageID($0) }
+        let primary = rem.evidence.first { $0.event == rem.event } ?? rem.evidence.first
+        let at =
+            primary?.time.flatMap(Self.isoDate) ?? headers.text("Date").flatMap(MailDate.init(parsing:))?.date ?? now
+        let recipients: [String?] =
+            switch kind {
+            case .acceptance, .nonAcceptance: [nil]
+            default:
+                if let one = rem.recipient {
+                    [one]
+                } else if kind == .relay {
+                    [nil]  // about all recipients, as a PEC presa in carico without ricezione
+                } else if let all = primary?.recipients, !all.isEmpty {
+                    all.map { Optional($0) }
+                } else {
+                    [nil]
+                }
+            }
+        let failed = rem.event?.isFailure == true
+        let from = PECAddress.mailboxes(inHeader: headers.text("From") ?? "").first.map(PECAddress.addrSpec)
+        let events = recipients.map { recipient in
+            TrackingEvent(
+                kind: kind,
+                messageID: reference ?? "",
+                account: account,
+                recipient: recipient,
+                at: at,
+                recordedAt: now,
+                gestore: from,
+                identificativo: rem.remsMessageID,
+                errore: failed ? rem.reasonCode ?? rem.reason : nil,
+                erroreEsteso: failed ? rem.reasonText ?? rem.reason : nil,
+                trusted: trusted,
+                signature: signature,
+                remEvent: rem.event,
+                evidence: evidence,
+                warnings: warnings.isEmpty ? nil : warnings
+            )
+        }
+        return Reading(events: events, reference: reference, identificativo: rem.remsMessageID, remDigest: rem.digest)
+    }
+
+    private static func isoDate(_ text: String) -> Date? {
+        ISO8601DateFormatter().date(from: text)
     }
 }

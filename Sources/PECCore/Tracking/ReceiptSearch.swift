@@ -73,7 +73,7 @@ extension ReceiptSyncService {
     /// The headers a receipt is recognised by without downloading it (`--no-verify`).
     static let traceHeaderFields = [
         "X-Ricevuta", "X-Trasporto", "X-Riferimento-Message-ID", "Date", "From", "Message-ID",
-    ]
+    ] + REMHeaders.fieldNames
 
     /// `pec trace` (and MCP `pec_trace`): finds the receipts of one message with a server-side
     /// search (never a date window, so an old receipt is found as fast as a new one) and tells
@@ -235,6 +235,10 @@ extension ReceiptSyncService {
             candidates.formUnion(
                 try await client.uidSearch(narrowed(.header(name: "X-Riferimento-Message-ID", value: messageID)))
             )
+            // REM receipts name the message in REM-UAMessageIdentifier; so does a REM dispatch of it (a
+            // message sent to oneself), which is left out on its headers: fetching it is a handover.
+            let rem = try await client.uidSearch(narrowed(.header(name: "REM-UAMessageIdentifier", value: messageID)))
+            if !rem.isEmpty { candidates.formUnion(try await receiptCandidates(rem, client: client)) }
         } else if let identificativo = target.identificativo {
             // The identificativo is in every receipt's text and daticert, not in a header; a body
             // search is the server's slowest, so only when the Message-ID is not known.

@@ -50,7 +50,9 @@ public struct ReceiptSyncService: Sendable {
     /// Messages whose headers are read per round trip; also how often the sync position is saved.
     static let batchSize = 250
     /// The headers that tell a receipt from other mail.
-    static let headerFields = ["X-Ricevuta", "X-Trasporto", "X-Riferimento-Message-ID"]
+    /// PEC's receipt fields and REM's type and event fields: enough to tell a receipt from an envelope
+    /// or a REM dispatch, whose content must not be fetched (fetching it is the legal handover).
+    static let headerFields = ["X-Ricevuta", "X-Trasporto", "X-Riferimento-Message-ID"] + REMHeaders.fieldNames
 
     public init(
         access: MailboxAccess,
@@ -211,10 +213,26 @@ public struct ReceiptSyncService: Sendable {
             logger.warning("a receipt names no message (no X-Riferimento-Message-ID, no daticert msgid): skipped")
             return []
         }
+        let digestWarning = try remDigestMismatch(reading, messageID: messageID)
         return reading.events.map { event in
             var event = event
             event.messageID = messageID
+            if let digestWarning { event.warnings = (event.warnings ?? []) + [digestWarning] }
             return event
         }
+    }
+
+    /// When the ledger has the digest of the bytes it sent: whether a REM receipt's digest of the
+    /// original says otherwise (the provider certified different content), in words.
+    func remDigestMismatch(_ reading: ReceiptEventReader.Reading, messageID: String) throws -> String? {
+        guard let digest = reading.remDigest, let sent = try ledger.messageSHA256(forMessageID: messageID) else {
+            return nil
+        }
+        guard let bytes = Data(base64Encoded: digest) else {
+            return "the REM digest \(digest) is not base64: it cannot be checked against the bytes sent"
+        }
+        let received = SHA256Digest.hex(bytes)
+        guard received != sent else { return nil }
+        return "the REM digest of the original (\(digest)) does not match the SHA-256 of the bytes sent (\(sent))"
     }
 }

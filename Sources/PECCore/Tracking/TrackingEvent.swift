@@ -31,6 +31,9 @@ public struct TrackingEvent: Codable, Sendable, Equatable {
     /// For an acceptance: the recipients that are ordinary mailboxes (daticert `tipo="esterno"`), which
     /// never send a delivery receipt, so no delivery deadline applies to them.
     public var externalRecipients: [String]?
+    /// For an event read from REM evidence: the ERDS event (`ContentConsignmentFailure`); ``errore`` then
+    /// holds the reason code (`RD04`) and ``erroreEsteso`` its text.
+    public var remEvent: REMEvent?
     /// Where the receipt was found and where its bytes are kept; nil for computed events.
     public var evidence: ReceiptEvidence?
     public var warnings: [String]?
@@ -51,6 +54,7 @@ public struct TrackingEvent: Codable, Sendable, Equatable {
         signature: SignatureCheck? = nil,
         deadline: TrackingDeadline? = nil,
         externalRecipients: [String]? = nil,
+        remEvent: REMEvent? = nil,
         evidence: ReceiptEvidence? = nil,
         warnings: [String]? = nil
     ) {
@@ -69,6 +73,7 @@ public struct TrackingEvent: Codable, Sendable, Equatable {
         self.signature = signature
         self.deadline = deadline
         self.externalRecipients = externalRecipients
+        self.remEvent = remEvent
         self.evidence = evidence
         self.warnings = warnings
     }
@@ -91,8 +96,11 @@ public struct TrackingEvent: Codable, Sendable, Equatable {
         var parts = [ISO8601DateFormatter().string(from: at), kind.rawValue, TextFormatter.oneLine(messageID)]
         if let recipient { parts.append(TextFormatter.oneLine(recipient)) }
         if let deadline { parts.append("(\(deadline.rawValue))") }
-        if let errore { parts.append("errore=\(TextFormatter.oneLine(errore))") }
-        if !trusted { parts.append("UNTRUSTED: not signed by a PEC gestore") }
+        if let remEvent { parts.append("rem=\(TextFormatter.oneLine(remEvent.rawValue))") }
+        if let errore { parts.append("\(remEvent == nil ? "errore" : "reason")=\(TextFormatter.oneLine(errore))") }
+        if !trusted {
+            parts.append(remEvent == nil ? "UNTRUSTED: not signed by a PEC gestore" : "UNTRUSTED: not certified by a REM provider")
+        }
         return parts.joined(separator: " ") + "\n"
     }
 
@@ -106,6 +114,7 @@ public struct TrackingEvent: Codable, Sendable, Equatable {
         case erroreEsteso = "errore_esteso"
         case trusted, signature, deadline
         case externalRecipients = "external_recipients"
+        case remEvent = "rem_event"
         case evidence, warnings
     }
 }

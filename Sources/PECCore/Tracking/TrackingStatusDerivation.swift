@@ -148,6 +148,8 @@ public struct TrackingStatusDerivation: Sendable {
         }
         if let refused = facts.nonAcceptance { return settle(.failed, refused) }
         if let delivered = facts.last(.delivery, for: address) { return settle(.delivered, delivered) }
+        // REM ContentHandover: retrieved by the recipient, which implies the consignment before it.
+        if let handedOver = facts.last(.handover, for: address) { return settle(.delivered, handedOver) }
         if let failed = facts.last(.deliveryError, for: address) { return settle(.failed, failed) }
         if let virus = facts.last(.virus, aboutOrAll: address) { return settle(.failed, virus) }
         guard let acceptance = facts.acceptance else {

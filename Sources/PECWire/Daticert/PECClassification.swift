@@ -15,6 +15,8 @@ package struct PECClassification: Sendable, Equatable {
         case xRicevuta = "x-ricevuta"
         case xTrasporto = "x-trasporto"
         case daticert
+        /// `REM-MessageType` / `REM-EventIdentifier` (a REM message has no daticert).
+        case remHeaders = "rem-headers"
     }
 
     package init(kind: PECMessageKind?, source: Source?, mismatch: String? = nil) {
@@ -31,6 +33,10 @@ package struct PECClassification: Sendable, Equatable {
 
         switch (headerKind, daticertKind) {
         case (let header?, let datiKind):
+            if receipt == nil, transport == nil {
+                self.init(kind: header, source: .remHeaders)
+                return
+            }
             let name = receipt != nil ? "X-Ricevuta" : "X-Trasporto"
             let value = receipt ?? transport ?? header.rawValue
             self.init(
