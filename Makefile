@@ -6,13 +6,19 @@ SWIFT ?= swift
 SANDBOX_DIR ?= /tmp/pec-sandbox
 TEST_SANDBOX_DIR ?= /tmp/pec-sandbox-test
 TEST_SANDBOX = PEC_SANDBOX_IMAPS_PORT=29993 PEC_SANDBOX_IMAP_PORT=29143 PEC_SANDBOX_SMTPS_PORT=29465 PEC_SANDBOX_SLOW_SECONDS=2
+# `make test` also runs a second simulator in REM mode (PEC europea), beside the PEC one, for the REM tests
+# (they read $PEC_REM_SANDBOX_DIR/env). `make sandbox-test` uses REM_SANDBOX_DIR when a REM sandbox runs there.
+TEST_REM_SANDBOX_DIR ?= /tmp/pec-sandbox-rem-test
+TEST_REM_SANDBOX = PEC_SANDBOX_STANDARD=rem PEC_SANDBOX_IMAPS_PORT=29994 PEC_SANDBOX_IMAP_PORT=29144 \
+	PEC_SANDBOX_SMTPS_PORT=29466 PEC_SANDBOX_SLOW_SECONDS=2
+REM_SANDBOX_DIR ?= /tmp/pec-sandbox-rem
 
 .PHONY: help deps dev build install test sandbox-test lint clean sandbox-up sandbox-down bench fuzz
 
 help:
 	@echo "make install        build in release mode and install pec and pec-mcp into $(PREFIX)/bin"
 	@echo "make dev            debug build (.build/debug/pec, .build/debug/pec-mcp)"
-	@echo "make test           start a local PEC sandbox, run every test against it, stop it"
+	@echo "make test           start a local PEC sandbox (and a REM-mode one), run every test against them, stop them"
 	@echo "make sandbox-up     start the local PEC sandbox (Dovecot + provider simulator) in $(SANDBOX_DIR)"
 	@echo "make sandbox-down   stop it"
 	@echo "make lint           swift format lint"
@@ -34,15 +40,18 @@ install: deps
 	install -m 755 "$$bin/pec" "$$bin/pec-mcp" "$(DESTDIR)$(PREFIX)/bin/"
 	@echo "installed pec and pec-mcp into $(DESTDIR)$(PREFIX)/bin"
 
-# One sandbox for the whole run, stopped whatever happens; every suite runs even when one fails.
+# One sandbox for the whole run (and a REM-mode one beside it, on its own ports), stopped whatever happens (both
+# at once: each takes seconds to stop); every suite runs even when one fails.
 # The Swift tests run inside a private D-Bus session with an unlocked gnome-keyring, so the
 # Secret Service path is tested for real; tests that need no keyring run pec without that bus.
 test: deps
 	@scripts/install-test-deps.sh
 	$(SWIFT) build --build-tests
-	@$(TEST_SANDBOX) sandbox/sandbox.sh up "$(TEST_SANDBOX_DIR)"
-	@trap 'sandbox/sandbox.sh down "$(TEST_SANDBOX_DIR)"' EXIT INT TERM; \
+	@trap 'sandbox/sandbox.sh down "$(TEST_SANDBOX_DIR)" & sandbox/sandbox.sh down "$(TEST_REM_SANDBOX_DIR)"; wait' EXIT INT TERM; \
+	$(TEST_SANDBOX) sandbox/sandbox.sh up "$(TEST_SANDBOX_DIR)" || exit 1; \
+	$(TEST_REM_SANDBOX) sandbox/sandbox.sh up "$(TEST_REM_SANDBOX_DIR)" || exit 1; \
 	set -a; . "$(TEST_SANDBOX_DIR)/env"; set +a; \
+	export PEC_REM_SANDBOX_DIR="$(TEST_REM_SANDBOX_DIR)"; \
 	export PEC_BIN_DIR="$$($(SWIFT) build --show-bin-path)"; \
 	rc=0; \
 	echo "== sandbox self-test and pec-mcp client tests (pytest)"; \
@@ -52,13 +61,18 @@ test: deps
 	if [ $$rc -ne 0 ]; then \
 		echo "== what the sandbox's servers logged besides routine lines (for the failure above)"; \
 		grep -hvE " INFO |Session.login_data|auth_require_tls|: Info: " \
-			"$(TEST_SANDBOX_DIR)/simulator.log" "$(TEST_SANDBOX_DIR)/dovecot.log" 2>/dev/null | tail -40; \
+			"$(TEST_SANDBOX_DIR)/simulator.log" "$(TEST_SANDBOX_DIR)/dovecot.log" \
+			"$(TEST_REM_SANDBOX_DIR)/simulator.log" "$(TEST_REM_SANDBOX_DIR)/dovecot.log" 2>/dev/null | tail -40; \
 	fi; \
 	exit $$rc
 
-# The self-test alone, against a sandbox started with `make sandbox-up`.
+# The self-test alone, against a sandbox started with `make sandbox-up`; its REM part only when a REM-mode
+# sandbox runs in $(REM_SANDBOX_DIR) (PEC_SANDBOX_STANDARD=rem sandbox/sandbox.sh up DIR, on other ports).
 sandbox-test:
-	@set -a; . "$(SANDBOX_DIR)/env"; set +a; "$$PEC_SANDBOX_PYTHON" -m pytest -q -p no:cacheprovider sandbox/tests
+	@set -a; . "$(SANDBOX_DIR)/env"; set +a; \
+	if [ -f "$(REM_SANDBOX_DIR)/env" ]; then export PEC_REM_SANDBOX_DIR="$(REM_SANDBOX_DIR)"; skip=""; \
+	else echo "(no REM sandbox in $(REM_SANDBOX_DIR): REM tests left out)"; skip="--ignore=sandbox/tests/test_rem_mode.py"; fi; \
+	"$$PEC_SANDBOX_PYTHON" -m pytest -q -p no:cacheprovider $$skip sandbox/tests
 
 sandbox-up:
 	@sandbox/sandbox.sh up "$(SANDBOX_DIR)"

@@ -19,6 +19,10 @@
 # Environment: PEC_SANDBOX_IMAPS_PORT (19993), PEC_SANDBOX_IMAP_PORT (19143: IMAP with STARTTLS
 # required), PEC_SANDBOX_SMTPS_PORT (19465),
 # PEC_SANDBOX_SLOW_SECONDS (3), PEC_SANDBOX_SIZE_LIMIT (SMTP SIZE in bytes, 30 MiB), PEC_SANDBOX_PASSWORD (sandbox), PEC_SANDBOX_VENV (sandbox/.venv).
+# PEC_SANDBOX_STANDARD (pec): `rem` makes the simulator a REM service provider (PEC europea, ETSI EN 319 532):
+# REM dispatches and SubmissionAcceptance / ContentConsignment / ContentConsignmentFailure / SubmissionRejection
+# receipts from rem-service@pec.sandbox, CMS- and XAdES-signed with DIR/rem-service.pem (issued by DIR/ca.pem); no
+# X-Ricevuta / X-Trasporto. A REM sandbox beside a PEC one needs its own DIR and ports.
 # Nothing in /etc is touched; runs as root (the mail then belongs to Debian's dovecot user) or not.
 set -eu
 
@@ -31,6 +35,7 @@ SMTPS_PORT=${PEC_SANDBOX_SMTPS_PORT:-19465}
 SLOW_SECONDS=${PEC_SANDBOX_SLOW_SECONDS:-3}
 SIZE_LIMIT=${PEC_SANDBOX_SIZE_LIMIT:-31457280}
 PASSWORD=${PEC_SANDBOX_PASSWORD:-sandbox}
+STANDARD=${PEC_SANDBOX_STANDARD:-pec}
 VENV=${PEC_SANDBOX_VENV:-$HERE/.venv}
 DOMAIN=pec.sandbox
 USERS="mario.rossi anna.bianchi luca.verdi archivio casella bench aruba legalmail"
@@ -203,11 +208,22 @@ export PEC_SANDBOX_SLOW_SECONDS=$SLOW_SECONDS
 export PEC_SANDBOX_PYTHON='$VENV/bin/python'
 export PEC_SANDBOX_CORPUS_DIR='$DIR/corpus'
 export PEC_SANDBOX_CORPUS_USERS='archivio@$DOMAIN casella@$DOMAIN bench@$DOMAIN'
+export PEC_SANDBOX_STANDARD=$STANDARD
 ENV
+    if [ "$STANDARD" = rem ]; then
+        cat <<ENV
+export PEC_SANDBOX_REM_SERVICE_ADDRESS=rem-service@$DOMAIN
+export PEC_SANDBOX_REM_CERT_FILE='$DIR/rem-service.pem'
+ENV
+    fi
 }
 
 case "$CMD" in
 up)
+    case "$STANDARD" in
+    pec|rem) ;;
+    *) die "PEC_SANDBOX_STANDARD must be 'pec' (the default) or 'rem', not '$STANDARD'" ;;
+    esac
     install_packages
     make_venv
     "$0" down "$DIR" 2>/dev/null || true
@@ -228,12 +244,12 @@ up)
     wait_for_greeting "$IMAPS_PORT" "* OK" || { tail -20 "$DIR/dovecot.log" >&2; die "dovecot does not answer on $IMAPS_PORT"; }
     cp "$DIR/run/master.pid" "$DIR/dovecot.pid"
     (cd "$HERE" && exec "$VENV/bin/python" -m pecsim --dir "$DIR" --port "$SMTPS_PORT" \
-        --slow-seconds "$SLOW_SECONDS" --size-limit "$SIZE_LIMIT" </dev/null >"$DIR/simulator.log" 2>&1) &
+        --slow-seconds "$SLOW_SECONDS" --size-limit "$SIZE_LIMIT" --standard "$STANDARD" </dev/null >"$DIR/simulator.log" 2>&1) &
     echo $! > "$DIR/simulator.pid"
     wait_for_greeting "$SMTPS_PORT" "220" || { tail -20 "$DIR/simulator.log" >&2; die "the simulator does not answer on $SMTPS_PORT"; }
     print_env > "$DIR/env"
     cat >&2 <<MSG
-sandbox: up in $DIR
+sandbox: up in $DIR ($STANDARD)
   IMAPS 127.0.0.1:$IMAPS_PORT   IMAP+STARTTLS 127.0.0.1:$IMAP_PORT   SMTPS 127.0.0.1:$SMTPS_PORT   CA file $DIR/ca.pem
   mailboxes: $(for u in $USERS; do printf '%s@%s ' "$u" "$DOMAIN"; done)(password: $PASSWORD)
   corpus manifests (archivio, casella; bench after seed): $DIR/corpus/<user>.json

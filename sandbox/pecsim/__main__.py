@@ -1,4 +1,4 @@
-"""python -m pecsim --dir SANDBOX_DIR --port 19465 [--slow-seconds 3]"""
+"""python -m pecsim --dir SANDBOX_DIR --port 19465 [--slow-seconds 3] [--standard pec|rem]"""
 
 import argparse
 import logging
@@ -19,6 +19,8 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=19465)
     parser.add_argument("--slow-seconds", type=float, default=3.0, help="delay for slow+ recipients")
     parser.add_argument("--size-limit", type=int, default=30 * 1024 * 1024, help="SIZE in bytes (PEC: 30 MB)")
+    parser.add_argument("--standard", choices=("pec", "rem"), default="pec",
+                        help="pec: a PEC gestore (default); rem: a REM service provider (ETSI EN 319 532, PEC europea)")
     args = parser.parse_args()
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         parser.error("the simulator listens on loopback only")
@@ -28,7 +30,11 @@ def main() -> int:
     d = args.dir
     users = load_users(d / "users")
     signer = Signer(d / "gestore.pem", d / "gestore.key", [d / "ca1.pem"])
-    gestore = Gestore(users, signer, args.slow_seconds, d / "journal.ndjson")
+    rem_signer = None
+    if args.standard == "rem":
+        from .rem import RemSigner
+        rem_signer = RemSigner(d / "rem-service.pem", d / "rem-service.key")
+    gestore = Gestore(users, signer, args.slow_seconds, d / "journal.ndjson", args.standard, rem_signer)
     controller = SMTPS(Handler(gestore), Authenticator(users), make_ssl_context(d / "server.pem", d / "server.key"),
                        args.host, args.port, args.size_limit)
     controller.start()

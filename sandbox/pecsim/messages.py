@@ -120,6 +120,7 @@ def parse_submission(raw: bytes, receipt_type_default: str = "completa") -> dict
         "receipt_type": receipt_type,
         "to_header": header_value(message, "To"),
         "cc_header": header_value(message, "Cc"),
+        "from_header": header_value(message, "From"),
     }
 
 

@@ -4,8 +4,13 @@
     ├── server.pem   TLS for Dovecot and the SMTP simulator: SAN DNS:localhost, IP:127.0.0.1
     ├── server-dns-only.pem   the same without the IP SAN, for hostname-verification tests
     └── intermediate "PEC Sandbox CA1"       plays AgID CA1: name-constrained to pec.sandbox
-        └── gestore.pem  the gestore's signing certificate: SAN posta-certificata@pec.sandbox,
-                         emailProtection, the PEC policy OID 1.3.76.16.3.1.1 (as real ones)
+    │   └── gestore.pem  the gestore's signing certificate: SAN posta-certificata@pec.sandbox,
+    │                    emailProtection, the PEC policy OID 1.3.76.16.3.1.1 (as real ones)
+    └── rem-service.pem  the REM service's signing certificate (REM mode: S/MIME of every REM message and
+                         XAdES of every evidence): SAN rem-service@pec.sandbox, emailProtection,
+                         digitalSignature + nonRepudiation, the ETSI policies 0.4.0.195223 (ERDS
+                         evidence) and 0.4.0.195324 (REM baseline) as the AgID test certificates carry;
+                         no PEC policy OID. Issued by the root directly.
 """
 
 import datetime
@@ -21,6 +26,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 PEC_POLICY_OID = x509.ObjectIdentifier("1.3.76.16.3.1.1")
 DOMAIN = "pec.sandbox"
 GESTORE_ADDRESS = f"posta-certificata@{DOMAIN}"
+REM_SERVICE_ADDRESS = f"rem-service@{DOMAIN}"
+ERDS_EVIDENCE_POLICY_OID = x509.ObjectIdentifier("0.4.0.195223")
+REM_BASELINE_POLICY_OID = x509.ObjectIdentifier("0.4.0.195324")
 
 
 def _name(cn: str) -> x509.Name:
@@ -108,6 +116,24 @@ def generate(directory: Path) -> None:
         .sign(ca1_key, hashes.SHA256())
     )
 
+    rem_key = _key()
+    rem_service = (
+        _builder(_name("REM Service PEC Sandbox"), root_name, rem_key.public_key(), 3 * 365)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(
+            digital_signature=True, content_commitment=True, key_encipherment=False, data_encipherment=False,
+            key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False,
+        ), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+        .add_extension(x509.SubjectAlternativeName([x509.RFC822Name(REM_SERVICE_ADDRESS)]), critical=False)
+        .add_extension(x509.CertificatePolicies([
+            x509.PolicyInformation(ERDS_EVIDENCE_POLICY_OID, ["http://uri.etsi.org/19522/v1#ERDSEvidence"]),
+            x509.PolicyInformation(REM_BASELINE_POLICY_OID, ["http://uri.etsi.org/19532/v1#/REMbaseline"]),
+        ]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
+        .sign(root_key, hashes.SHA256())
+    )
+
     def server_cert(names):
         return (
             _builder(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]), root_name,
@@ -127,6 +153,7 @@ def generate(directory: Path) -> None:
     _write(directory, "ca", root)
     _write(directory, "ca1", ca1)
     _write(directory, "gestore", gestore, gestore_key)
+    _write(directory, "rem-service", rem_service, rem_key)
     _write(directory, "server", server, server_key)
     _write(directory, "server-dns-only", server_dns_only)
 

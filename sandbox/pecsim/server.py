@@ -10,6 +10,11 @@ Fault switches, chosen by a recipient's local part (`switch+rest@domain`):
 A recipient `slow+mario.rossi@pec.sandbox` is delivered to mailbox mario.rossi@pec.sandbox.
 
 The mailboxes aruba@ and legalmail@ follow those gestori's documented submission limits (rules.py).
+
+--standard rem makes it a REM provider instead (rem.py; the same SMTP handling, checks and switches): the sender
+gets SubmissionAcceptance (RA01), a ContentConsignment (RD01) per local recipient with a mailbox and a
+ContentConsignmentFailure (RD21) per local recipient without one; each of those recipients gets a REM dispatch;
+a formal error gives only a SubmissionRejection (RA02). Recipients outside pec.sandbox get nothing.
 """
 
 import asyncio
@@ -89,8 +94,11 @@ class Maildir:
 class Gestore:
     """Turns each accepted submission into the PEC messages a real gestore would produce."""
 
-    def __init__(self, users, signer: m.Signer, slow_seconds: float, journal: Path):
+    def __init__(self, users, signer: m.Signer, slow_seconds: float, journal: Path, standard: str = "pec",
+                 rem_signer=None):
         self.users = users
+        self.standard = standard
+        self.rem_signer = rem_signer
         self.maildir = Maildir(users)
         self.signer = signer
         self.slow_seconds = slow_seconds
@@ -102,10 +110,16 @@ class Gestore:
         with self.journal.open("a") as f:
             f.write(json.dumps(event) + "\n")
 
-    def deliver(self, address: str, kind: str, data: bytes, identificativo: str) -> None:
+    def deliver(self, address: str, kind: str, data: bytes, identificativo: str, **extra) -> None:
         path = self.maildir.deliver(address, data)
         log.info("delivered %s to %s (%s)", kind, address, path.name)
-        self.record(event="delivered", kind=kind, to=address, identificativo=identificativo, file=str(path))
+        self.record(event="delivered", kind=kind, to=address, identificativo=identificativo, file=str(path), **extra)
+
+    def new_identificativo(self, now):
+        if self.standard == "rem":
+            from .rem import new_rems_id
+            return new_rems_id()  # the REMS message id: the dispatch's Message-ID, evidence MessageIdentifier
+        return m.new_identificativo(now)
 
     def later(self, delay: float, action) -> None:
         async def run():
@@ -133,7 +147,7 @@ class Gestore:
             raw=raw, sender=sender, recipients=[(a, certified(a)) for a in header_recipients],
             subject_raw=facts["subject_raw"], subject=m.decode_words(facts["subject_raw"]),
             reply_to=(facts["reply_to"] or [sender])[0], message_id=message_id,
-            receipt_type=facts["receipt_type"], identificativo=m.new_identificativo(now), time=now,
+            receipt_type=facts["receipt_type"], identificativo=self.new_identificativo(now), time=now,
             to_header=facts["to_header"], cc_header=facts["cc_header"],
         )
         envelope_rcpts = [a.lower() for a in rcpt_tos]
@@ -159,6 +173,9 @@ class Gestore:
             problems.append("destinatari in copia nascosta (Bcc) non ammessi")
         if rules.profile(auth_user) == "aruba":
             problems += rules.aruba_problems(raw, len(envelope_rcpts))
+        if self.standard == "rem":
+            self.process_rem(sub, facts, auth_user, envelope_rcpts, problems)
+            return
         if problems:
             if auth_user.lower() in self.users:
                 reason = "; ".join(problems)
@@ -186,6 +203,75 @@ class Gestore:
                         detail = f"5.1.1 - {m.GESTORE_NAME} - indirizzo non valido"
                         self.deliver(sender, m.Kind.DELIVERY_ERROR,
                                      m.delivery_error(self.signer, sub, address, "no-dest", detail), sub.identificativo)
+                action = refuse
+            if delay:
+                self.later(delay, action)
+            else:
+                action()
+
+    def process_rem(self, sub: m.Submission, facts: dict, auth_user: str, envelope_rcpts: list[str],
+                    problems: list[str]) -> None:
+        """REM mode: the same checks and switches, REM messages (rem.py) instead of PEC ones."""
+        from . import rem
+        signer = self.rem_signer
+        local = [a for a, tipo in sub.recipients if tipo == "certificato"]
+        registered = {a for a in local if split_switch(a)[1] in self.users}
+        rs = rem.new_submission(sub, facts["from_header"], registered)
+        self.record(event="rem-submission", identificativo=rs.message_id, msgid=sub.message_id, digest=rs.digest,
+                    problems=problems)
+
+        def deliver(address, event, data, evidence_id, recipient=None):
+            self.deliver(address, event, data, rs.message_id, standard="rem", msgid=sub.message_id,
+                         evidence_id=evidence_id, **({"recipient": recipient} if recipient else {}))
+
+        if problems:
+            if auth_user.lower() in self.users:
+                evidence = signer.evidence(rs, rem.SUBMISSION_REJECTION)
+                outcome = ("non è stato accettato dal sistema REM (Codice RA02): " + "; ".join(problems) + ".",
+                           "was not accepted by the REM system (Code RA02): invalid message format.")
+                deliver(auth_user.lower(), rem.SUBMISSION_REJECTION.name,
+                        rem.receipt(signer, rs, rem.SUBMISSION_REJECTION, auth_user.lower(), evidence, outcome),
+                        evidence[0])
+            return
+
+        acceptance = signer.evidence(rs, rem.SUBMISSION_ACCEPTANCE)
+        if sub.sender in self.users:
+            outcome = ("è stato accettato dal sistema REM (Codice RA01).", "was accepted by the REM system (Code RA01).")
+            deliver(sub.sender, rem.SUBMISSION_ACCEPTANCE.name,
+                    rem.receipt(signer, rs, rem.SUBMISSION_ACCEPTANCE, sub.sender, acceptance, outcome), acceptance[0])
+        dispatch = None
+
+        for address in envelope_rcpts:
+            switch, mailbox = split_switch(address)
+            if mailbox.rpartition("@")[2] != DOMAIN:
+                continue  # another provider's or an ordinary address: relayed elsewhere in reality
+            delay = self.slow_seconds if switch == "slow" else 0
+            if mailbox in self.users:
+                def hand_over(address=address, mailbox=mailbox):
+                    nonlocal dispatch
+                    if dispatch is None:
+                        dispatch = rem.dispatch(signer, rs, acceptance)
+                    deliver(mailbox, "Dispatch", dispatch, acceptance[0])
+                    if sub.sender in self.users:
+                        evidence = signer.evidence(rs, rem.CONTENT_CONSIGNMENT, address, with_recipient_identities=True)
+                        outcome = (f"è stato consegnato nella mailbox del destinatario {address} (Codice RD01).",
+                                   f"was consigned in the recipient's mailbox {address} (Code RD01).")
+                        deliver(sub.sender, rem.CONTENT_CONSIGNMENT.name,
+                                rem.receipt(signer, rs, rem.CONTENT_CONSIGNMENT, sub.sender, evidence, outcome),
+                                evidence[0], address)
+                action = hand_over
+            else:
+                def refuse(address=address):
+                    if sub.sender in self.users:
+                        evidence = signer.evidence(rs, rem.CONTENT_CONSIGNMENT_FAILURE, address,
+                                                   with_recipient_identities=True)
+                        outcome = (f"non è stato consegnato al destinatario {address}: destinatario non registrato "
+                                   "presso il REM service provider (Codice RD21).",
+                                   f"was not consigned to the recipient {address}: recipient not registered with "
+                                   "the REM service provider (Code RD21).")
+                        deliver(sub.sender, rem.CONTENT_CONSIGNMENT_FAILURE.name,
+                                rem.receipt(signer, rs, rem.CONTENT_CONSIGNMENT_FAILURE, sub.sender, evidence,
+                                            outcome), evidence[0], address)
                 action = refuse
             if delay:
                 self.later(delay, action)
