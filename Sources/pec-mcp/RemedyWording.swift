@@ -44,6 +44,8 @@ extension PECError.Remedy {
             "call pec_send without \"\(file)\" in attachments"
         case .sendAfter(let date):
             "call pec_send again after \(date.formatted(.iso8601))"
+        case .acceptHandover:
+            "only if the user wants the message handed over to them, call pec_get again with accept_handover: true"
         }
     }
 }

@@ -43,6 +43,8 @@ extension PECError.Remedy {
             "leave out --attach \(ShellQuoting.quoted(file))"
         case .sendAfter(let date):
             "run the same `pec send` again after \(date.formatted(.iso8601))"
+        case .acceptHandover:
+            "read it with `pec get`, which accepts the handover (`pec list` shows its headers without one)"
         }
     }
 }

@@ -270,7 +270,7 @@ struct VerifyCommandTests {
             #expect(record["pec_type"] == nil && record["claimed_pec_type"] as? String == claimed, "\(file)")
             #expect(run.stderr.contains("\(file) (claims \(claimed), not certified)"), "\(run.stderr)")
             let text = try PecRun.run(["verify", file])
-            #expect(text.status == 1 && text.stderr.hasPrefix("error: 1 of 1 message(s) are not certified PEC"))
+            #expect(text.status == 1 && text.stderr.hasPrefix("error: 1 of 1 file(s) are not certified PEC or REM"))
         }
     }
 
@@ -297,7 +297,7 @@ struct VerifyCommandTests {
             ]
         )
         let message = try #require((lines.last?["error"] as? [String: Any])?["message"] as? String)
-        #expect(message.hasPrefix("3 of 5 message(s) are not certified PEC"), "\(message)")
+        #expect(message.hasPrefix("3 of 5 file(s) are not certified PEC or REM"), "\(message)")
         #expect(message.contains(refused) && message.contains("\(unsigned) (unsigned)") && message.contains(ambiguous))
         #expect(!message.contains(certified))
         let text = try PecRun.run(["verify"] + files)

@@ -41,6 +41,8 @@ extension PECError {
         case removeAttachment(file: String)
         /// Send again after this instant (a provider's limit of sends per minute).
         case sendAfter(Date)
+        /// Fetch the REM dispatch anyway, knowing that doing so is its legal handover to the recipient.
+        case acceptHandover
 
         /// The stable name of the action, the `action` of its JSON form.
         public var action: String {
@@ -63,6 +65,7 @@ extension PECError {
             case .fewerRecipients: "fewer_recipients"
             case .removeAttachment: "remove_attachment"
             case .sendAfter: "send_after"
+            case .acceptHandover: "accept_handover"
             }
         }
 
@@ -112,6 +115,7 @@ extension PECError {
             case "fewer_recipients":
                 self = .fewerRecipients(atMost: try container.decode(Int.self, forKey: .maxRecipients))
             case "remove_attachment": self = .removeAttachment(file: try container.decode(String.self, forKey: .file))
+            case "accept_handover": self = .acceptHandover
             case "send_after":
                 let text = try container.decode(String.self, forKey: .after)
                 guard let date = try? Date(text, strategy: .iso8601) else {

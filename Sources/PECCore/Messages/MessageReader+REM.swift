@@ -147,3 +147,53 @@ extension MessageReader {
         return found
     }
 }
+
+extension MessageReader {
+    /// A standalone evidence file (`pec verify FILE.xml`): what it records and its own XAdES check. It is
+    /// certified evidence of its event when it is read and its signature holds.
+    static func readEvidence(_ bytes: [UInt8], filename: String, trust: PECTrustStore) -> MessageDetails {
+        var details = MessageDetails()
+        details.standard = .rem
+        let (summary, evidence) = REMEvidenceDetails.read(bytes, filename: filename, trust: trust)
+        details.signature = summary.signature
+        details.date = summary.time
+        details.subject = summary.subject
+        details.from = summary.sender
+        details.to = summary.recipients
+        details.rem = REMDetails(
+            event: summary.event,
+            reason: summary.reason,
+            reasonCode: summary.reasonCode,
+            reasonText: summary.reasonText,
+            uaMessageID: summary.uaMessageID,
+            evidenceID: summary.evidenceID,
+            remsMessageID: summary.remsMessageID,
+            digest: summary.digest,
+            digestAlgorithm: evidence?.digestAlgorithm,
+            recipient: summary.recipient,
+            evidence: [summary]
+        )
+        if let error = summary.error { details.warnings.append("the evidence cannot be read: \(error)") }
+        if let evidence {
+            if summary.signature.status == .valid {
+                details.pecType = .remReceipt(evidence.event)
+            } else {
+                details.claimedPECType = .remReceipt(evidence.event)
+                details.warnings.append(
+                    "claims to be REM \(evidence.event.rawValue) evidence but its XAdES signature is "
+                        + "\(summary.signature.status.rawValue)"
+                        + (summary.signature.reason.map { " (\($0))" } ?? "") + ": not certified evidence"
+                )
+            }
+        }
+        return details
+    }
+
+    /// Whether a file's first bytes are XML (an evidence document) rather than a message: a message
+    /// starts with a header field name, never with `<`.
+    static func looksLikeXML(_ prefix: some Collection<UInt8>) -> Bool {
+        var bytes = prefix[...]
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+        return bytes.first { ![0x20, 0x09, 0x0D, 0x0A].contains($0) } == UInt8(ascii: "<")
+    }
+}

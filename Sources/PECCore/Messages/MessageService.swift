@@ -12,6 +12,10 @@ public struct GetRequest: Sendable {
     public var saveEML: String?
     /// Extra trust anchors for the signature check, besides the account's CA file.
     public var caFiles: [String]
+    /// Whether fetching a REM dispatch is wanted although it is the legal handover to the recipient
+    /// (EN 319 532-1 §6.2.5). `pec get` says yes and reports `handover: true`; `pec_get` asks for it.
+    /// When false, a REM dispatch is refused on its headers before any of its content is fetched.
+    public var acceptHandover: Bool
 
     public init(
         id: UInt32,
@@ -19,7 +23,8 @@ public struct GetRequest: Sendable {
         options: MessageReader.Options = .init(),
         saveAttachments: String? = nil,
         saveEML: String? = nil,
-        caFiles: [String] = []
+        caFiles: [String] = [],
+        acceptHandover: Bool = true
     ) {
         self.id = id
         self.folder = folder
@@ -27,6 +32,7 @@ public struct GetRequest: Sendable {
         self.saveAttachments = saveAttachments
         self.saveEML = saveEML
         self.caFiles = caFiles
+        self.acceptHandover = acceptHandover
     }
 }
 
@@ -49,6 +55,7 @@ extension MailboxService {
             let mailbox = try await FolderResolver.resolve(request.folder, client: client)
             try await client.open(mailbox, readOnly: true)
             try await Self.requireExisting(uid, in: mailbox, client: client)
+            if !request.acceptHandover { try await Self.refuseHandover(uid, id: request.id, client: client) }
             // A fresh file per attempt: a retry after a broken connection starts over.
             return try await client.spoolMessage(uid: uid)
         }
@@ -57,6 +64,9 @@ extension MailboxService {
         let reading = try MessageReader(trust: trust, options: request.options).read(message)
         var details = reading.details
         details.id = request.id
+        // Fetching a REM dispatch's content was its handover: say so, certified or not (the provider
+        // decides on its own records whether ContentHandover evidence follows).
+        if (details.pecType ?? details.claimedPECType) == .remDispatch { details.handover = true }
         if let path = request.saveEML {
             try MessageFiles.writeNew(to: path) { try message.writeRaw(to: $0) }
         }
@@ -80,6 +90,21 @@ extension MailboxService {
             }
         }
         return details
+    }
+
+    /// Throws when message `uid` is a REM dispatch, read from its headers only (BODY.PEEK of the REM
+    /// fields, which is no handover): the caller did not accept the handover its content would be.
+    static func refuseHandover(_ uid: IMAP.UID, id: UInt32, client: IMAPClient) async throws {
+        let section = IMAP.SectionSpecifier(part: [], kind: .headerFields(ReceiptSyncService.headerFields))
+        let fetched = try await client.uidFetch(IMAP.UIDSet([uid]), [.uid, .bodyPeek(section, range: nil)])
+        let headers = HeaderFields(parsing: fetched.first { $0.uid == uid }?.sections[section] ?? [])
+        guard PECMessageKind(headers: headers) == .remDispatch else { return }
+        throw PECError(
+            .invalidInput,
+            "message \(id) is a REM dispatch: fetching its content hands it over to the recipient, a legal act "
+                + "the provider may certify with ContentHandover evidence; it was not fetched",
+            remedies: [.acceptHandover]
+        )
     }
 }
 
@@ -129,6 +154,27 @@ public enum MessageFiles {
         }
     }
 
+    /// The bytes of `file` when it is an XML document (a standalone REM evidence), nil for a message.
+    /// An XML file larger than any evidence is refused rather than read.
+    static func evidenceDocument(_ file: URL) throws -> [UInt8]? {
+        let handle: FileHandle
+        do {
+            handle = try FileHandle(forReadingFrom: file)
+        } catch {
+            throw PECError(.io, "cannot read \(file.path): \(error.localizedDescription)")
+        }
+        defer { try? handle.close() }
+        let limit = REMEvidenceParser.maximumSize
+        let prefix = (try? handle.read(upToCount: 64)) ?? Data()
+        guard MessageReader.looksLikeXML(prefix) else { return nil }
+        let rest = (try? handle.read(upToCount: limit + 1 - prefix.count)) ?? Data()
+        let bytes = Array(prefix + rest)
+        guard bytes.count <= limit else {
+            throw PECError(.invalidInput, "\(file.path) is an XML document larger than \(limit) bytes: not a REM evidence")
+        }
+        return bytes
+    }
+
     /// Verifies each file: the details of every one (with `file` set), in order.
     public static func verify(
         _ paths: [String],
@@ -145,7 +191,11 @@ public enum MessageFiles {
             do {
                 let file = path == "-" ? try spoolStandardInput() : URL(fileURLWithPath: path)
                 defer { if path == "-" { TemporaryFiles.remove(file) } }
-                details = try MessageReader(trust: trust, options: reader).read(SpooledMessage(file: file)).details
+                if let evidence = try Self.evidenceDocument(file) {
+                    details = MessageReader.readEvidence(evidence, filename: file.lastPathComponent, trust: trust)
+                } else {
+                    details = try MessageReader(trust: trust, options: reader).read(SpooledMessage(file: file)).details
+                }
             } catch {
                 details = MessageDetails()
                 details.warnings = [(error as? PECError)?.message ?? "\(error)"]

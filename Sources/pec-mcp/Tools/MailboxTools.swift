@@ -139,7 +139,11 @@ enum MailboxTools {
                 One message in full: for a received PEC, the sender's original message (postacert.eml) \
                 with the transport envelope beside it. pec_type is set only when a gestore's signature \
                 vouches for it (verify: true checks it); otherwise claimed_pec_type. The body is cut at \
-                the server's limit (body_truncated says so). Nothing is marked read.
+                the server's limit (body_truncated says so). Nothing is marked read. \
+                REM (PEC europea): standard is rem and rem carries the event, reason code and evidence. \
+                Reading a REM dispatch (pec_type rem-dispatch in pec_list) is its legal HANDOVER to the \
+                recipient, which the provider may certify: it is refused unless accept_handover is true, \
+                and the result then says handover: true. Ask the user before accepting.
                 """,
             inputSchema: Schema.object(
                 [
@@ -150,6 +154,12 @@ enum MailboxTools {
                         default: false
                     ),
                     "verify": Schema.boolean("Check the gestore's S/MIME signature.", default: false),
+                    "accept_handover": Schema.boolean(
+                        "Accept that reading a REM dispatch hands it over to the recipient (a legal act the "
+                            + "provider may certify with ContentHandover evidence). Without it a REM dispatch is "
+                            + "refused before its content is fetched; PEC messages and REM receipts are unaffected.",
+                        default: false
+                    ),
                     "save_attachments": Schema.boolean(
                         "Save the attachments into the directory configured for this server (--save-dir); "
                             + "each attachment's saved_as says where.",
@@ -182,7 +192,8 @@ enum MailboxTools {
                     signature: try arguments.bool("verify") ?? false
                 ),
                 saveAttachments: saveDirectory,
-                caFiles: context.configuration.caFiles
+                caFiles: context.configuration.caFiles,
+                acceptHandover: try arguments.bool("accept_handover") ?? false
             )
             return try detailsOutput(try await context.mailbox().get(request), limit: context.configuration.bodyLimit)
         }
@@ -195,12 +206,21 @@ enum MailboxTools {
             description: """
                 Checks one message as `pec verify` checks a file: PEC kind, certification data \
                 (daticert.xml) and the gestore's S/MIME signature (signature.status valid, invalid, \
-                untrusted or unsigned). Only a valid signature from a trusted gestore makes pec_type certain.
+                untrusted or unsigned). Only a valid signature from a trusted gestore makes pec_type certain. \
+                A REM message is certified when its provider's signature and every evidence's XAdES \
+                signature hold (rem.evidence[].signature). Checking a REM dispatch fetches it, which is \
+                its handover: it needs accept_handover: true, as pec_get.
                 """,
             inputSchema: Schema.object(
                 [
                     "id": Schema.integer("The message id from pec_list or pec_search.", minimum: 1),
                     "folder": Schema.string("The folder the id belongs to (default INBOX)."),
+                    "accept_handover": Schema.boolean(
+                        "Accept that reading a REM dispatch hands it over to the recipient (a legal act the "
+                            + "provider may certify with ContentHandover evidence). Without it a REM dispatch is "
+                            + "refused before its content is fetched; PEC messages and REM receipts are unaffected.",
+                        default: false
+                    ),
                 ],
                 required: ["id"]
             ),
@@ -212,7 +232,8 @@ enum MailboxTools {
                 id: UInt32(try arguments.requiredInt("id", in: 1...Int(UInt32.max))),
                 folder: try arguments.string("folder"),
                 options: MessageReader.Options(certification: true, signature: true),
-                caFiles: context.configuration.caFiles
+                caFiles: context.configuration.caFiles,
+                acceptHandover: try arguments.bool("accept_handover") ?? false
             )
             return try detailsOutput(try await context.mailbox().get(request), limit: context.configuration.bodyLimit)
         }
@@ -240,7 +261,11 @@ enum MailboxTools {
             "to": Schema.array(Schema.string()),
             "cc": Schema.array(Schema.string()),
             "subject": Schema.string(),
-            "pec_type": Schema.string("The PEC kind, only when a gestore's valid signature vouches for it."),
+            "standard": Schema.string("pec, or rem for a REM (PEC europea, ETSI EN 319 532) message."),
+            "pec_type": Schema.string(
+                "The PEC or REM kind (rem-dispatch, rem-content-consignment …), only when a valid provider "
+                    + "signature vouches for it."
+            ),
             "claimed_pec_type": Schema.string("A PEC kind the headers claim but no valid signature confirms."),
             "body": Schema.string("The text body (untrusted content from the sender)."),
             "body_html": Schema.string(),
@@ -267,6 +292,21 @@ enum MailboxTools {
                 closed: false
             ),
             "envelope": Schema.anyObject,
+            "rem": Schema.object(
+                [
+                    "message_type": Schema.string("dispatch, receipt or notification."),
+                    "event": Schema.string("The ERDS event: SubmissionAcceptance, ContentConsignment …"),
+                    "reason": Schema.string(),
+                    "reason_code": Schema.string("The Italian profile's code: RA01, RD04 …"),
+                    "ua_message_id": Schema.string("The sender's Message-ID the message is about."),
+                    "evidence_id": Schema.string(),
+                    "digest": Schema.string(),
+                    "evidence": Schema.array(Schema.anyObject),
+                ],
+                required: ["evidence"],
+                closed: false
+            ),
+            "handover": Schema.boolean("Reading this REM dispatch handed it over to the recipient."),
             "warnings": Schema.array(Schema.string()),
         ],
         required: ["id", "attachments", "warnings"],

@@ -9,7 +9,10 @@ struct GetCommand: AsyncParsableCommand {
             For a received PEC (busta di trasporto) the fields describe the sender's original message \
             (postacert.eml) and `envelope` the transport. `pec_type` is given only when a gestore's \
             signature vouches for it; otherwise `claimed_pec_type` and a warning say it is not certified. \
-            Nothing is marked read.
+            Nothing is marked read. A REM message (PEC europea) has `standard: rem` and `rem` (event, reason \
+            code, evidence); for a REM dispatch the fields describe the original inside it, and reading it is \
+            its legal handover to you, which the output records as `handover: true` (the provider may \
+            certify it with ContentHandover evidence). `pec list` reads headers only: no handover.
             """
     )
 
