@@ -16,8 +16,30 @@ struct SandboxHarness {
     let password: String
     let configHome: URL
 
+    /// The REM sandbox `make test` starts beside the PEC one (`PEC_REM_SANDBOX_DIR`, its `env` file).
+    static var remDirectory: String? { ProcessInfo.processInfo.environment["PEC_REM_SANDBOX_DIR"] }
+
     init() throws {
-        let env = ProcessInfo.processInfo.environment
+        try self.init(settings: ProcessInfo.processInfo.environment)
+    }
+
+    /// The REM-mode sandbox, from the exports of its `env` file.
+    static func rem() throws -> SandboxHarness {
+        let directory = try #require(remDirectory, "PEC_REM_SANDBOX_DIR is not set: run through `make test`")
+        let text = try String(contentsOfFile: directory + "/env", encoding: .utf8)
+        var settings: [String: String] = [:]
+        for line in text.split(separator: "\n") where line.hasPrefix("export ") {
+            let assignment = line.dropFirst("export ".count)
+            guard let equals = assignment.firstIndex(of: "=") else { continue }
+            var value = assignment[assignment.index(after: equals)...]
+            if value.hasPrefix("'"), value.hasSuffix("'"), value.count >= 2 { value = value.dropFirst().dropLast() }
+            settings[String(assignment[..<equals])] = String(value)
+        }
+        try #require(settings["PEC_SANDBOX_STANDARD"] == "rem", "\(directory) is not a REM sandbox")
+        return try SandboxHarness(settings: settings)
+    }
+
+    init(settings env: [String: String]) throws {
         func value(_ name: String) throws -> String {
             try #require(env[name], "\(name) is not set although PEC_SANDBOX=1")
         }
