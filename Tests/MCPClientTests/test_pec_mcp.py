@@ -7,6 +7,7 @@ PEC simulator that `make test` starts; the others need no server at all.
 import asyncio
 import json
 import os
+import re
 import socket
 import subprocess
 import time
@@ -746,3 +747,78 @@ def test_a_declined_prompt_still_costs_its_rate_limit_slot(home):
     assert len(asked) == 3, "the fourth was refused before asking the human"
     assert recipient in text(results[3])
     assert submissions() == before
+
+
+def rem_sandbox():
+    """The REM-mode sandbox's settings (`make test` starts it beside the PEC one)."""
+    directory = os.environ.get("PEC_REM_SANDBOX_DIR")
+    assert directory, "PEC_REM_SANDBOX_DIR is not set: run through `make test`"
+    settings = {}
+    for line in Path(directory, "env").read_text().splitlines():
+        if line.startswith("export ") and "=" in line:
+            name, _, value = line[len("export "):].partition("=")
+            settings[name] = value.strip("'")
+    assert settings.get("PEC_SANDBOX_STANDARD") == "rem", f"{directory} is not a REM sandbox"
+    return settings
+
+
+@sandbox
+def test_pec_get_hands_a_rem_dispatch_over_only_when_accepted(home):
+    rem = rem_sandbox()
+    run_login = home.pec(
+        "auth", "login", "--address", "anna.bianchi@pec.sandbox",
+        "--imap-host", rem["PEC_SANDBOX_HOST"], "--imap-port", rem["PEC_SANDBOX_IMAPS_PORT"],
+        "--smtp-host", rem["PEC_SANDBOX_HOST"], "--smtp-port", rem["PEC_SANDBOX_SMTPS_PORT"],
+        "--ca-file", rem["PEC_SANDBOX_CA_FILE"], "--password-stdin", stdin=rem["PEC_SANDBOX_PASSWORD"] + "\n",
+    )
+    assert run_login.returncode == 0, run_login.stderr
+    subject = f"MCP REM {uuid.uuid4().hex[:8]}"
+    sent = home.pec("--json", "send", "--to", "anna.bianchi@pec.sandbox", "--subject", subject, "--body", "x", "--yes")
+    assert sent.returncode == 0, sent.stderr
+    dispatch = None
+    deadline = time.monotonic() + 30
+    while dispatch is None and time.monotonic() < deadline:
+        rows = [json.loads(line) for line in home.pec("--json", "list", "--limit", "0").stdout.splitlines()]
+        dispatch = next((r for r in rows if subject in (r["subject"] or "") and r["pec_type"] == "rem-dispatch"), None)
+        time.sleep(0.3)
+    assert dispatch, "no REM dispatch arrived"
+    uid = dispatch["id"]
+    rawlog = Path(rem["PEC_SANDBOX_DIR"], "rawlog", "anna.bianchi@pec.sandbox")
+
+    def content_fetched():
+        # What the client sent (Dovecot's raw log): a whole-message fetch naming this UID is the handover.
+        for path in rawlog.glob("*.in"):
+            for match in re.finditer(r"UID FETCH ([0-9:,*]+) \(UID BODY\.PEEK\[\]\)", path.read_text(errors="replace")):
+                for item in match.group(1).split(","):
+                    low, _, high = item.partition(":")
+                    top = 2**32 if high == "*" else int(high or low)
+                    if int(low) <= uid <= top:
+                        return True
+        return False
+
+    async def action(session):
+        tools = {tool.name: tool for tool in (await session.list_tools()).tools}
+        refused = await session.call_tool("pec_get", {"id": uid})
+        fetched_after_refusal = content_fetched()
+        accepted = await session.call_tool("pec_get", {"id": uid, "accept_handover": True, "verify": True})
+        return tools, refused, fetched_after_refusal, accepted
+
+    _, (tools, refused, fetched_after_refusal, accepted) = run(
+        action, home=home, args=["--ca-file", rem["PEC_SANDBOX_CA_FILE"]]
+    )
+    schema = tools["pec_get"].input_schema["properties"]["accept_handover"]
+    assert schema["type"] == "boolean" and schema["default"] is False
+    assert "HANDOVER" in tools["pec_get"].description
+    assert refused.is_error is True
+    assert "REM dispatch" in text(refused) and "accept_handover: true" in text(refused), text(refused)
+    assert not fetched_after_refusal, "the refused pec_get fetched the dispatch's content"
+    assert accepted.is_error is False, text(accepted)
+    details = accepted.structured_content
+    assert details["handover"] is True and details["standard"] == "rem"
+    assert details["pec_type"] == "rem-dispatch", details.get("warnings")
+    assert subject in details["subject"]
+    assert details["rem"]["evidence"][0]["signature"]["status"] == "valid"
+    assert content_fetched(), "the accepted pec_get fetched nothing (the check above proves nothing)"
+    # Nothing marked read, even after the handover: pec reads with BODY.PEEK.
+    rows = [json.loads(line) for line in home.pec("--json", "list", "--limit", "0").stdout.splitlines()]
+    assert all(r["unread"] for r in rows if subject in (r["subject"] or ""))
