@@ -220,7 +220,11 @@ public final class SendLedger: Sendable {
     public func messageSHA256(forMessageID messageID: String) throws(PECError) -> String? {
         let messageID = try MessageReference.normalizedMessageID(messageID)
         return try read { db in
-            try String.fetchOne(db, sql: "SELECT message_sha256 FROM sends WHERE message_id = ?", arguments: [messageID])
+            try String.fetchOne(
+                db,
+                sql: "SELECT message_sha256 FROM sends WHERE message_id = ?",
+                arguments: [messageID]
+            )
         }
     }
 

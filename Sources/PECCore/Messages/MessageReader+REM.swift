@@ -70,7 +70,9 @@ extension MessageReader {
         let primary = primaryIndex.flatMap { reading.evidence[$0] }
         if let primary {
             if let event = headers.event, event != primary.event {
-                problems.append("its REM-EventIdentifier says \(event.rawValue) but its signed evidence says \(primary.event.rawValue)")
+                problems.append(
+                    "its REM-EventIdentifier says \(event.rawValue) but its signed evidence says \(primary.event.rawValue)"
+                )
             }
             // The signed values win over the header fields, which are only repeated for mail filters.
             details.event = primary.event

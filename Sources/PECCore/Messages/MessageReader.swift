@@ -83,7 +83,8 @@ public struct MessageReader: Sendable {
         details.rem = rem?.details
         if let rem { warnings += rem.warnings }
         if let kind = classification.kind, let rem {
-            if let problem = Self.remCertificationProblem(signature: signature, headers: message.headers, reading: rem) {
+            if let problem = Self.remCertificationProblem(signature: signature, headers: message.headers, reading: rem)
+            {
                 details.claimedPECType = kind
                 warnings.append("claims to be a REM \(kind.rawValue) but \(problem): not a certified message")
             } else {
@@ -152,7 +153,8 @@ public struct MessageReader: Sendable {
 
         // A certified REM dispatch: the original is its `rem_message/original` part. Nothing inside is
         // opened further: the REMS vouches for the dispatch, the sender for what it carries.
-        if certified, classification.kind == .remDispatch, let part = rem?.original, let embedded = part.children.first {
+        if certified, classification.kind == .remDispatch, let part = rem?.original, let embedded = part.children.first
+        {
             envelopeScopes.append(scope)
             original = embedded
             contentScope = embedded

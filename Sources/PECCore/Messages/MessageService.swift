@@ -170,7 +170,10 @@ public enum MessageFiles {
         let rest = (try? handle.read(upToCount: limit + 1 - prefix.count)) ?? Data()
         let bytes = Array(prefix + rest)
         guard bytes.count <= limit else {
-            throw PECError(.invalidInput, "\(file.path) is an XML document larger than \(limit) bytes: not a REM evidence")
+            throw PECError(
+                .invalidInput,
+                "\(file.path) is an XML document larger than \(limit) bytes: not a REM evidence"
+            )
         }
         return bytes
     }

@@ -71,9 +71,10 @@ struct TraceTarget: Sendable, Equatable {
 
 extension ReceiptSyncService {
     /// The headers a receipt is recognised by without downloading it (`--no-verify`).
-    static let traceHeaderFields = [
-        "X-Ricevuta", "X-Trasporto", "X-Riferimento-Message-ID", "Date", "From", "Message-ID",
-    ] + REMHeaders.fieldNames
+    static let traceHeaderFields =
+        [
+            "X-Ricevuta", "X-Trasporto", "X-Riferimento-Message-ID", "Date", "From", "Message-ID",
+        ] + REMHeaders.fieldNames
 
     /// `pec trace` (and MCP `pec_trace`): finds the receipts of one message with a server-side
     /// search (never a date window, so an old receipt is found as fast as a new one) and tells

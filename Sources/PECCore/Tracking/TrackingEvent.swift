@@ -99,7 +99,10 @@ public struct TrackingEvent: Codable, Sendable, Equatable {
         if let remEvent { parts.append("rem=\(TextFormatter.oneLine(remEvent.rawValue))") }
         if let errore { parts.append("\(remEvent == nil ? "errore" : "reason")=\(TextFormatter.oneLine(errore))") }
         if !trusted {
-            parts.append(remEvent == nil ? "UNTRUSTED: not signed by a PEC gestore" : "UNTRUSTED: not certified by a REM provider")
+            parts.append(
+                remEvent == nil
+                    ? "UNTRUSTED: not signed by a PEC gestore" : "UNTRUSTED: not certified by a REM provider"
+            )
         }
         return parts.joined(separator: " ") + "\n"
     }

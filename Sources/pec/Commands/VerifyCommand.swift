@@ -4,7 +4,8 @@ import PECCore
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check saved PEC and REM messages, or REM evidence files, offline: kind, certification data, signatures.",
+        abstract:
+            "Check saved PEC and REM messages, or REM evidence files, offline: kind, certification data, signatures.",
         discussion: """
             Exit 0 only when every message is a certified PEC: a valid signature from a trusted gestore \
             that vouches for its kind (`pec_type`); any other file (unsigned, untrusted, a daticert that \
@@ -19,7 +20,12 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: ArgumentHelp("Message files (.eml), REM evidence files (.xml), or - for standard input.", valueName: "file"))
+    @Argument(
+        help: ArgumentHelp(
+            "Message files (.eml), REM evidence files (.xml), or - for standard input.",
+            valueName: "file"
+        )
+    )
     var files: [String]
 
     @Flag(help: "Include the parsed certification data (daticert.xml).")

@@ -54,7 +54,10 @@ struct REMIntegrationTests {
         let subject = "REM prova \(UUID().uuidString.prefix(8))"
         // Also to the sender: a REM dispatch then lands in the very mailbox sync and watch read.
         let send = try pec(
-            ["--json", "send", "--to", known, "--to", unknown, "--to", me, "--subject", subject, "--body", "Prova REM", "--yes"]
+            [
+                "--json", "send", "--to", known, "--to", unknown, "--to", me, "--subject", subject, "--body",
+                "Prova REM", "--yes",
+            ]
         )
         try #require(send.status == 0, "send failed: \(send.stderr)")
         let messageID = try #require(try send.jsonLines().first { $0["message_id"] != nil }?["message_id"] as? String)
@@ -130,7 +133,9 @@ struct REMIntegrationTests {
     /// part; RFC822) the sender's sessions sent, from Dovecot's raw logs. Header-field fetches are not
     /// content: fetching them is no handover (EN 319 532-1 §6.2.5).
     func contentFetches() throws -> [UIDSetMatcher] {
-        let folder = URL(fileURLWithPath: sandbox.directory).appendingPathComponent("rawlog/\(sandbox.address(Self.sender))")
+        let folder = URL(fileURLWithPath: sandbox.directory).appendingPathComponent(
+            "rawlog/\(sandbox.address(Self.sender))"
+        )
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".in") }
         #expect(!files.isEmpty, "Dovecot recorded no session in \(folder.path)")
         let content = try NSRegularExpression(

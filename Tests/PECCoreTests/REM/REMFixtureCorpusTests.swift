@@ -78,7 +78,11 @@ import Testing
             #expect(rem.digest == rem.evidence.first?.digest, "\(file)")
             let kind = try #require(details.pecType)
             #expect(kind.isREM)
-            #expect(kind == (expected.message_type == "dispatch" ? .remDispatch : .remReceipt(REMEvent(rawValue: expected.event ?? ""))))
+            #expect(
+                kind
+                    == (expected.message_type == "dispatch"
+                        ? .remDispatch : .remReceipt(REMEvent(rawValue: expected.event ?? "")))
+            )
         }
     }
 

@@ -93,13 +93,19 @@ import Testing
         // Nothing recorded: nothing to check against.
         #expect(try service.attribute(reading).allSatisfy { $0.warnings == nil })
         // The digest of the original in the samples (original_message.to_attach_to_dispatch.digest.txt).
-        let matching = SHA256Digest.hex(try #require(Data(base64Encoded: "ePggZQ9/Uwbe6ui/mqn+moZJcfkdFVIluG1B4a3ov9k=")))
+        let matching = SHA256Digest.hex(
+            try #require(Data(base64Encoded: "ePggZQ9/Uwbe6ui/mqn+moZJcfkdFVIluG1B4a3ov9k="))
+        )
         try ledger.setMessageSHA256(matching, forMessageID: Self.sentMessageID)
         #expect(try ledger.messageSHA256(forMessageID: Self.sentMessageID) == matching)
         #expect(try service.attribute(reading).allSatisfy { $0.warnings == nil })
         try ledger.setMessageSHA256(String(repeating: "ab", count: 32), forMessageID: Self.sentMessageID)
         let warned = try service.attribute(reading)
         #expect(!warned.isEmpty)
-        #expect(warned.allSatisfy { $0.warnings?.contains { $0.contains("does not match the SHA-256 of the bytes sent") } == true })
+        #expect(
+            warned.allSatisfy {
+                $0.warnings?.contains { $0.contains("does not match the SHA-256 of the bytes sent") } == true
+            }
+        )
     }
 }
