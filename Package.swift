@@ -23,6 +23,24 @@ let package = Package(
     targets: [
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CLibSecret", pkgConfig: "libsecret-1", providers: [.apt(["libsecret-1-dev"])]),
+        // XML-DSig/XAdES of REM evidence: libxmlsec1 over the same libcrypto. The system module carries
+        // pkg-config's paths and libraries; SwiftPM drops the -D flags pkg-config gives, so CXMLSec sets
+        // them again (Debian's xmlsec1-openssl.pc; XMLSEC_NO_SIZE_T changes the structures' layout).
+        .systemLibrary(name: "CXMLSecSystem", pkgConfig: "xmlsec1-openssl", providers: [.apt(["libxmlsec1-dev"])]),
+        .target(
+            name: "CXMLSec",
+            dependencies: ["CXMLSecSystem"],
+            cSettings: [
+                .define("XMLSEC_NO_SIZE_T"),
+                .define("XMLSEC_CRYPTO_OPENSSL", to: "1"),
+                .define("XMLSEC_NO_CRYPTO_DYNAMIC_LOADING", to: "1"),
+                .define("XMLSEC_OPENSSL3_ENGINES", to: "1"),
+                .define("XMLSEC_NO_GOST", to: "1"),
+                .define("XMLSEC_NO_GOST2012", to: "1"),
+                .define("__XMLSEC_FUNCTION__", to: "__func__"),
+            ],
+            linkerSettings: [.linkedLibrary("crypto")]
+        ),
         // Pure wire formats (IMAP, SMTP, MIME, daticert, addresses): Foundation only, so the compiler keeps
         // NIO, OpenSSL, GRDB, logging and PECError out of them; scripts/fuzz.sh compiles this folder alone.
         .target(name: "PECWire"),
@@ -39,6 +57,7 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 "COpenSSL",
                 "CLibSecret",
+                "CXMLSec",
             ]
         ),
         .executableTarget(

@@ -139,16 +139,17 @@ public struct SignatureVerifier: Sendable {
     }
 
     /// Nil when the chain ends in the trust store, else why not.
-    private static func verifyChain(
+    static func verifyChain(
         _ certificate: OpaquePointer,
         bag: OpaquePointer?,
         trust: PECTrustStore,
-        at when: Date
+        at when: Date,
+        purpose: String = "smime_sign"
     ) -> String? {
         guard let context = X509_STORE_CTX_new() else { return "OpenSSL could not allocate a verify context" }
         defer { X509_STORE_CTX_free(context) }
         guard X509_STORE_CTX_init(context, trust.store, certificate, bag) == 1,
-            X509_STORE_CTX_set_default(context, "smime_sign") == 1,
+            X509_STORE_CTX_set_default(context, purpose) == 1,
             let parameters = X509_STORE_CTX_get0_param(context)
         else { return "OpenSSL could not set up the chain check (\(drainErrors()))" }
         // Pinned intermediates (AgID CA1, DigitPA CA1) are anchors on their own.
@@ -197,7 +198,7 @@ public struct SignatureVerifier: Sendable {
     }
 
     /// RFC 2253 text of an X509_NAME.
-    private static func name(_ name: OpaquePointer?) -> String? {
+    static func name(_ name: OpaquePointer?) -> String? {
         guard let name, let bio = BIO_new(BIO_s_mem()) else { return nil }
         defer { BIO_free(bio) }
         guard X509_NAME_print_ex(bio, name, 0, pec_XN_FLAG_RFC2253_UTF8()) >= 0 else { return nil }
@@ -208,7 +209,7 @@ public struct SignatureVerifier: Sendable {
     }
 
     /// SAN rfc822Name first, else the subject emailAddress.
-    private static func email(_ certificate: OpaquePointer) -> String? {
+    static func email(_ certificate: OpaquePointer) -> String? {
         if let names = X509_get_ext_d2i(certificate, NID_subject_alt_name, nil, nil) {
             let generalNames = OpaquePointer(names)
             defer { GENERAL_NAMES_free(generalNames) }
@@ -239,7 +240,7 @@ public struct SignatureVerifier: Sendable {
         return Date(timeIntervalSince1970: TimeInterval(timegm(&parts)))
     }
 
-    private static func iso8601(_ date: Date) -> String {
+    static func iso8601(_ date: Date) -> String {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
@@ -255,7 +256,7 @@ public struct SignatureVerifier: Sendable {
     }
 
     /// The reasons on OpenSSL's error queue (which is emptied), for `reason` texts.
-    private static func drainErrors() -> String {
+    static func drainErrors() -> String {
         var reasons: [String] = []
         while case let code = ERR_get_error(), code != 0 {
             let text = ERR_reason_error_string(code).map { String(cString: $0) } ?? "error \(code)"

@@ -57,7 +57,7 @@ package enum REMEvidenceParser {
         return try collector.result()
     }
 
-    private static func containsDoctype(_ bytes: [UInt8]) -> Bool {
+    package static func containsDoctype(_ bytes: [UInt8]) -> Bool {
         let needle = Array("<!DOCTYPE".utf8)
         guard bytes.count >= needle.count else { return false }
         for start in 0...(bytes.count - needle.count) where bytes[start] == 0x3C {
