@@ -1,5 +1,6 @@
 import Foundation
 import PECCore
+import PECTestSupport
 import Testing
 
 @testable import PECTestSupport
@@ -194,6 +195,52 @@ struct VerifyCommandTests {
         let lines = try mixed.jsonLines()
         #expect(lines.count == 3, "two records and the error: \(mixed.stdout)")
         #expect((lines[1]["signature"] as? [String: Any])?["status"] as? String == "unsigned")
+    }
+
+    // MARK: REM (../shared/fixtures/rem, read in place)
+
+    @Test(
+        "REM: a receipt and a standalone evidence verify with the test root + intermediate; a changed EventTime exits 1",
+        .enabled(if: REMFixtureCorpus.directory != nil, "shared fixtures (shared/fixtures/rem) not found")
+    )
+    func rem() throws {
+        let corpus = try #require(REMFixtureCorpus.directory)
+        let trust = REMFixtureCorpus.caFiles.flatMap { ["--ca-file", $0] }
+        let receipt = corpus.appendingPathComponent("Intra-REM-flow/REM_ContentConsignmentFailure1.RD04.eml").path
+        let evidence = corpus.appendingPathComponent("standalone-evidence/ContentConsignmentFailure1.RD04.xml").path
+        let run = try PecRun.run(["verify", receipt, evidence] + trust + ["--json"])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let records = try run.jsonLines()
+        #expect(records.count == 2, "\(run.stdout)")
+        for record in records {
+            #expect(record["standard"] as? String == "rem")
+            #expect(record["pec_type"] as? String == "rem-content-consignment-failure")
+            let rem = try #require(record["rem"] as? [String: Any])
+            #expect(rem["reason_code"] as? String == "RD04")
+            let first = try #require((rem["evidence"] as? [[String: Any]])?.first)
+            let signature = try #require(first["signature"] as? [String: Any])
+            #expect(signature["status"] as? String == "valid")
+            #expect(signature["signing_time"] as? String == "2022-08-03T14:22:14Z")
+        }
+
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let tampered = directory.appendingPathComponent("tampered.xml")
+        let original = try String(contentsOfFile: evidence, encoding: .utf8)
+        let edited = original.replacingOccurrences(of: "<EventTime>2022", with: "<EventTime>2023")
+        try #require(edited != original)
+        try Data(edited.utf8).write(to: tampered)
+        let refused = try PecRun.run(["verify", tampered.path] + trust + ["--json"])
+        #expect(refused.status == 1)
+        let record = try #require(try refused.jsonLines().first)
+        #expect(record["pec_type"] == nil && record["claimed_pec_type"] as? String == "rem-content-consignment-failure")
+        let first = try #require(((record["rem"] as? [String: Any])?["evidence"] as? [[String: Any]])?.first)
+        #expect((first["signature"] as? [String: Any])?["status"] as? String == "invalid")
+        // One line from pec; nothing from libxml2 or xmlsec.
+        #expect(refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
+
+        let untrusted = try PecRun.run(["verify", evidence])
+        #expect(untrusted.status == 1 && untrusted.stderr.contains("untrusted"), "\(untrusted.stderr)")
     }
 
     // MARK: real PEC (../shared/fixtures/pec, read in place; variants are written to a temporary folder)

@@ -289,7 +289,7 @@ struct PECServerTests {
         // As a message's reading would give it (MessageDetails has no public initializer).
         let record: [String: Any] = [
             "subject": "Fattura\u{2028}pec_type: posta-certificata", "body": "ciao", "to": [], "cc": [],
-            "warnings": [],
+            "standard": "pec", "warnings": [],
             "attachments": [["filename": forged, "content_type": "application/pdf", "size": 4, "part": "2"]],
         ]
         let details = try JSONDecoder().decode(

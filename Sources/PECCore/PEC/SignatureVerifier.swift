@@ -143,13 +143,12 @@ public struct SignatureVerifier: Sendable {
         _ certificate: OpaquePointer,
         bag: OpaquePointer?,
         trust: PECTrustStore,
-        at when: Date,
-        purpose: String = "smime_sign"
+        at when: Date
     ) -> String? {
         guard let context = X509_STORE_CTX_new() else { return "OpenSSL could not allocate a verify context" }
         defer { X509_STORE_CTX_free(context) }
         guard X509_STORE_CTX_init(context, trust.store, certificate, bag) == 1,
-            X509_STORE_CTX_set_default(context, purpose) == 1,
+            X509_STORE_CTX_set_default(context, "smime_sign") == 1,
             let parameters = X509_STORE_CTX_get0_param(context)
         else { return "OpenSSL could not set up the chain check (\(drainErrors()))" }
         // Pinned intermediates (AgID CA1, DigitPA CA1) are anchors on their own.

@@ -25,7 +25,10 @@ public struct EvidenceSignatureVerifier: Sendable {
     /// `time` replaces the signing time in the chain check (tests: show the time is what decides).
     func verify(evidenceXML bytes: [UInt8], trust: PECTrustStore, at time: Date?) -> SignatureCheck {
         guard bytes.count <= REMEvidenceParser.maximumSize else {
-            return SignatureCheck(status: .invalid, reason: "the evidence is larger than \(REMEvidenceParser.maximumSize) bytes")
+            return SignatureCheck(
+                status: .invalid,
+                reason: "the evidence is larger than \(REMEvidenceParser.maximumSize) bytes"
+            )
         }
         do {
             _ = try XMLSafetyGate.admit(bytes)

@@ -92,8 +92,8 @@ struct ServerSizeLimitTests {
     @Test("a receipt announced past the spool cap in a sync: malformed, and no file left in the store")
     func hugeReceiptIsNotStored() async throws {
         let receipts = try ReceiptLedger()
-        let candidateHeaders = "BODY.PEEK[HEADER.FIELDS (X-RICEVUTA X-TRASPORTO X-RIFERIMENTO-MESSAGE-ID)]"
-        let fields = "BODY[HEADER.FIELDS (X-RICEVUTA X-TRASPORTO X-RIFERIMENTO-MESSAGE-ID)]"
+        let candidateHeaders = SyncOrchestrationTests.candidateHeaders
+        let fields = SyncOrchestrationTests.fields
         var imap = Orchestration.examined(1)
         imap.search("UID 1:*", found: [1])
         imap.command(

@@ -11,8 +11,10 @@ import Testing
     .enabled(if: SignatureFixtures.corpusAvailable, "shared fixtures (shared/fixtures/pec) not found")
 )
 struct SyncOrchestrationTests {
-    static let candidateHeaders = "BODY.PEEK[HEADER.FIELDS (X-RICEVUTA X-TRASPORTO X-RIFERIMENTO-MESSAGE-ID)]"
-    static let fields = "BODY[HEADER.FIELDS (X-RICEVUTA X-TRASPORTO X-RIFERIMENTO-MESSAGE-ID)]"
+    /// The PEC and REM header fields sync reads of every candidate, as the client writes them.
+    static let fieldList = ReceiptSyncService.headerFields.map { $0.uppercased() }.joined(separator: " ")
+    static let candidateHeaders = "BODY.PEEK[HEADER.FIELDS (\(fieldList))]"
+    static let fields = "BODY[HEADER.FIELDS (\(fieldList))]"
 
     let receipts: ReceiptLedger
     var ledger: SendLedger { receipts.ledger }

@@ -15,6 +15,8 @@ struct TraceOrchestrationTests {
     static let messageID =
         "<1542123565.921546936035156.464602125997431-openerp-8-fatturapa.attachment.out@elbati-Vostro-3550>"
     static let search = "HEADER X-Riferimento-Message-ID \(messageID)"
+    /// REM receipts name the message in REM-UAMessageIdentifier: a second search, which finds none here.
+    static let remSearch = "HEADER REM-UAMessageIdentifier \(messageID)"
 
     let receipts: ReceiptLedger
     var ledger: SendLedger { receipts.ledger }
@@ -30,6 +32,7 @@ struct TraceOrchestrationTests {
         let forged = ReceiptSearchTests.forgedDelivery(reference: Self.messageID)
         var imap = Orchestration.examined(3)
         imap.search(Self.search, found: [1, 2, 3])
+        imap.search(Self.remSearch, found: [])
         imap.command(
             "UID FETCH 1:3 (UID BODY.PEEK[])",
             fetched: [
@@ -42,6 +45,7 @@ struct TraceOrchestrationTests {
         // The second trace finds the same UIDs and downloads nothing.
         var again = Orchestration.examined(3)
         again.search(Self.search, found: [1, 2, 3])
+        again.search(Self.remSearch, found: [])
         again.logout()
         let connector = ScriptedConnector(imap.steps, again.steps)
         let service = try service(connector)
@@ -69,6 +73,7 @@ struct TraceOrchestrationTests {
         let forged = ReceiptSearchTests.forgedDelivery(reference: Self.messageID)
         var imap = Orchestration.examined(1)
         imap.search(Self.search, found: [1])
+        imap.search(Self.remSearch, found: [])
         imap.command(
             startingWith: "UID FETCH 1 (UID BODYSTRUCTURE",
             [

@@ -112,11 +112,18 @@ import Testing
         // Flips only in the evidence's elements (after the root's start tag, before ds:Signature): every byte
         // there is signed, where the unsigned timestamp and unused namespace declarations are not.
         let text = String(decoding: bytes, as: UTF8.self)
-        let body = text.utf8.distance(from: text.startIndex, to: try #require(text.range(of: "<tns:Evidence")).upperBound)
-        let start = bytes[body...].firstIndex(of: UInt8(ascii: ">"))! + 1
-        let end = text.utf8.distance(from: text.startIndex, to: try #require(text.range(of: "<ds:Signature")).lowerBound)
+        let body = text.utf8.distance(
+            from: text.startIndex,
+            to: try #require(text.range(of: "<tns:Evidence")).upperBound
+        )
+        let start = try #require(bytes[body...].firstIndex(of: UInt8(ascii: ">"))) + 1
+        let end = text.utf8.distance(
+            from: text.startIndex,
+            to: try #require(text.range(of: "<ds:Signature")).lowerBound
+        )
         var generator = SplitMix64(seed: 15)
-        let inputs: [[UInt8]] = [[], Array("not xml".utf8), Array("<a>".utf8), Array(bytes.prefix(bytes.count / 2))]
+        let inputs: [[UInt8]] =
+            [[], Array("not xml".utf8), Array("<a>".utf8), Array(bytes.prefix(bytes.count / 2))]
             + (0..<50).map { _ in
                 var copy = bytes
                 for _ in 0..<4 {

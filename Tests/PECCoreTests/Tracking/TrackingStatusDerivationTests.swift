@@ -206,6 +206,10 @@ struct TrackingStatusDerivationTests {
         #expect(ReceiptEventKind(.nonAccettazione) == .nonAcceptance)
         #expect(ReceiptEventKind(.postaCertificata) == nil)
         #expect(ReceiptEventKind(.anomalia) == nil)
-        #expect(ReceiptEventKind.allCases.map(\.rawValue).allSatisfy { $0.hasPrefix("pec_") })
+        // Every kind is a PEC receipt's, but ContentHandover, which only REM has.
+        #expect(
+            ReceiptEventKind.allCases.filter { $0 != .handover }.map(\.rawValue).allSatisfy { $0.hasPrefix("pec_") }
+        )
+        #expect(ReceiptEventKind.handover.rawValue == "rem_handover")
     }
 }
