@@ -33,7 +33,10 @@ public struct EvidenceSignatureVerifier: Sendable {
         do {
             _ = try XMLSafetyGate.admit(bytes)
         } catch {
-            return SignatureCheck(status: .invalid, reason: "the evidence is refused: \(Self.describe(error))")
+            return SignatureCheck(
+                status: .invalid,
+                reason: "the evidence is refused: \(REMEvidenceParser.describe(error))"
+            )
         }
         if REMEvidenceParser.containsDoctype(bytes) {
             return SignatureCheck(status: .invalid, reason: "the evidence is refused: it declares a DTD (<!DOCTYPE)")
@@ -101,13 +104,5 @@ public struct EvidenceSignatureVerifier: Sendable {
         let fractional = ISO8601DateFormatter()
         fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return fractional.date(from: text)
-    }
-
-    private static func describe(_ refusal: XMLSafetyGate.Refusal) -> String {
-        switch refusal {
-        case .unsupportedEncoding(let encoding): "it is in \(encoding); only UTF-8, ISO-8859-1 and US-ASCII are read"
-        case .undecodable(let encoding): "its bytes are not valid \(encoding)"
-        case .declaration(let declaration): "it declares \(declaration), which evidence never needs"
-        }
     }
 }

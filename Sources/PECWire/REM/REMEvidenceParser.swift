@@ -74,7 +74,8 @@ package enum REMEvidenceParser {
         return false
     }
 
-    private static func describe(_ refusal: XMLSafetyGate.Refusal) -> String {
+    /// The refusal as the end of a sentence about an evidence document ("the evidence is refused: …").
+    package static func describe(_ refusal: XMLSafetyGate.Refusal) -> String {
         switch refusal {
         case .unsupportedEncoding(let encoding): "it is in \(encoding); only UTF-8, ISO-8859-1 and US-ASCII are read"
         case .undecodable(let encoding): "its bytes are not valid \(encoding)"
