@@ -98,14 +98,6 @@ public struct ComposedMessage: Sendable {
         }
     }
 
-    /// SHA-256 (hex) of exactly what ``write(to:)`` produces: the digest a REM provider puts in
-    /// `REM-DigestValue`. Reads the attachments once more (with the same change checks).
-    nonisolated(nonsending) public func contentSHA256() async throws -> String {
-        let digest = try SHA256Digest()
-        try await write { digest.update($0) }
-        return try digest.finalizeHex()
-    }
-
     nonisolated(nonsending) private func writeAttachment(
         _ attachment: ComposedAttachment,
         to sink: (ArraySlice<UInt8>) async throws -> Void

@@ -75,6 +75,11 @@ public final class PECContext: Sendable {
         )
     }
 
+    /// Evidence dossiers of this account's sent messages (`pec evidence`).
+    public func dossiers(caFiles: [String] = [], keeper: IMAPSessionKeeper? = nil) throws -> DossierService {
+        DossierService(receipts: try receipts(caFiles: caFiles, keeper: keeper))
+    }
+
     /// The send ledger at its default place, opened on first use and then shared.
     public func ledger() throws -> SendLedger {
         try openLedger.withLockedValue { open in

@@ -203,8 +203,9 @@ public final class SendLedger: Sendable {
         }
     }
 
-    /// Stores the SHA-256 (hex) of the exact bytes submitted, which a REM provider's `REM-DigestValue`
-    /// is checked against when its receipts come back.
+    /// Stores the SHA-256 (hex) of the exact bytes submitted: the name of their copy in the evidence
+    /// store (what a dossier shows was sent), and what a REM provider's `REM-DigestValue` is checked
+    /// against when its receipts come back.
     public func setMessageSHA256(_ sha256: String, forMessageID messageID: String) throws(PECError) {
         let messageID = try MessageReference.normalizedMessageID(messageID)
         try write(action: "record the message digest in") { db in

@@ -34,6 +34,9 @@ public struct SignatureCheck: Sendable, Equatable, Codable {
     /// The signer certificate carries the policy AgID assigns to PEC gestori (1.3.76.16.3.1.1):
     /// what tells a gestore's signature from any other S/MIME signature.
     public var gestorePolicy: Bool = false
+    /// The signer's certificate, then each issuer up to the trust anchor, when the chain was built. Not part
+    /// of `verify`/`get` records (nor of the ledger's copy): a dossier's report shows it.
+    public var chain: [CertificateSummary] = []
 
     /// The OID of the certificate policy of PEC gestori' signing certificates.
     public static let gestorePolicyOID = "1.3.76.16.3.1.1"
@@ -54,6 +57,14 @@ public struct SignatureCheck: Sendable, Equatable, Codable {
         self.signingTime = signingTime
         self.digestAlgorithm = digestAlgorithm
         self.reason = reason
+    }
+
+    /// Equal when everything a record shows is equal: the ``chain`` is not kept by the ledger.
+    public static func == (left: SignatureCheck, right: SignatureCheck) -> Bool {
+        left.status == right.status && left.signerSubject == right.signerSubject
+            && left.signerEmail == right.signerEmail && left.signerIssuer == right.signerIssuer
+            && left.signingTime == right.signingTime && left.digestAlgorithm == right.digestAlgorithm
+            && left.reason == right.reason && left.gestorePolicy == right.gestorePolicy
     }
 
     enum CodingKeys: String, CodingKey {

@@ -128,11 +128,13 @@ public struct SignatureVerifier: Sendable {
                 return result
             }
             let when = time ?? signingDate(signer) ?? Date()
-            if let failure = verifyChain(certificate, bag: bag, trust: trust, at: when) {
+            var chain: [CertificateSummary] = []
+            if let failure = verifyChain(certificate, bag: bag, trust: trust, at: when, chain: &chain) {
                 result.status = .untrusted
                 result.reason = failure
                 return result
             }
+            if signer == first { result.chain = chain }
         }
         result.status = .valid
         return result
@@ -143,7 +145,8 @@ public struct SignatureVerifier: Sendable {
         _ certificate: OpaquePointer,
         bag: OpaquePointer?,
         trust: PECTrustStore,
-        at when: Date
+        at when: Date,
+        chain: inout [CertificateSummary]
     ) -> String? {
         guard let context = X509_STORE_CTX_new() else { return "OpenSSL could not allocate a verify context" }
         defer { X509_STORE_CTX_free(context) }
@@ -156,12 +159,43 @@ public struct SignatureVerifier: Sendable {
         // Allow sha1WithRSA certificate signatures (legacy DigitPA chain) whatever the default level.
         X509_VERIFY_PARAM_set_auth_level(parameters, 0)
         X509_VERIFY_PARAM_set_time(parameters, time_t(when.timeIntervalSince1970.rounded(.down)))
-        if X509_verify_cert(context) == 1 { return nil }
+        if X509_verify_cert(context) == 1 {
+            if let built = X509_STORE_CTX_get0_chain(context) {
+                chain = (0..<pec_sk_X509_num(built)).compactMap { pec_sk_X509_value(built, $0) }.map(summary)
+            }
+            return nil
+        }
         let error = X509_STORE_CTX_get_error(context)
         let text = X509_verify_cert_error_string(Int(error)).map { String(cString: $0) } ?? "error \(error)"
         _ = drainErrors()
         return "the signer's certificate chain does not end in the trust store at \(iso8601(when)): \(text)"
             + " (depth \(X509_STORE_CTX_get_error_depth(context)))"
+    }
+
+    /// What a report shows of a certificate.
+    static func summary(_ certificate: OpaquePointer) -> CertificateSummary {
+        var serial = ""
+        if let number = X509_get0_serialNumber(certificate), let big = ASN1_INTEGER_to_BN(number, nil) {
+            if let hex = BN_bn2hex(big) {
+                serial = String(cString: hex)
+                CRYPTO_free(hex, #fileID, #line)
+            }
+            BN_free(big)
+        }
+        return CertificateSummary(
+            subject: name(X509_get_subject_name(certificate)) ?? "",
+            issuer: name(X509_get_issuer_name(certificate)) ?? "",
+            serial: serial,
+            notBefore: date(X509_get0_notBefore(certificate)).map(iso8601) ?? "",
+            notAfter: date(X509_get0_notAfter(certificate)).map(iso8601) ?? ""
+        )
+    }
+
+    private static func date(_ time: UnsafePointer<ASN1_TIME>?) -> Date? {
+        guard let time else { return nil }
+        var parts = tm()
+        guard ASN1_TIME_to_tm(time, &parts) == 1 else { return nil }
+        return Date(timeIntervalSince1970: TimeInterval(timegm(&parts)))
     }
 
     /// The signer's certificate from the CMS certificate bag.

@@ -79,7 +79,8 @@ public struct EvidenceSignatureVerifier: Sendable {
             certificate,
             bag: result.certificates,
             trust: trust,
-            at: when
+            at: when,
+            chain: &check.chain
         ) {
             check.status = .untrusted
             check.reason = failure

@@ -130,8 +130,9 @@ public struct SendService: Sendable {
             throw refusal.pecError
         }
         await bookmarkInbox(messageID: composed.messageID)
-        await recordMessageDigest(composed)
-        let outcome = await submit(composed)
+        let copy = SentCopy(store: keptStore())
+        let outcome = await submit(composed, keeping: copy)
+        recordSentCopy(copy, messageID: composed.messageID)
         var result = Self.result(prepared, status: outcome.status, outcomes: outcome.recipients)
         result.smtpReply = outcome.reply
         result.error = outcome.error
@@ -159,14 +160,67 @@ public struct SendService: Sendable {
         return result
     }
 
-    /// Keeps the SHA-256 of the bytes about to be submitted, for the REM-DigestValue check of the
-    /// receipts. Best effort: a file that changed is refused by the submission itself, and a ledger
-    /// that cannot store it only loses that check.
-    private func recordMessageDigest(_ composed: ComposedMessage) async {
+    /// The exact bytes handed to SMTP (before dot-stuffing), kept in the evidence store while they
+    /// stream out: the message a dossier shows was sent, and the SHA-256 the REM-DigestValue of its
+    /// receipts is checked against. Best effort: a store that cannot be written never stops a send.
+    final class SentCopy {
+        private let store: EvidenceStore?
+        private var writer: EvidenceStore.Writer?
+        private(set) var stored: EvidenceStore.StoredFile?
+        private(set) var failure: (any Error)?
+
+        init(store: EvidenceStore?) { self.store = store }
+
+        /// Starts a copy for this attempt, unless an earlier attempt already produced one (the bytes are the same).
+        func begin() {
+            guard stored == nil, failure == nil, let store else { return }
+            writer?.abandon()
+            do { writer = try store.writer() } catch { failure = error }
+        }
+
+        func write(_ bytes: ArraySlice<UInt8>) {
+            guard let current = writer else { return }
+            do { try current.write(bytes) } catch {
+                current.abandon()
+                writer = nil
+                failure = error
+            }
+        }
+
+        /// Every byte was handed to SMTP.
+        func finish() {
+            guard let current = writer else { return }
+            writer = nil
+            do { stored = try current.finish() } catch { failure = error }
+        }
+
+        /// The attempt stopped before the end of the message: what was written is not the message.
+        func abandon() {
+            writer?.abandon()
+            writer = nil
+        }
+
+        func flush() throws { try store?.flush() }
+    }
+
+    private func keptStore() -> EvidenceStore? {
         do {
-            try ledger.setMessageSHA256(try await composed.contentSHA256(), forMessageID: composed.messageID)
+            return try EvidenceStore(ledger: ledger)
         } catch {
-            logger.info("the digest of \(composed.messageID) is not recorded (no REM digest check): \(error)")
+            logger.info("the message as sent is not kept (no dossier, no REM digest check): \(error)")
+            return nil
+        }
+    }
+
+    private func recordSentCopy(_ copy: SentCopy, messageID: String) {
+        copy.abandon()
+        do {
+            if let failure = copy.failure { throw failure }
+            guard let stored = copy.stored else { return }
+            try copy.flush()
+            try ledger.setMessageSHA256(stored.sha256, forMessageID: messageID)
+        } catch {
+            logger.info("the message as sent is not kept (no dossier, no REM digest check): \(error)")
         }
     }
 
@@ -202,7 +256,7 @@ public struct SendService: Sendable {
 
     /// The SMTP exchange with retries for what cannot have sent anything: failures before the end
     /// of the message (connect, TLS, 4xx, a temporary recipient refusal).
-    private func submit(_ composed: ComposedMessage) async -> Outcome {
+    private func submit(_ composed: ComposedMessage, keeping copy: SentCopy) async -> Outcome {
         let envelope = SMTPEnvelope(from: composed.from, recipients: composed.recipients, size: composed.size)
         var attempt = 0
         while true {
@@ -212,7 +266,13 @@ public struct SendService: Sendable {
                 let receipt = try await SMTPClient.withConnection(settings, logger: logger) { client in
                     try await client.authenticate(user: account.address, password: password)
                     return try await client.send(envelope) { writer in
-                        try await composed.write { try await writer.write(Array($0)) }
+                        copy.begin()
+                        defer { copy.abandon() }
+                        try await composed.write { chunk in
+                            copy.write(chunk)
+                            try await writer.write(Array(chunk))
+                        }
+                        copy.finish()
                     }
                 }
                 let reply = "\(receipt.code)\(receipt.enhancedCode.map { " \($0)" } ?? "") \(receipt.text)"

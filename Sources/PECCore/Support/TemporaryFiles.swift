@@ -5,6 +5,7 @@ import NIOConcurrencyHelpers
 /// removed if the process is interrupted, so Ctrl-C never leaves a half-written file behind.
 public enum TemporaryFiles {
     private static let paths = NIOLockedValueBox<Set<String>>([])
+    private static let directories = NIOLockedValueBox<Set<String>>([])
 
     public static func register(_ path: String) {
         paths.withLockedValue { _ = $0.insert(path) }
@@ -39,8 +40,24 @@ public enum TemporaryFiles {
         unlink(url.path)
     }
 
-    /// Deletes every registered file (the process is about to exit on a signal).
+    /// A directory being filled (a dossier before its rename): removed with its contents on interrupt.
+    public static func registerDirectory(_ url: URL) {
+        directories.withLockedValue { _ = $0.insert(url.path) }
+    }
+
+    /// Unregisters and deletes the directory with everything in it.
+    public static func removeDirectory(_ url: URL) {
+        directories.withLockedValue { _ = $0.remove(url.path) }
+        try? FileManager.default.removeItem(at: url)
+    }
+
+    public static func unregisterDirectory(_ url: URL) {
+        directories.withLockedValue { _ = $0.remove(url.path) }
+    }
+
+    /// Deletes every registered file and directory (the process is about to exit on a signal).
     static func removeAll() {
         for path in paths.withLockedValue({ $0 }) { unlink(path) }
+        for path in directories.withLockedValue({ $0 }) { try? FileManager.default.removeItem(atPath: path) }
     }
 }

@@ -12,7 +12,8 @@ import Foundation
     private func linuxSyncfs(_ descriptor: Int32) -> Int32
 #endif
 
-/// Keeps the exact bytes of every receipt, as the server served them, beside the ledger:
+/// Keeps the exact bytes of every receipt, as the server served them, and of every message sent, as
+/// it was handed to SMTP, beside the ledger:
 /// `receipts/<first two hex digits>/<sha256>.eml`, directories 0700, files 0600. A file's name is
 /// its content's SHA-256, so a receipt read twice is stored once and a changed file is detectable.
 struct EvidenceStore: Sendable {
@@ -93,38 +94,81 @@ struct EvidenceStore: Sendable {
         return files
     }
 
-    /// One message on its way into the store: a private temporary file in the store's directory.
+    /// One message on its way into the store, with the UID it has on the server.
     private final class Download {
         var uid: IMAP.UID?
-        private var handle: FileHandle?
-        private var temporary: URL?
-        private let digest: SHA256Digest?
-        private(set) var size = 0
-
-        init() {
-            digest = try? SHA256Digest()
-        }
+        private var writer: Writer?
+        var size: Int { writer?.size ?? 0 }
 
         func begin(in directory: URL) throws {
+            writer = try Writer(directory: directory)
+        }
+
+        func write(_ bytes: [UInt8]) throws {
+            try writer?.write(bytes[...])
+        }
+
+        /// Moves the file to its content's name; nil when the message had no body section or no UID.
+        func finish(in directory: URL) throws -> File? {
+            guard let writer, let uid else {
+                abandon()
+                return nil
+            }
+            self.writer = nil
+            let stored = try writer.finish()
+            return File(uid: uid, url: stored.url, sha256: stored.sha256, size: stored.size, isNew: stored.isNew)
+        }
+
+        func abandon() {
+            writer?.abandon()
+            writer = nil
+        }
+    }
+
+    /// A file in the store, named by its content.
+    struct StoredFile: Sendable, Equatable {
+        var url: URL
+        var sha256: String
+        var size: Int
+        /// This write created the file (it was not in the store already).
+        var isNew: Bool
+    }
+
+    /// The sent message's bytes, as ``ComposedMessage/write(to:)`` hands them to SMTP, on their way
+    /// into the store (`<sha256>.eml`, like a receipt): the message a dossier proves was sent.
+    func writer() throws -> Writer { try Writer(directory: directory) }
+
+    /// Bytes on their way into the store: a private temporary file in the store's directory,
+    /// hashed as it is written, moved to its content's name at the end.
+    final class Writer {
+        private let directory: URL
+        private var handle: FileHandle?
+        private var temporary: URL?
+        private let digest: SHA256Digest
+        private(set) var size = 0
+
+        init(directory: URL) throws {
+            self.directory = directory
+            digest = try SHA256Digest()
             let url = directory.appendingPathComponent(".incoming-\(getpid())-\(UUID().uuidString.prefix(12))")
             handle = try TemporaryFiles.create(url)
             temporary = url
         }
 
-        func write(_ bytes: [UInt8]) throws {
+        func write(_ bytes: ArraySlice<UInt8>) throws {
             guard let handle else { return }
-            digest?.update(bytes)
+            digest.update(bytes)
             try handle.write(contentsOf: bytes)
             size += bytes.count
         }
 
-        /// Moves the file to its content's name; nil when the message had no body section or no UID.
-        func finish(in directory: URL) throws -> File? {
-            guard let handle, let temporary, let uid, let digest else {
-                abandon()
-                return nil
+        /// Moves the file to its content's name (an existing file of that name has the same content and is kept).
+        func finish() throws -> StoredFile {
+            guard let handle, let temporary else {
+                throw PECError(.internal, "an evidence file was finished twice")
             }
-            // No fsync per file: ``flush()`` makes a whole batch durable at once, before its events are committed.
+            // No fsync per file: ``EvidenceStore/flush()`` makes a whole batch durable at once, before
+            // the ledger rows that point to them are committed.
             try handle.close()
             self.handle = nil
             let sha256 = try digest.finalizeHex()
@@ -136,11 +180,11 @@ struct EvidenceStore: Sendable {
             if !isNew && errno != EEXIST {
                 let code = errno
                 abandon()
-                throw PECError(.io, "cannot store the receipt as \(final.path): \(SecureFiles.describe(code))")
+                throw PECError(.io, "cannot store \(final.path): \(SecureFiles.describe(code))")
             }
             TemporaryFiles.remove(temporary)
             self.temporary = nil
-            return File(uid: uid, url: final, sha256: sha256, size: size, isNew: isNew)
+            return StoredFile(url: final, sha256: sha256, size: size, isNew: isNew)
         }
 
         func abandon() {
@@ -149,5 +193,15 @@ struct EvidenceStore: Sendable {
             if let temporary { TemporaryFiles.remove(temporary) }
             temporary = nil
         }
+
+        deinit { abandon() }
+    }
+
+    /// The file of content `sha256` in the store, if it is there.
+    func file(sha256: String) -> URL? {
+        guard sha256.count == 64, sha256.allSatisfy(\.isHexDigit) else { return nil }
+        let url = directory.appendingPathComponent(String(sha256.prefix(2)), isDirectory: true)
+            .appendingPathComponent("\(sha256).eml")
+        return FileManager.default.fileExists(atPath: url.path) ? url : nil
     }
 }

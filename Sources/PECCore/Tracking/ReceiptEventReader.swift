@@ -21,6 +21,11 @@ struct ReceiptEventReader: Sendable {
         /// A REM receipt's `REM-DigestValue` / evidence digest (base64 SHA-256 of the original as
         /// submitted), checked against the ledger's digest of the sent bytes when it has one.
         var remDigest: String?
+        /// What the receipt is, as certified (nil when it is not): `avvenuta-consegna`, `rem-content-consignment`.
+        var certifiedKind: PECMessageKind? = nil
+        var standard: CertifiedMailStandard = .pec
+        /// A PEC delivery receipt's `ricevuta/@tipo`: `completa`, `breve`, `sintetica`.
+        var receiptType: String? = nil
     }
 
     /// Nil when the message is not a receipt (an envelope, ordinary mail).
@@ -31,6 +36,21 @@ struct ReceiptEventReader: Sendable {
         guard let claimed = details.pecType ?? details.claimedPECType, let kind = ReceiptEventKind(claimed) else {
             return nil
         }
+        var reading = try readDetails(details, kind: kind, content: content, account: account, evidence: evidence, now: now)
+        reading.certifiedKind = details.pecType
+        reading.standard = details.standard
+        reading.receiptType = kind == .delivery ? details.pecCert?.ricevutaTipo : nil
+        return reading
+    }
+
+    private func readDetails(
+        _ details: MessageDetails,
+        kind: ReceiptEventKind,
+        content: some MessageContent,
+        account: String,
+        evidence: ReceiptEvidence,
+        now: Date
+    ) throws -> Reading {
         if let rem = details.rem {
             return Self.remReading(
                 kind,
