@@ -47,9 +47,11 @@ public struct DossierService: Sendable {
             _ = try await receipts.trace(TraceRequest(id: request.id))
         }
         let target = try TraceTarget(reference, ledger: ledger)
-        let known = try target.send ?? target.messageID.flatMap { messageID throws(PECError) in
-            try ledger.send(messageID: messageID)
-        }
+        let known =
+            try target.send
+            ?? target.messageID.flatMap { messageID throws(PECError) in
+                try ledger.send(messageID: messageID)
+            }
         guard let send = known else {
             throw PECError(
                 .notFound,
@@ -135,11 +137,17 @@ public struct DossierService: Sendable {
         warnings += receipts.warnings
 
         let derivation = TrackingStatusDerivation(settings: self.receipts.tracking.settings, now: now())
-        let tracked = derivation.message(send.messageID, send: send, events: receipts.trustedEvents, includeEvents: false)
+        let tracked = derivation.message(
+            send.messageID,
+            send: send,
+            events: receipts.trustedEvents,
+            includeEvents: false
+        )
         let recipients = tracked.recipients.map { recipient in
             Self.recipient(recipient, receipts: receipts.report)
         }
-        for receipt in receipts.report where receipt.kind == .delivery && receipt.receiptType.map({ $0 != "completa" }) == true {
+        for receipt in receipts.report
+        where receipt.kind == .delivery && receipt.receiptType.map({ $0 != "completa" }) == true {
             warnings.append(
                 "the delivery receipt \(receipt.file) is \(receipt.receiptType ?? "?"), not completa: "
                     + "a notification under L. 53/1994 needs the completa one"
@@ -172,7 +180,8 @@ public struct DossierService: Sendable {
             case .delivered: about.last { $0.kind == .delivery || $0.kind == .handover }
             case .failed:
                 about.last { $0.kind == .deliveryError } ?? receipts.last { $0.kind == .nonAcceptance }
-            case .relayed: about.last { $0.kind == .relay } ?? receipts.last { $0.kind == .relay && $0.recipient == nil }
+            case .relayed:
+                about.last { $0.kind == .relay } ?? receipts.last { $0.kind == .relay && $0.recipient == nil }
             case .accepted: receipts.last { $0.kind == .acceptance }
             default: nil
             }
@@ -215,8 +224,15 @@ public struct DossierService: Sendable {
                 result.warnings.append("the receipt \(sha256) is no longer in the evidence store")
                 continue
             }
-            guard let reading = try reader.read(SpooledMessage(file: url), account: event.account, evidence: evidence, now: now()),
-                reading.certifiedKind != nil, reading.reference == messageID || reading.identificativo == event.identificativo
+            guard
+                let reading = try reader.read(
+                    SpooledMessage(file: url),
+                    account: event.account,
+                    evidence: evidence,
+                    now: now()
+                ),
+                reading.certifiedKind != nil,
+                reading.reference == messageID || reading.identificativo == event.identificativo
             else {
                 left += 1
                 continue
@@ -224,7 +240,8 @@ public struct DossierService: Sendable {
             let number = firstNumber + result.files.count
             let first = reading.events.first
             let name = Self.fileName(number: number, kind: first?.kind ?? event.kind, recipient: first?.recipient)
-            let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? evidence.size ?? 0
+            let size =
+                (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? evidence.size ?? 0
             result.files.append(ReceiptFile(name: name, url: url, sha256: sha256))
             result.trustedEvents += reading.events.map { read in
                 var copy = read
@@ -275,7 +292,11 @@ public struct DossierService: Sendable {
             case .timeout: "scadenza"
             }
         let safe = recipient.map { address in
-            String(address.lowercased().map { $0.isASCII && ($0.isLetter || $0.isNumber || "@.-_+".contains($0)) ? $0 : "_" })
+            String(
+                address.lowercased().map {
+                    $0.isASCII && ($0.isLetter || $0.isNumber || "@.-_+".contains($0)) ? $0 : "_"
+                }
+            )
         }
         return String(format: "%02d", number) + "-" + kindName + (safe.map { "-\($0)" } ?? "") + ".eml"
     }

@@ -102,7 +102,9 @@ public struct DossierVerifier: Sendable {
 
     private func verifyDirectory(_ directory: URL, shownAs path: String) throws -> DossierCheck {
         var check = DossierCheck(path: path, valid: false, complete: false, files: [], problems: [])
-        let names = Set(((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { !$0.hasPrefix(".") })
+        let names = Set(
+            ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { !$0.hasPrefix(".") }
+        )
         guard names.contains(DossierWriter.checksumsName),
             let sums = Self.readChecksums(directory.appendingPathComponent(DossierWriter.checksumsName))
         else {
@@ -153,7 +155,11 @@ public struct DossierVerifier: Sendable {
         for name in names.sorted() where name.hasSuffix(".eml") && name != messageFile {
             let listed = results[name]?.status == .ok
             guard let messageID, listed || results[name]?.status == .unlisted else { continue }
-            let verdict = try receiptVerdict(directory.appendingPathComponent(name), messageID: messageID, report: report)
+            let verdict = try receiptVerdict(
+                directory.appendingPathComponent(name),
+                messageID: messageID,
+                report: report
+            )
             if listed {
                 results[name] = .init(file: name, status: verdict.status, detail: verdict.detail)
             } else if verdict.status != .ok {

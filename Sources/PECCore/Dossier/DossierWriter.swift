@@ -48,12 +48,22 @@ struct DossierWriter {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: parent.path, isDirectory: &isDirectory), isDirectory.boolValue
         else {
-            throw PECError(.invalidInput, "\(parent.path) is not a directory", hint: "create it, or choose another --out")
+            throw PECError(
+                .invalidInput,
+                "\(parent.path) is not a directory",
+                hint: "create it, or choose another --out"
+            )
         }
         guard !FileManager.default.fileExists(atPath: output.path) else {
-            throw PECError(.invalidInput, "\(output.path) already exists", hint: "pec never overwrites: choose another --out")
+            throw PECError(
+                .invalidInput,
+                "\(output.path) already exists",
+                hint: "pec never overwrites: choose another --out"
+            )
         }
-        let temporary = parent.appendingPathComponent(".\(output.lastPathComponent).pec-\(UUID().uuidString.prefix(8)).partial")
+        let temporary = parent.appendingPathComponent(
+            ".\(output.lastPathComponent).pec-\(UUID().uuidString.prefix(8)).partial"
+        )
         return isZip(output)
             ? try writeZip(entries, temporary: temporary, output: output)
             : try writeDirectory(entries, temporary: temporary, output: output)
@@ -159,7 +169,11 @@ struct DossierWriter {
         guard status == 0 else {
             let code = errno
             if code == EEXIST || code == ENOTEMPTY {
-                throw PECError(.invalidInput, "\(output.path) already exists", hint: "pec never overwrites: choose another --out")
+                throw PECError(
+                    .invalidInput,
+                    "\(output.path) already exists",
+                    hint: "pec never overwrites: choose another --out"
+                )
             }
             throw PECError(.io, "cannot create \(output.path): \(SecureFiles.describe(code))")
         }
@@ -199,7 +213,11 @@ struct DossierWriter {
         try written.synchronize()
         try written.close()
         guard try AttachmentWriter.placeWithoutReplacing(temporary, at: output) else {
-            throw PECError(.invalidInput, "\(output.path) already exists", hint: "pec never overwrites: choose another --out")
+            throw PECError(
+                .invalidInput,
+                "\(output.path) already exists",
+                hint: "pec never overwrites: choose another --out"
+            )
         }
         placed = true
         TemporaryFiles.remove(temporary)

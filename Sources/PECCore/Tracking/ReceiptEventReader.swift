@@ -36,7 +36,14 @@ struct ReceiptEventReader: Sendable {
         guard let claimed = details.pecType ?? details.claimedPECType, let kind = ReceiptEventKind(claimed) else {
             return nil
         }
-        var reading = try readDetails(details, kind: kind, content: content, account: account, evidence: evidence, now: now)
+        var reading = try readDetails(
+            details,
+            kind: kind,
+            content: content,
+            account: account,
+            evidence: evidence,
+            now: now
+        )
         reading.certifiedKind = details.pecType
         reading.standard = details.standard
         reading.receiptType = kind == .delivery ? details.pecCert?.ricevutaTipo : nil
