@@ -17,7 +17,9 @@ struct PECServer: Sendable {
     /// The tools this server offers: all of them, without the ones that send or change anything
     /// when it is read-only.
     var tools: [PECTool] {
-        var tools = MailboxTools.all + TrackingTools.all + AccountTools.all
+        var tools =
+            MailboxTools.all + TrackingTools.all + AccountTools.all
+            + EvidenceTools.all(readOnly: configuration.readOnly)
         if configuration.sendingAllowed { tools.append(SendTool.tool) }
         return tools
     }
@@ -73,7 +75,8 @@ struct PECServer: Sendable {
                 name == SendTool.name
                 ? "this server does not send: sending is offered only when pec-mcp is started with --allow-send "
                     + "(and --allow-recipient), and not --read-only"
-                : "call tools/list for the available tools"
+                : name == EvidenceTools.evidenceName
+                    ? EvidenceTools.readOnlyHint : "call tools/list for the available tools"
             return failure(PECError(.usage, "unknown tool \(name)", hint: hint))
         }
         do {

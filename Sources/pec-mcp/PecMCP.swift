@@ -47,7 +47,12 @@ struct PecMCP: AsyncParsableCommand {
     )
     var attachmentsDir: [String] = []
 
-    @Option(help: ArgumentHelp("The directory pec_get may save attachments into. Default: none.", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "The directory pec_get may save attachments into, and pec_evidence write dossiers into. Default: none.",
+            valueName: "dir"
+        )
+    )
     var saveDir: String?
 
     @Option(

@@ -136,8 +136,11 @@ def test_initialize_lists_every_tool_with_schemas_and_annotations():
     assert init.capabilities.tools is not None
     by_name = {t.name: t for t in tools}
     read_only = ["pec_list", "pec_get", "pec_search", "pec_folders", "pec_verify",
-                 "pec_auth_status", "pec_providers", "pec_status"]
-    assert set(by_name) == set(read_only) | {"pec_send", "pec_sync", "pec_trace"}
+                 "pec_auth_status", "pec_providers", "pec_status", "pec_evidence_verify"]
+    assert set(by_name) == set(read_only) | {"pec_send", "pec_sync", "pec_trace", "pec_evidence"}
+    # pec_evidence writes a new dossier into the save directory: not read-only, never destructive.
+    assert by_name["pec_evidence"].annotations.read_only_hint is False
+    assert by_name["pec_evidence"].annotations.destructive_hint is False
     # pec_sync and pec_trace write only pec's own ledger: not read-only, but neither destructive nor
     # repeated in effect.
     for name in ("pec_sync", "pec_trace"):
@@ -822,3 +825,45 @@ def test_pec_get_hands_a_rem_dispatch_over_only_when_accepted(home):
     # Nothing marked read, even after the handover: pec reads with BODY.PEEK.
     rows = [json.loads(line) for line in home.pec("--json", "list", "--limit", "0").stdout.splitlines()]
     assert all(r["unread"] for r in rows if subject in (r["subject"] or ""))
+
+
+@sandbox
+def test_pec_evidence_writes_a_dossier_in_the_save_directory_that_pec_evidence_verify_holds(home, tmp_path):
+    home.login()
+    ca = os.environ["PEC_SANDBOX_CA_FILE"]
+    sent = home.pec("--json", "send", "--to", "anna.bianchi@pec.sandbox", "--subject",
+                    f"MCP dossier {uuid.uuid4().hex[:8]}", "--body", "Prova di fascicolo.", "--yes")
+    assert sent.returncode == 0, sent.stderr
+    message_id = json.loads(sent.stdout.splitlines()[-1])["message_id"]
+    status = None
+    deadline = time.monotonic() + 60
+    while status != "delivered" and time.monotonic() < deadline:
+        traced = home.pec("--json", "trace", message_id, "--ca-file", ca)
+        if traced.stdout.strip():
+            status = json.loads(traced.stdout.splitlines()[-1]).get("status")
+        if status != "delivered":
+            time.sleep(0.5)
+    assert status == "delivered", "the receipts did not arrive in time"
+    save = tmp_path / "fascicoli"
+    save.mkdir()
+
+    async def action(session):
+        made = await session.call_tool("pec_evidence", {"id": message_id, "filename": "d.zip"})
+        if made.is_error:
+            return made, None
+        return made, await session.call_tool("pec_evidence_verify", {"path": made.structured_content["path"]})
+
+    _, (made, checked) = run(action, home=home, args=["--save-dir", str(save), "--ca-file", ca])
+    assert made.is_error is False, text(made)
+    dossier = made.structured_content
+    assert dossier["zip"] is True
+    assert Path(dossier["path"]) == save.resolve() / "d.zip" and Path(dossier["path"]).is_file()
+    assert dossier["files"][-1] == "SHA256SUMS" and "report.json" in dossier["files"]
+    assert dossier["report"]["complete"] is True, dossier["report"].get("warnings")
+    assert dossier["report"]["message"]["message_id"] == message_id
+    assert "<untrusted-content" in text(made)
+    assert checked.is_error is False, text(checked)
+    assert checked.structured_content["valid"] is True, checked.structured_content
+    assert checked.structured_content["complete"] is True
+    assert all(f["status"] == "ok" for f in checked.structured_content["files"])
+    assert sorted(p.name for p in save.iterdir()) == ["d.zip"], "nothing else written in the save directory"

@@ -52,7 +52,7 @@ struct PECServerTests {
         #expect(
             Set(tools.map(\.name)) == [
                 "pec_list", "pec_get", "pec_search", "pec_folders", "pec_trace", "pec_verify", "pec_auth_status",
-                "pec_providers", "pec_send", "pec_status", "pec_sync",
+                "pec_providers", "pec_send", "pec_status", "pec_sync", "pec_evidence", "pec_evidence_verify",
             ]
         )
         for tool in tools {
@@ -61,7 +61,9 @@ struct PECServerTests {
             #expect(input["additionalProperties"] == false, "\(tool.name)")
             #expect(tool.outputSchema?.objectValue?["type"] == "object", "\(tool.name)")
             #expect(
-                tool.annotations.readOnlyHint == !["pec_send", "pec_sync", "pec_trace"].contains(tool.name),
+                tool.annotations.readOnlyHint == !["pec_send", "pec_sync", "pec_trace", "pec_evidence"].contains(
+                    tool.name
+                ),
                 "\(tool.name)"
             )
             #expect(tool.annotations.destructiveHint == (tool.name == "pec_send"), "\(tool.name)")

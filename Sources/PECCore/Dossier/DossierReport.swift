@@ -21,6 +21,8 @@ public struct DossierReport: Codable, Sendable, Equatable {
     public var recipients: [Recipient]
     /// In the order of the files' numbers.
     public var receipts: [Receipt]
+    /// For a received message: the transport envelope and its check.
+    public var envelope: Envelope? = nil
     public var warnings: [String] = []
 
     public enum Direction: String, Codable, Sendable {
@@ -109,10 +111,32 @@ public struct DossierReport: Codable, Sendable, Equatable {
         }
     }
 
+    /// A received message's transport envelope (busta di trasporto) or REM dispatch.
+    public struct Envelope: Codable, Sendable, Equatable {
+        public var file: String
+        public var standard: CertifiedMailStandard
+        /// The certified kind (`posta-certificata`, `rem-dispatch`); nil when it is not certified.
+        public var pecType: String?
+        /// The gestore's time (daticert).
+        public var at: String?
+        public var gestore: String?
+        public var identificativo: String?
+        public var size: Int
+        public var sha256: String
+        public var signature: SignatureCheck
+        public var chain: [CertificateSummary] = []
+
+        enum CodingKeys: String, CodingKey {
+            case file, standard
+            case pecType = "pec_type"
+            case at, gestore, identificativo, size, sha256, signature, chain
+        }
+    }
+
     enum CodingKeys: String, CodingKey {
         case format, version, direction, tool
         case generatedAt = "generated_at"
-        case message, complete, recipients, receipts, warnings
+        case message, complete, recipients, receipts, envelope, warnings
     }
 }
 

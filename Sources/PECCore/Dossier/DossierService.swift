@@ -61,21 +61,24 @@ public struct DossierService: Sendable {
         }
         let store = try EvidenceStore(ledger: ledger)
         let output = Self.outputURL(request.output, messageID: send.messageID)
-        var assembly = try assemble(send: send, store: store)
-        let entries = assembly.entries
-        let reportJSON = try Self.encode(assembly.report)
-        let html = Array(DossierHTML.render(assembly.report).utf8)
+        return try write(try assemble(send: send, store: store), to: output)
+    }
+
+    /// The files, `report.json`, `report.html` and `SHA256SUMS`, at `output`.
+    func write(_ assembly: Assembly, to output: URL) throws -> DossierResult {
         let all =
-            entries + [
-                DossierWriter.Entry(name: "report.json", source: .bytes(reportJSON)),
-                DossierWriter.Entry(name: "report.html", source: .bytes(html)),
+            assembly.entries + [
+                DossierWriter.Entry(name: "report.json", source: .bytes(try Self.encode(assembly.report))),
+                DossierWriter.Entry(
+                    name: "report.html",
+                    source: .bytes(Array(DossierHTML.render(assembly.report).utf8))
+                ),
             ]
         _ = try DossierWriter.write(all, to: output)
-        assembly.files = all.map(\.name) + [DossierWriter.checksumsName]
         return DossierResult(
             path: output.path,
             zip: DossierWriter.isZip(output),
-            files: assembly.files,
+            files: all.map(\.name) + [DossierWriter.checksumsName],
             report: assembly.report
         )
     }
@@ -98,7 +101,6 @@ public struct DossierService: Sendable {
     struct Assembly {
         var entries: [DossierWriter.Entry]
         var report: DossierReport
-        var files: [String] = []
     }
 
     /// The dossier's files and report, from the ledger and the evidence store.

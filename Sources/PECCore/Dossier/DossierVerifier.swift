@@ -145,6 +145,13 @@ public struct DossierVerifier: Sendable {
         } else {
             check.problems.append("report.json is missing, altered or unreadable")
         }
+        if let report, report.direction == .received {
+            check.messageID = report.message.messageID
+            verifyEnvelope(directory, report: report, results: &results, check: &check)
+            check.files = results.values.sorted { $0.file < $1.file }
+            check.valid = check.complete && check.problems.isEmpty && check.files.allSatisfy { $0.status == .ok }
+            return check
+        }
         let messageFile = report?.message.file
         let messageID = try messageIdentity(directory, file: messageFile, report: report, check: &check)
         check.messageID = messageID
@@ -188,6 +195,52 @@ public struct DossierVerifier: Sendable {
         check.files = results.values.sorted { $0.file < $1.file }
         check.valid = check.complete && check.problems.isEmpty && check.files.allSatisfy { $0.status == .ok }
         return check
+    }
+
+    /// A received message's dossier: its envelope must be certified (posta-certificata, or a REM
+    /// dispatch) and about the message the report names.
+    private func verifyEnvelope(
+        _ directory: URL,
+        report: DossierReport,
+        results: inout [String: DossierCheck.FileCheck],
+        check: inout DossierCheck
+    ) {
+        guard let name = report.envelope?.file ?? report.message.file, results[name]?.status == .ok else {
+            check.problems.append("the transport envelope is missing or altered")
+            return
+        }
+        let details: MessageDetails
+        do {
+            let reader = MessageReader(trust: trust, options: .init(certification: true, signature: true))
+            details = try reader.read(SpooledMessage(file: directory.appendingPathComponent(name))).details
+        } catch {
+            results[name] = .init(file: name, status: .invalid, detail: (error as? PECError)?.message ?? "\(error)")
+            return
+        }
+        guard details.pecType == .postaCertificata || details.pecType == .remDispatch else {
+            let status: DossierCheck.Status =
+                switch details.signature?.status {
+                case .unsigned, nil: .unsigned
+                case .invalid: .invalid
+                case .untrusted: .untrusted
+                case .valid: .uncertified
+                }
+            results[name] = .init(file: name, status: status, detail: details.signature?.reason)
+            return
+        }
+        let about = (details.pecCert?.msgid ?? details.rem?.uaMessageID).flatMap {
+            try? MessageReference.normalizedMessageID($0)
+        }
+        guard about == report.message.messageID else {
+            results[name] = .init(
+                file: name,
+                status: .otherMessage,
+                detail: "it is about \(about ?? "no message"), not \(report.message.messageID)"
+            )
+            return
+        }
+        results[name]?.detail = details.pecType?.rawValue
+        check.complete = true
     }
 
     /// The Message-ID the dossier is about: the sent message's own header when it is there (it is in

@@ -25,7 +25,10 @@ struct EvidenceMakeCommand: AsyncParsableCommand {
             03-ricevuta-consegna-<recipient>.eml, …), report.json, report.html (bilingual, printable) and \
             SHA256SUMS (`sha256sum -c SHA256SUMS` checks it). The dossier appears complete or not at all. \
             `complete` says whether every recipient has a certified delivery or failure receipt; a warning \
-            says when a delivery receipt is not completa (L. 53/1994 notifications need it).
+            says when a delivery receipt is not completa (L. 53/1994 notifications need it). \
+            --received UID makes the dossier of a message received instead: its transport envelope exactly \
+            as the server holds it (never marked read), its verification, its certification data and the \
+            SHA-256 of each of the original's attachments.
             """
     )
 
@@ -33,7 +36,21 @@ struct EvidenceMakeCommand: AsyncParsableCommand {
     @OptionGroup var accountOptions: AccountOptions
 
     @Argument(help: ArgumentHelp("The Message-ID or PEC identificativo of a message sent with pec.", valueName: "id"))
-    var id: String
+    var id: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Instead of a sent message: the dossier of message UID received (its transport envelope).",
+            valueName: "uid"
+        )
+    )
+    var received: UInt32?
+
+    @Option(help: ArgumentHelp("With --received: the folder (default INBOX).", valueName: "folder"))
+    var folder: String?
+
+    @Flag(help: "With --received: fetch a REM dispatch although that is its legal handover to you.")
+    var acceptHandover = false
 
     @Option(help: ArgumentHelp("A new directory, or a new file ending in .zip.", valueName: "path"))
     var out: String?
@@ -44,11 +61,27 @@ struct EvidenceMakeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Also trust the CA certificates in this PEM file for signatures.", valueName: "file"))
     var caFile: String?
 
+    func validate() throws {
+        switch (id, received) {
+        case (nil, nil): throw ValidationError("give the ID of a sent message, or --received UID")
+        case (.some, .some): throw ValidationError("give either an ID or --received UID, not both")
+        case (.some, nil) where folder != nil || acceptHandover:
+            throw ValidationError("--folder and --accept-handover go with --received")
+        default: break
+        }
+    }
+
     func run() async throws {
         // Ctrl-C leaves nothing: the dossier is written under a temporary name, removed on interrupt.
-        let result = try await accountOptions.context().dossiers(caFiles: caFile.map { [$0] } ?? []).make(
-            DossierRequest(id: id, output: out, sync: sync)
-        )
+        let service = try accountOptions.context().dossiers(caFiles: caFile.map { [$0] } ?? [])
+        let result =
+            if let received {
+                try await service.makeReceived(
+                    ReceivedDossierRequest(uid: received, folder: folder, output: out, acceptHandover: acceptHandover)
+                )
+            } else {
+                try await service.make(DossierRequest(id: id ?? "", output: out, sync: sync))
+            }
         try Console.write(global.renderer.render(record: result))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PECCore
 import Testing
 
 @testable import PECTestSupport
@@ -177,5 +178,53 @@ struct EvidenceIntegrationTests {
         )
         let html = try String(contentsOf: work.appendingPathComponent("d/report.html"), encoding: .utf8)
         #expect(html.contains("53/1994"))
+    }
+
+    @Test(
+        "--received: a real Aruba envelope dropped into the mailbox gives a valid dossier; nothing is marked read",
+        .enabled(if: PECFixtureCorpus.directory != nil, "shared fixtures (shared/fixtures/pec) not found")
+    )
+    func receivedEnvelope() throws {
+        defer { sandbox.cleanUp() }
+        let corpus = try #require(PECFixtureCorpus.directory)
+        let envelope = try Data(contentsOf: corpus.appendingPathComponent("OCA_l10n-italy_message1.eml"))
+        let maildir = URL(fileURLWithPath: sandbox.directory)
+            .appendingPathComponent("mail/pec.sandbox/\(Self.sender)/Maildir/new")
+        let dropped = maildir.appendingPathComponent("\(Int(Date().timeIntervalSince1970)).dossier\(getpid()).track")
+        try envelope.write(to: dropped)
+        var info = stat()
+        if stat(maildir.path, &info) == 0 { _ = chown(dropped.path, info.st_uid, info.st_gid) }
+
+        let list = try sandbox.pec(["--json", "list", "--limit", "200"])
+        let entry = try #require(
+            try list.jsonLines().first { ($0["subject"] as? String)?.contains("archetipo") == true },
+            "the dropped envelope is not listed: \(list.stderr)"
+        )
+        let uid = try #require(entry["id"] as? Int)
+        let work = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let zip = work.appendingPathComponent("ricevuto.zip").path
+        let made = try sandbox.pec(["--json", "evidence", "--received", "\(uid)", "--out", zip])
+        #expect(made.status == 0, "stderr: \(made.stderr)")
+        let report = try #require(try made.jsonLines().first?["report"] as? [String: Any])
+        #expect(report["direction"] as? String == "received" && report["complete"] as? Bool == true)
+        let message = try #require(report["message"] as? [String: Any])
+        #expect(message["message_id"] as? String == "<NEOEQO$8B558E13C0664DE7004C1EFB790D1A09@pec.it>")
+        // IMAP serves CRLF line ends; the fixture file has LF ones, which Dovecot converts.
+        let served = Data(
+            String(decoding: envelope, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
+                .replacingOccurrences(of: "\n", with: "\r\n").utf8
+        )
+        let digest = try SHA256Digest()
+        digest.update(served)
+        #expect(message["sha256"] as? String == (try digest.finalizeHex()))
+        let signature = (report["envelope"] as? [String: Any])?["signature"] as? [String: Any]
+        #expect(signature?["status"] as? String == "valid", "\(signature ?? [:])")
+        let check = try verify(zip)
+        #expect(check.status == 0 && check.record["valid"] as? Bool == true, "\(check.stderr)")
+        // EXAMINE and BODY.PEEK only: the envelope is still unread.
+        let after = try sandbox.pec(["--json", "list", "--limit", "200"])
+        let again = try after.jsonLines().first { $0["id"] as? Int == uid }
+        #expect(again?["unread"] as? Bool == true, "\(again ?? [:])")
     }
 }
