@@ -13,6 +13,7 @@ enum DossierHTML {
             verdict(report),
             warningsSection(report),
             messageSection(report.message, direction: report.direction),
+            report.envelope.map(envelopeSection) ?? "",
             recipientsSection(report.recipients),
             receiptsSection(report.receipts),
             footer(report),
@@ -96,6 +97,15 @@ enum DossierHTML {
     // MARK: - Verdict and warnings
 
     private static func verdict(_ report: DossierReport) -> String {
+        if report.direction == .received {
+            return report.complete
+                ? """
+                <div class="verdict ok"><p><strong>Busta di trasporto certificata</strong>: la firma del gestore                 è valida.<br><strong>Certified transport envelope</strong>: the provider's signature is valid.</p></div>
+                """
+                : """
+                <div class="verdict ko"><p><strong>Busta non certificata / Envelope not certified</strong>:                 vedere la firma. / See the signature.</p></div>
+                """
+        }
         if report.complete {
             return """
                 <div class="verdict ok"><p><strong>Prova completa</strong>: ogni destinatario ha una ricevuta \
@@ -218,6 +228,30 @@ enum DossierHTML {
         }
         let blocks = receipts.enumerated().map { receiptBlock($0.element, number: $0.offset + 1) }
         return section("Ricevute / Receipts", blocks.joined(separator: "\n"))
+    }
+
+    /// A received message's transport envelope (or REM dispatch) and its check.
+    private static func envelopeSection(_ envelope: DossierReport.Envelope) -> String {
+        let rows = [
+            htmlRow("File", link(envelope.file)),
+            row("Standard", envelope.standard.rawValue.uppercased()),
+            row("Tipo firmato / Signed type", envelope.pecType),
+            row("Ora del gestore / Provider's time", envelope.at),
+            row("Gestore / Provider", envelope.gestore),
+            row("Identificativo / Identifier", envelope.identificativo),
+            row("Dimensione (byte) / Size (bytes)", String(envelope.size)),
+            htmlRow("SHA-256", hash(envelope.sha256)),
+        ]
+        return section(
+            "Busta di trasporto / Transport envelope",
+            """
+            \(table(rows))
+            <h4>Firma / Signature</h4>
+            \(signatureTable(envelope.signature))
+            <h4>Catena di certificati / Certificate chain</h4>
+            \(chainTable(envelope.chain))
+            """
+        )
     }
 
     private static func receiptBlock(_ receipt: DossierReport.Receipt, number: Int) -> String {
