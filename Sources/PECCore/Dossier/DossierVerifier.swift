@@ -159,13 +159,15 @@ public struct DossierVerifier: Sendable {
         // Every .eml but the message is a receipt, whatever the report says of it.
         var proven: [String: ReceiptEventKind] = [:]
         var failedAll = false
+        // The digest REM receipts are checked against: the message file's own (it matched SHA256SUMS).
+        let sentSHA256 = messageFile.flatMap { results[$0]?.status == .ok ? sums[$0] : nil }
         for name in names.sorted() where name.hasSuffix(".eml") && name != messageFile {
             let listed = results[name]?.status == .ok
             guard let messageID, listed || results[name]?.status == .unlisted else { continue }
             let verdict = try receiptVerdict(
                 directory.appendingPathComponent(name),
                 messageID: messageID,
-                report: report
+                sentSHA256: sentSHA256
             )
             if listed {
                 results[name] = .init(file: name, status: verdict.status, detail: verdict.detail)
@@ -282,7 +284,7 @@ public struct DossierVerifier: Sendable {
         var events: [TrackingEvent] = []
     }
 
-    private func receiptVerdict(_ url: URL, messageID: String, report: DossierReport?) throws -> ReceiptVerdict {
+    private func receiptVerdict(_ url: URL, messageID: String, sentSHA256: String?) throws -> ReceiptVerdict {
         let evidence = ReceiptEvidence(
             receiptMessageID: nil,
             folder: "",
@@ -323,7 +325,7 @@ public struct DossierVerifier: Sendable {
                 detail: "it is about \(reading.reference ?? "another message"), not \(messageID)"
             )
         }
-        if let digest = reading.remDigest, let sent = report?.message.sha256,
+        if let digest = reading.remDigest, let sent = sentSHA256,
             Data(base64Encoded: digest).map(SHA256Digest.hex) != sent.lowercased()
         {
             return ReceiptVerdict(status: .otherMessage, detail: "its REM digest is not the message sent's")

@@ -114,6 +114,21 @@ struct REMIntegrationTests {
         #expect(receiptUIDs.allSatisfy { uid in fetched.contains { $0.contains(uid) } }, "receipts: \(receiptUIDs)")
         #expect(!fetched.contains { $0.contains(dispatchUID) }, "the dispatch \(dispatchUID) was fetched")
 
+        // The dossier of a REM send: the receipts' evidence verified, the REM digest equal to the bytes
+        // kept as sent; its trace (read-only) reads headers only, so the dispatch stays unfetched.
+        let dossier = FileManager.default.temporaryDirectory.appendingPathComponent("pec-rem-dossier-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: dossier) }
+        let made = try pec(["--json", "evidence", messageID, "--out", dossier.path, "--ca-file", sandbox.caFile])
+        #expect(made.status == 0, "stderr: \(made.stderr)")
+        let report = try #require(try made.jsonLines().first?["report"] as? [String: Any])
+        #expect(report["complete"] as? Bool == true)
+        let standards = ((report["receipts"] as? [[String: Any]]) ?? []).compactMap { $0["standard"] as? String }
+        #expect(standards.count == 4 && standards.allSatisfy { $0 == "rem" }, "\(standards)")
+        let verified = try pec(["--json", "evidence", "verify", dossier.path, "--ca-file", sandbox.caFile])
+        #expect(verified.status == 0, "stderr: \(verified.stderr)")
+        #expect(try verified.jsonLines().first?["valid"] as? Bool == true)
+        #expect(!(try contentFetches()).contains { $0.contains(dispatchUID) }, "pec evidence fetched the dispatch")
+
         // pec get is the deliberate reading: it hands the dispatch over, says so, and the server saw it.
         let get = try pec(["--json", "get", "\(dispatchUID)", "--ca-file", sandbox.caFile])
         #expect(get.status == 0, "stderr: \(get.stderr)")
