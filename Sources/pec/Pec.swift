@@ -16,7 +16,8 @@ struct Pec: AsyncParsableCommand {
         subcommands: [
             AuthCommand.self, ListCommand.self, SearchCommand.self, FoldersCommand.self, MarkReadCommand.self,
             MarkUnreadCommand.self, MoveCommand.self, GetCommand.self, VerifyCommand.self, SendCommand.self,
-            TraceCommand.self, SyncCommand.self, StatusCommand.self, WatchCommand.self, EvidenceCommand.self,
+            TraceCommand.self, SyncCommand.self, StatusCommand.self, WatchCommand.self, EventsCommand.self,
+            EvidenceCommand.self,
             ProvidersCommand.self,
         ]
     )

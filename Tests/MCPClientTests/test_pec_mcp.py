@@ -136,7 +136,7 @@ def test_initialize_lists_every_tool_with_schemas_and_annotations():
     assert init.capabilities.tools is not None
     by_name = {t.name: t for t in tools}
     read_only = ["pec_list", "pec_get", "pec_search", "pec_folders", "pec_verify",
-                 "pec_auth_status", "pec_providers", "pec_status", "pec_evidence_verify"]
+                 "pec_auth_status", "pec_providers", "pec_status", "pec_evidence_verify", "pec_events"]
     assert set(by_name) == set(read_only) | {"pec_send", "pec_sync", "pec_trace", "pec_evidence"}
     # pec_evidence writes a new dossier into the save directory: not read-only, never destructive.
     assert by_name["pec_evidence"].annotations.read_only_hint is False

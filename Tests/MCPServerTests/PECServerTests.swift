@@ -53,6 +53,7 @@ struct PECServerTests {
             Set(tools.map(\.name)) == [
                 "pec_list", "pec_get", "pec_search", "pec_folders", "pec_trace", "pec_verify", "pec_auth_status",
                 "pec_providers", "pec_send", "pec_status", "pec_sync", "pec_evidence", "pec_evidence_verify",
+                "pec_events",
             ]
         )
         for tool in tools {

@@ -15,6 +15,7 @@ enum LedgerSchema {
         migrator.registerMigration("v3-tracking-events", migrate: createTrackingEvents)
         migrator.registerMigration("v4-content-fingerprint", migrate: addContentFingerprint)
         migrator.registerMigration("v5-rem", migrate: addREM)
+        migrator.registerMigration("v6-ref", migrate: addRef)
         return migrator
     }
 
@@ -90,6 +91,16 @@ enum LedgerSchema {
 
     /// v5: REM (rem.md §1.6). Per send, the SHA-256 of the exact bytes submitted, which a REM provider's
     /// `REM-DigestValue` is checked against; per event, the REM event name it was read from.
+    /// v6: the application's own reference of a send (`pec send --ref`), carried by its events.
+    private static func addRef(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                ALTER TABLE sends ADD COLUMN ref TEXT;
+                CREATE INDEX IF NOT EXISTS sends_ref ON sends(ref);
+                """
+        )
+    }
+
     private static func addREM(_ db: Database) throws {
         try db.execute(
             sql: """

@@ -28,6 +28,8 @@ public struct LedgerSend: Codable, Sendable, Equatable {
     /// To then Cc, in the order they were given.
     public var recipients: [LedgerRecipient]
     public var attachments: [LedgerAttachment]
+    /// The application's own reference (`pec send --ref`).
+    public var ref: String? = nil
 
     public init(
         messageID: String,
@@ -75,7 +77,7 @@ public struct LedgerSend: Codable, Sendable, Equatable {
         case lastAttemptAt = "last_attempt_at"
         case attempts, status
         case smtpReply = "smtp_reply"
-        case error, identificativo, size, recipients, attachments
+        case error, identificativo, size, recipients, attachments, ref
     }
 }
 

@@ -21,6 +21,8 @@ public struct NewSend: Sendable, Equatable {
     /// Refuse the attempt (``LedgerDuplicate``) when a send with the same ``contentFingerprint``
     /// may have been submitted within this many seconds; nil: no such check (a deliberate resend).
     public var duplicateWindow: TimeInterval?
+    /// The application's own reference (`pec send --ref`), carried by every event of the send.
+    public var ref: String?
 
     public init(
         messageID: String,
@@ -34,7 +36,8 @@ public struct NewSend: Sendable, Equatable {
         attachments: [LedgerAttachment] = [],
         rateLimit: RecipientRateLimit? = nil,
         contentFingerprint: String? = nil,
-        duplicateWindow: TimeInterval? = nil
+        duplicateWindow: TimeInterval? = nil,
+        ref: String? = nil
     ) {
         self.messageID = messageID
         self.account = account
@@ -48,6 +51,7 @@ public struct NewSend: Sendable, Equatable {
         self.rateLimit = rateLimit
         self.contentFingerprint = contentFingerprint
         self.duplicateWindow = duplicateWindow
+        self.ref = ref
     }
 }
 

@@ -152,7 +152,7 @@ extension SendLedger {
         return try read { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT * FROM tracking_events WHERE message_id = ? ORDER BY seq",
+                sql: Self.eventsSelect + " WHERE tracking_events.message_id = ? ORDER BY seq",
                 arguments: [messageID]
             ).map(Self.decodeEvent)
         }
@@ -164,8 +164,28 @@ extension SendLedger {
         return try read { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT * FROM tracking_events WHERE account = ? AND seq > ? ORDER BY seq LIMIT ?",
+                sql: Self.eventsSelect + " WHERE tracking_events.account = ? AND seq > ? ORDER BY seq LIMIT ?",
                 arguments: [account, seq, limit]
+            ).map(Self.decodeEvent)
+        }
+    }
+
+    /// The pull feed (`pec events`): events stored after `seq`, of every account or of `account` only,
+    /// oldest first, at most `limit`.
+    public func feed(after seq: Int64, limit: Int, account: String? = nil) throws(PECError) -> [TrackingEvent] {
+        guard limit > 0 else { return [] }
+        return try read { db in
+            if let account {
+                return try Row.fetchAll(
+                    db,
+                    sql: Self.eventsSelect + " WHERE tracking_events.account = ? AND seq > ? ORDER BY seq LIMIT ?",
+                    arguments: [account, seq, limit]
+                ).map(Self.decodeEvent)
+            }
+            return try Row.fetchAll(
+                db,
+                sql: Self.eventsSelect + " WHERE seq > ? ORDER BY seq LIMIT ?",
+                arguments: [seq, limit]
             ).map(Self.decodeEvent)
         }
     }
@@ -260,6 +280,10 @@ extension SendLedger {
         )
     }
 
+    /// Events with their send's `ref` (none for receipts of messages another client sent).
+    static let eventsSelect =
+        "SELECT tracking_events.*, sends.ref AS ref FROM tracking_events LEFT JOIN sends USING (message_id)"
+
     private static func decodeEvent(_ row: Row) throws -> TrackingEvent {
         var evidence: ReceiptEvidence?
         if let sha256 = try row.decode(String?.self, forColumn: "sha256") {
@@ -277,7 +301,7 @@ extension SendLedger {
             )
         }
         let deadline = try row.decode(String?.self, forColumn: "deadline")
-        return TrackingEvent(
+        var event = TrackingEvent(
             seq: try row.decode(Int64.self, forColumn: "seq"),
             kind: try decodeEnum(ReceiptEventKind.self, row, "kind"),
             messageID: try row.decode(String.self, forColumn: "message_id"),
@@ -302,6 +326,8 @@ extension SendLedger {
             evidence: evidence,
             warnings: try fromJSON([String].self, row, "warnings")
         )
+        if row.hasColumn("ref") { event.ref = try row.decode(String?.self, forColumn: "ref") }
+        return event
     }
 
     private static func json(_ value: (some Encodable)?) throws -> String? {

@@ -124,12 +124,12 @@ public final class SendLedger: Sendable {
                     sql: """
                         UPDATE sends SET account = ?, from_address = ?, subject = ?, prepared_at = ?,
                             last_attempt_at = ?, attempts = attempts + 1, status = ?, smtp_reply = NULL, error = NULL,
-                            size = ?, content_fingerprint = ?
+                            size = ?, content_fingerprint = ?, ref = ?
                         WHERE message_id = ?
                         """,
                     arguments: [
                         send.account, send.from, send.subject, send.preparedAt, attemptAt,
-                        LedgerSendStatus.sending.rawValue, send.size, send.contentFingerprint, messageID,
+                        LedgerSendStatus.sending.rawValue, send.size, send.contentFingerprint, send.ref, messageID,
                     ]
                 )
                 try db.execute(sql: "DELETE FROM send_recipients WHERE message_id = ?", arguments: [messageID])
@@ -138,12 +138,12 @@ public final class SendLedger: Sendable {
                 try db.execute(
                     sql: """
                         INSERT INTO sends (message_id, account, from_address, subject, prepared_at, first_attempt_at,
-                            last_attempt_at, attempts, status, size, content_fingerprint)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
+                            last_attempt_at, attempts, status, size, content_fingerprint, ref)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
                         """,
                     arguments: [
                         messageID, send.account, send.from, send.subject, send.preparedAt, attemptAt, attemptAt,
-                        LedgerSendStatus.sending.rawValue, send.size, send.contentFingerprint,
+                        LedgerSendStatus.sending.rawValue, send.size, send.contentFingerprint, send.ref,
                     ]
                 )
             }
@@ -409,7 +409,7 @@ public final class SendLedger: Sendable {
                 """,
             arguments: [messageID]
         )
-        return LedgerSend(
+        var send = LedgerSend(
             messageID: messageID,
             account: try row.decode(String.self, forColumn: "account"),
             fromAddress: try row.decode(String.self, forColumn: "from_address"),
@@ -445,6 +445,8 @@ public final class SendLedger: Sendable {
                 )
             }
         )
+        send.ref = try row.decode(String?.self, forColumn: "ref")
+        return send
     }
 
     static func decodeEnum<Value: RawRepresentable<String>>(

@@ -6,10 +6,29 @@ public struct SendRequest: Sendable {
     public var draft: OutgoingMessage
     /// Send again content the ledger says was already sent, as a new message with its own id.
     public var resend: Bool
+    /// The application's own reference (an invoice number, a case id): kept with the send and carried
+    /// by every event, status record and webhook body as `ref`. At most 200 characters, no control characters.
+    public var ref: String?
 
-    public init(draft: OutgoingMessage, resend: Bool = false) {
+    public init(draft: OutgoingMessage, resend: Bool = false, ref: String? = nil) {
         self.draft = draft
         self.resend = resend
+        self.ref = ref
+    }
+
+    /// `ref` as it is stored, or why it is refused.
+    static func checkedRef(_ ref: String?) throws(PECError) -> String? {
+        guard let ref else { return nil }
+        guard !ref.isEmpty, ref.count <= 200,
+            !ref.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
+            throw PECError(
+                .invalidInput,
+                "the reference \"\(TextFormatter.oneLine(String(ref.prefix(60))))\" is refused: it must be 1 to 200 characters, "
+                    + "without line breaks or other control characters"
+            )
+        }
+        return ref
     }
 }
 
@@ -21,6 +40,8 @@ public struct PreparedSend: Sendable {
     public let composed: ComposedMessage
     /// With `--resend`: the earlier send of the same content.
     public let resendOf: LedgerSend?
+    /// ``SendRequest/ref``, checked.
+    public var ref: String? = nil
 
     /// The attachments as the ledger and the result record them.
     var attachments: [LedgerAttachment] {
@@ -78,6 +99,8 @@ public struct SendResult: Codable, Sendable {
     public var smtpReply: String?
     /// With `--resend`: the Message-ID of the earlier send of the same content.
     public var resendOf: String?
+    /// The application's own reference (`--ref`).
+    public var ref: String? = nil
     /// Why it was not sent; nil when sent or dry run. Reported as the command's error, not in the record.
     public var error: PECError?
 
@@ -89,5 +112,6 @@ public struct SendResult: Codable, Sendable {
         case recipients, attachments
         case smtpReply = "smtp_reply"
         case resendOf = "resend_of"
+        case ref
     }
 }

@@ -47,6 +47,7 @@ public struct SendService: Sendable {
     /// ledger) and builds the message. Nothing is contacted and nothing is recorded.
     public func prepare(_ request: SendRequest, now: Date = Date()) throws -> PreparedSend {
         let request = try policy.apply(to: request)
+        let ref = try SendRequest.checkedRef(request.ref)
         let message = request.draft
         guard message.from.lowercased() == account.address.lowercased() else {
             throw PECError(
@@ -87,7 +88,9 @@ public struct SendService: Sendable {
             )
         }
         try SendPreflight(account: account).check(composed, ledger: ledger, now: now)
-        return PreparedSend(account: account.name, message: message, composed: composed, resendOf: resendOf)
+        var prepared = PreparedSend(account: account.name, message: message, composed: composed, resendOf: resendOf)
+        prepared.ref = ref
+        return prepared
     }
 
     /// Providers' limit on a whole PEC message (pec-standard.md: 100 MB at most, often 30–50 MB;
@@ -121,7 +124,8 @@ public struct SendService: Sendable {
                     rateLimit: policy.rateLimit,
                     contentFingerprint: composed.contentFingerprint,
                     // A deliberate resend is the same content on purpose.
-                    duplicateWindow: prepared.resendOf != nil || duplicateWindow.isOff ? nil : duplicateWindow.seconds
+                    duplicateWindow: prepared.resendOf != nil || duplicateWindow.isOff ? nil : duplicateWindow.seconds,
+                    ref: prepared.ref
                 )
             )
         } catch let duplicate as LedgerDuplicate {
@@ -345,7 +349,7 @@ public struct SendService: Sendable {
     ) -> SendResult {
         let message = prepared.message
         let roles = message.to.map { ($0, LedgerRecipient.Role.to) } + message.cc.map { ($0, .cc) }
-        return SendResult(
+        var result = SendResult(
             status: status,
             messageID: prepared.composed.messageID,
             from: prepared.composed.from,
@@ -366,5 +370,7 @@ public struct SendService: Sendable {
             attachments: prepared.attachments,
             resendOf: prepared.resendOf?.messageID
         )
+        result.ref = prepared.ref
+        return result
     }
 }

@@ -29,6 +29,8 @@ public struct TrackedMessage: Codable, Sendable, Equatable {
     /// `pec trace` only: receipts downloaded by this trace; those already in the evidence store are
     /// read from disk, so a second trace of the same message downloads nothing.
     public var downloaded: Int?
+    /// The application's own reference of the send (`pec send --ref`).
+    public var ref: String? = nil
 
     /// The columns of the recent sends in text form (`pec status`, and `pec-mcp`'s text copy).
     public static let textColumns = ["message_id", "status", "sent_at", "subject", "overdue"]
@@ -42,7 +44,7 @@ public struct TrackedMessage: Codable, Sendable, Equatable {
         case acceptanceDeadline = "acceptance_deadline"
         case recipients, events
         case untrustedEvents = "untrusted_events"
-        case verified, folders, downloaded
+        case verified, folders, downloaded, ref
     }
 }
 

@@ -37,6 +37,8 @@ public struct TrackingEvent: Codable, Sendable, Equatable {
     /// Where the receipt was found and where its bytes are kept; nil for computed events.
     public var evidence: ReceiptEvidence?
     public var warnings: [String]?
+    /// The application's own reference of the send (`pec send --ref`), read from the ledger.
+    public var ref: String? = nil
 
     public init(
         seq: Int64 = 0,
@@ -98,6 +100,7 @@ public struct TrackingEvent: Codable, Sendable, Equatable {
         if let deadline { parts.append("(\(deadline.rawValue))") }
         if let remEvent { parts.append("rem=\(TextFormatter.oneLine(remEvent.rawValue))") }
         if let errore { parts.append("\(remEvent == nil ? "errore" : "reason")=\(TextFormatter.oneLine(errore))") }
+        if let ref { parts.append("ref=\(TextFormatter.oneLine(ref))") }
         if !trusted {
             parts.append(
                 remEvent == nil
@@ -118,7 +121,7 @@ public struct TrackingEvent: Codable, Sendable, Equatable {
         case trusted, signature, deadline
         case externalRecipients = "external_recipients"
         case remEvent = "rem_event"
-        case evidence, warnings
+        case evidence, warnings, ref
     }
 }
 

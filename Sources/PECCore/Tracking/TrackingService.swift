@@ -53,6 +53,19 @@ public struct TrackingService: Sendable {
     static let filterScanLimit = 5000
 
     /// One message (with its events) when `request.id` is set, else the recent sends, newest first.
+    /// The pull feed: stored events after `after`, in `seq` order, for applications that poll
+    /// (`pec events`, `pec_events`). Pass the page's `nextAfter` as the next `after`.
+    public func events(_ request: EventsRequest) throws(PECError) -> EventPage {
+        guard (1...EventsRequest.maximumLimit).contains(request.limit) else {
+            throw PECError(.invalidInput, "the limit must be 1 to \(EventsRequest.maximumLimit), not \(request.limit)")
+        }
+        guard request.after >= 0 else {
+            throw PECError(.invalidInput, "--after must be a sequence number (0 or more), not \(request.after)")
+        }
+        let events = try ledger.feed(after: request.after, limit: request.limit, account: request.account)
+        return EventPage(events: events, nextAfter: events.last?.seq ?? request.after)
+    }
+
     public func status(_ request: StatusRequest) throws(PECError) -> [TrackedMessage] {
         try ResultLimit.checkSends(request.limit)
         let derivation = TrackingStatusDerivation(settings: settings, now: now())
@@ -131,5 +144,33 @@ public struct TrackingService: Sendable {
             }
         }
         return (due.sorted { $0.at < $1.at }, next)
+    }
+}
+
+/// What `pec events` asks for.
+public struct EventsRequest: Sendable {
+    public static let maximumLimit = 1000
+    /// Only events with a larger `seq` (0: from the first).
+    public var after: Int64
+    public var limit: Int
+    /// The ledger's account name; nil: every account.
+    public var account: String?
+
+    public init(after: Int64 = 0, limit: Int = 100, account: String? = nil) {
+        self.after = after
+        self.limit = limit
+        self.account = account
+    }
+}
+
+/// One page of the event feed.
+public struct EventPage: Codable, Sendable, Equatable {
+    public var events: [TrackingEvent]
+    /// The last `seq` of this page (or the `after` asked for when it is empty): the next page's `after`.
+    public var nextAfter: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case events
+        case nextAfter = "next_after"
     }
 }

@@ -33,7 +33,7 @@ public struct TrackingStatusDerivation: Sendable {
         where recipients.contains(where: { $0.overdue == deadline }) {
             overdue.append(deadline)
         }
-        return TrackedMessage(
+        var tracked = TrackedMessage(
             messageID: messageID,
             account: send?.account ?? events.first?.account,
             subject: send?.subject,
@@ -47,6 +47,8 @@ public struct TrackingStatusDerivation: Sendable {
             events: includeEvents ? events.sorted { $0.seq < $1.seq } : nil,
             untrustedEvents: events.count { !$0.trusted && $0.kind != .timeout }
         )
+        tracked.ref = send?.ref ?? events.lazy.compactMap(\.ref).first
+        return tracked
     }
 
     /// The deadlines of `tracked` that have passed, as the timeout events `watch` and `sync` record.

@@ -38,6 +38,10 @@ enum SendTool {
                         "Send again content already sent, as a new message (only when the user asked to send it twice).",
                         default: false
                     ),
+                    "ref": Schema.string(
+                        "The application's own reference (an invoice number, a case id), 1 to 200 characters: every "
+                            + "event and status record of the send carries it as ref."
+                    ),
                     "dry_run": Schema.boolean("Check and build the message, send nothing.", default: false),
                     "confirm_legal_send": Schema.boolean(
                         "Must be true to send: the user has seen the message and agreed to send it.",
@@ -86,6 +90,7 @@ enum SendTool {
                     "attachments": Schema.array(Schema.anyObject),
                     "smtp_reply": Schema.string(),
                     "resend_of": Schema.string(),
+                    "ref": Schema.string(),
                 ],
                 // A send (or dry run) has message_id, from and recipients; confirmation_required has the token.
                 required: ["status"],
@@ -103,6 +108,7 @@ enum SendTool {
         let attachments = try arguments.strings("attachments") ?? []
         let receipt = try arguments.choice("receipt", ReceiptType.self)
         let resend = try arguments.bool("resend") ?? false
+        let ref = try arguments.string("ref")
         let dryRun = try arguments.bool("dry_run") ?? false
         let confirmed = try arguments.bool("confirm_legal_send") ?? false
         let token = try arguments.string("confirmation_token")
@@ -119,7 +125,8 @@ enum SendTool {
         )
         let result: SendResult
         do {
-            result = try await sender.run(SendRequest(draft: draft, resend: resend), dryRun: dryRun) { prepared in
+            result = try await sender.run(SendRequest(draft: draft, resend: resend, ref: ref), dryRun: dryRun) {
+                prepared in
                 guard confirmed else {
                     throw PECError(
                         .sendRefused,

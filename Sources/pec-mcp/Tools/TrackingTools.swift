@@ -3,7 +3,58 @@ import PECCore
 
 /// Receipt tracking: where sent messages stand (`pec status`) and reading new receipts (`pec sync`).
 enum TrackingTools {
-    static let all = [status, sync]
+    static let all = [status, sync, events]
+
+    static let events = PECTool(
+        tool: Tool(
+            name: "pec_events",
+            title: "Receipt events feed",
+            description: """
+                The receipt events stored in the local ledger, in order, after a sequence number: a feed for \
+                applications that poll (contacts nothing; pec_sync or a running `pec watch` fills the ledger). \
+                Each event has its seq, the event (pec_acceptance, pec_delivery, pec_delivery_error, pec_relay, \
+                pec_timeout, …), the message_id, the recipient, errore, trusted, and ref when the send had one. \
+                Pass next_after as after for the next page: nothing is missed and nothing repeats.
+                """,
+            inputSchema: Schema.object([
+                "after": Schema.integer(
+                    "Only events after this seq (default 0: from the first).",
+                    minimum: 0,
+                    default: 0
+                ),
+                "limit": Schema.integer(
+                    "How many events at most (1–\(EventsRequest.maximumLimit)).",
+                    minimum: 1,
+                    maximum: EventsRequest.maximumLimit,
+                    default: 100
+                ),
+            ]),
+            annotations: .readOnly("Receipt events feed", openWorld: false),
+            outputSchema: Schema.object(
+                [
+                    "events": Schema.array(Schema.anyObject),
+                    "next_after": Schema.integer(minimum: 0),
+                ],
+                required: ["events", "next_after"],
+                closed: false
+            )
+        ),
+        run: { arguments, context in
+            let page = try context.tracking().events(
+                EventsRequest(
+                    after: Int64(try arguments.int("after", in: 0...Int.max) ?? 0),
+                    limit: try arguments.int("limit", in: 1...EventsRequest.maximumLimit) ?? 100,
+                    account: try context.core.account().name
+                )
+            )
+            // textLine keeps every value from mail on one line.
+            let text =
+                page.events.isEmpty
+                ? "no events after \(page.nextAfter)\n"
+                : page.events.map { "\($0.seq) \($0.textLine)" }.joined() + "next_after: \(page.nextAfter)\n"
+            return ToolOutput(value: page, text: text)
+        }
+    )
 
     static let status = PECTool(
         tool: Tool(

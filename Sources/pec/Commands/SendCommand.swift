@@ -56,6 +56,14 @@ struct SendCommand: AsyncParsableCommand {
     @Flag(help: "Send again a message the ledger says was already sent, as a new message with a new id.")
     var resend = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Your own reference for this send (an invoice number, a case id): every event and status record carries it.",
+            valueName: "id"
+        )
+    )
+    var ref: String?
+
     /// The message text is read whole; files belong in attachments.
     static let textLimit = 10_000_000
 
@@ -80,7 +88,11 @@ struct SendCommand: AsyncParsableCommand {
             attachments: attach.map { URL(fileURLWithPath: $0) },
             receipt: receipt
         )
-        let result = try await sender.run(SendRequest(draft: draft, resend: resend), dryRun: dryRun, confirm: confirm)
+        let result = try await sender.run(
+            SendRequest(draft: draft, resend: resend, ref: ref),
+            dryRun: dryRun,
+            confirm: confirm
+        )
         try Console.write(global.renderer.render(record: result))
         if let error = result.error { throw error }
     }
