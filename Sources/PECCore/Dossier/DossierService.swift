@@ -233,8 +233,8 @@ public struct DossierService: Sendable {
                     evidence: evidence,
                     now: now()
                 ),
-                reading.certifiedKind != nil,
-                reading.reference == messageID || reading.identificativo == event.identificativo
+                // What `pec evidence verify` will ask of it: certified, and about this message by a signed value.
+                reading.certifiedKind != nil, reading.reference == messageID, reading.referenceIsSigned
             else {
                 left += 1
                 continue
@@ -298,6 +298,8 @@ public struct DossierService: Sendable {
                 address.lowercased().map {
                     $0.isASCII && ($0.isLetter || $0.isNumber || "@.-_+".contains($0)) ? $0 : "_"
                 }
+                // ASCII only, so 100 characters are 100 bytes: the name stays far below 255.
+                .prefix(100)
             )
         }
         return String(format: "%02d", number) + "-" + kindName + (safe.map { "-\($0)" } ?? "") + ".eml"

@@ -35,6 +35,8 @@ public struct DossierCheck: Codable, Sendable, Equatable {
         case uncertified
         /// A certified receipt about another message.
         case otherMessage = "other_message"
+        /// A file no dossier has: not a regular file (a link, a device), or a name pec never writes.
+        case unexpected
     }
 
     enum CodingKeys: String, CodingKey {
@@ -79,13 +81,30 @@ public struct DossierVerifier: Sendable {
         }
         TemporaryFiles.registerDirectory(directory)
         do {
+            // A zip bomb is refused before it fills the temporary directory: no dossier is near these.
+            var total: UInt64 = 0
             for entry in archive {
                 guard entry.type == .file, isPlainName(entry.path) else {
                     throw PECError(.invalidInput, "\(url.path) holds \(entry.path), which no dossier has")
                 }
-                let handle = try TemporaryFiles.create(directory.appendingPathComponent(entry.path))
-                defer { try? handle.close() }
-                _ = try archive.extract(entry, skipCRC32: false) { data in try handle.write(contentsOf: data) }
+                total += entry.uncompressedSize
+                guard entry.uncompressedSize <= maximumEntry, total <= maximumTotal else {
+                    throw PECError(.invalidInput, "\(url.path) unpacks to more than any dossier holds")
+                }
+                let file = directory.appendingPathComponent(entry.path)
+                let handle = try TemporaryFiles.create(file)
+                defer {
+                    try? handle.close()
+                    TemporaryFiles.unregister(file.path)
+                }
+                var written: UInt64 = 0
+                _ = try archive.extract(entry, skipCRC32: false) { data in
+                    written += UInt64(data.count)
+                    guard written <= entry.uncompressedSize else {
+                        throw PECError(.invalidInput, "\(url.path): \(entry.path) is larger than its zip entry says")
+                    }
+                    try handle.write(contentsOf: data)
+                }
             }
         } catch {
             TemporaryFiles.removeDirectory(directory)
@@ -95,76 +114,138 @@ public struct DossierVerifier: Sendable {
         return directory
     }
 
+    /// What a dossier's zip may unpack to: a 100 MB message twice (as sent and in a completa receipt), receipts.
+    static let maximumEntry: UInt64 = 256 << 20
+    static let maximumTotal: UInt64 = 1 << 30
+
     /// A file name with no directory part and no leading dot: what a dossier's files are.
     static func isPlainName(_ name: String) -> Bool {
-        !name.isEmpty && !name.contains("/") && !name.contains("\\") && !name.hasPrefix(".") && name.count < 256
+        !name.isEmpty && !name.contains("/") && !name.contains("\\") && !name.hasPrefix(".") && name.utf8.count < 256
+            && !name.unicodeScalars.contains { $0.properties.generalCategory == .control }
+    }
+
+    /// Files larger than this are not read as SHA256SUMS or report.json: no dossier has such.
+    static let textFileLimit = 16 << 20
+
+    /// The names in `directory`, each a regular file (never followed through a link), or why not.
+    private static func listing(_ directory: URL) -> (regular: Set<String>, odd: [String]) {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
+        var regular: Set<String> = []
+        var odd: [String] = []
+        for name in names {
+            var info = stat()
+            let isRegular =
+                lstat(directory.appendingPathComponent(name).path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+            if isRegular && isPlainName(name) { regular.insert(name) } else { odd.append(name) }
+        }
+        return (regular, odd.sorted())
+    }
+
+    private static func size(_ url: URL) -> Int {
+        var info = stat()
+        return lstat(url.path, &info) == 0 ? Int(info.st_size) : 0
     }
 
     private func verifyDirectory(_ directory: URL, shownAs path: String) throws -> DossierCheck {
         var check = DossierCheck(path: path, valid: false, complete: false, files: [], problems: [])
-        let names = Set(
-            ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { !$0.hasPrefix(".") }
-        )
-        guard names.contains(DossierWriter.checksumsName),
-            let sums = Self.readChecksums(directory.appendingPathComponent(DossierWriter.checksumsName))
+        let (names, odd) = Self.listing(directory)
+        var results: [String: DossierCheck.FileCheck] = [:]
+        for name in odd {
+            results[name] = .init(file: name, status: .unexpected, detail: "not a regular file with a plain name")
+        }
+        let sumsURL = directory.appendingPathComponent(DossierWriter.checksumsName)
+        guard names.contains(DossierWriter.checksumsName), Self.size(sumsURL) <= Self.textFileLimit,
+            let sums = Self.readChecksums(sumsURL)
         else {
             check.problems.append("no readable \(DossierWriter.checksumsName): this is not a dossier pec wrote")
+            check.files = results.values.sorted { $0.file < $1.file }
             return check
         }
-        var results: [String: DossierCheck.FileCheck] = [:]
         for (name, expected) in sums {
-            let url = directory.appendingPathComponent(name)
-            guard Self.isPlainName(name), names.contains(name) else {
-                results[name] = .init(file: name, status: .missing, detail: "listed in SHA256SUMS")
+            guard names.contains(name) else {
+                if results[name] == nil {
+                    results[name] = .init(file: name, status: .missing, detail: "listed in SHA256SUMS")
+                }
                 continue
             }
-            let actual = try? Self.sha256(of: url)
+            let actual = try? Self.sha256(of: directory.appendingPathComponent(name))
             results[name] = .init(file: name, status: actual == expected ? .ok : .altered, detail: nil)
         }
         for name in names where name != DossierWriter.checksumsName && sums[name] == nil {
             results[name] = .init(file: name, status: .unlisted, detail: "not in SHA256SUMS")
         }
 
+        let reportURL = directory.appendingPathComponent("report.json")
         let report: DossierReport? =
-            if results["report.json"]?.status == .ok {
-                try? JSONDecoder().decode(
-                    DossierReport.self,
-                    from: Data(contentsOf: directory.appendingPathComponent("report.json"))
-                )
+            if results["report.json"]?.status == .ok, Self.size(reportURL) <= Self.textFileLimit {
+                try? JSONDecoder().decode(DossierReport.self, from: Data(contentsOf: reportURL))
             } else {
                 nil
             }
-        if let report {
-            check.version = report.version
-            if report.format != DossierReport.formatName || report.version > DossierReport.currentVersion {
-                check.problems.append(
-                    "report.json is \(report.format) version \(report.version); this pec reads up to version "
-                        + "\(DossierReport.currentVersion): update pec"
-                )
-            }
-        } else {
+        guard let report else {
             check.problems.append("report.json is missing, altered or unreadable")
-        }
-        if let report, report.direction == .received {
-            check.messageID = report.message.messageID
-            verifyEnvelope(directory, report: report, results: &results, check: &check)
             check.files = results.values.sorted { $0.file < $1.file }
-            check.valid = check.complete && check.problems.isEmpty && check.files.allSatisfy { $0.status == .ok }
             return check
         }
-        let messageFile = report?.message.file
-        let messageID = try messageIdentity(directory, file: messageFile, report: report, check: &check)
-        check.messageID = messageID
+        check.version = report.version
+        if report.format != DossierReport.formatName || report.version > DossierReport.currentVersion {
+            check.problems.append(
+                "report.json is \(report.format) version \(report.version); this pec reads up to version "
+                    + "\(DossierReport.currentVersion): update pec"
+            )
+        }
+        if report.direction == .received {
+            check.messageID = report.message.messageID
+            let envelope = report.envelope?.file ?? report.message.file
+            for name in names
+            where ![envelope, "report.json", "report.html", DossierWriter.checksumsName].contains(name) {
+                results[name] = .init(
+                    file: name,
+                    status: .unexpected,
+                    detail: "a received message's dossier has no such file"
+                )
+            }
+            verifyEnvelope(directory, report: report, results: &results, check: &check)
+        } else {
+            verifySent(directory, report: report, names: names, sums: sums, results: &results, check: &check)
+        }
+        check.files = results.values.sorted { $0.file < $1.file }
+        check.valid = check.complete && check.problems.isEmpty && check.files.allSatisfy { $0.status == .ok }
+        return check
+    }
 
-        // Every .eml but the message is a receipt, whatever the report says of it.
-        var proven: [String: ReceiptEventKind] = [:]
-        var failedAll = false
+    /// A sent message's dossier: every `.eml` but the message is read as a receipt, whatever the report
+    /// says of it; the recipients and the sender come from the signed acceptance; completeness is
+    /// recomputed from the certified receipts and the report's claims are checked against it.
+    private func verifySent(
+        _ directory: URL,
+        report: DossierReport,
+        names: Set<String>,
+        sums: [String: String],
+        results: inout [String: DossierCheck.FileCheck],
+        check: inout DossierCheck
+    ) {
+        let messageFile = report.message.file.flatMap { names.contains($0) ? $0 : nil }
+        guard let messageFile else {
+            check.problems.append("the message as sent is not in the dossier: its receipts prove nothing checkable")
+            return
+        }
+        let messageID = messageIdentity(directory, file: messageFile, report: report, check: &check)
+        check.messageID = messageID
+        let known: Set<String> = [messageFile, "report.json", "report.html", DossierWriter.checksumsName]
+        for name in names where !known.contains(name) && !name.lowercased().hasSuffix(".eml") {
+            results[name] = .init(file: name, status: .unexpected, detail: "a dossier has no such file")
+        }
+        guard let messageID else { return }
         // The digest REM receipts are checked against: the message file's own (it matched SHA256SUMS).
-        let sentSHA256 = messageFile.flatMap { results[$0]?.status == .ok ? sums[$0] : nil }
-        for name in names.sorted() where name.hasSuffix(".eml") && name != messageFile {
+        let sentSHA256 = results[messageFile]?.status == .ok ? sums[messageFile] : nil
+        var proven: [String: ReceiptEventKind] = [:]
+        var acceptance: ReceiptEventReader.Reading?
+        var nonAcceptance = false
+        for name in names.sorted() where !known.contains(name) && name.lowercased().hasSuffix(".eml") {
             let listed = results[name]?.status == .ok
-            guard let messageID, listed || results[name]?.status == .unlisted else { continue }
-            let verdict = try receiptVerdict(
+            guard listed || results[name]?.status == .unlisted else { continue }
+            let verdict = receiptVerdict(
                 directory.appendingPathComponent(name),
                 messageID: messageID,
                 sentSHA256: sentSHA256
@@ -175,18 +256,24 @@ public struct DossierVerifier: Sendable {
                 results[name]?.detail = "not in SHA256SUMS, and \(verdict.detail ?? verdict.status.rawValue)"
             }
             // Only a listed, certified receipt about this message proves anything.
-            guard listed, verdict.status == .ok else { continue }
-            for event in verdict.events {
-                if event.kind == .nonAcceptance { failedAll = true }
+            guard listed, verdict.status == .ok, let reading = verdict.reading else { continue }
+            for event in reading.events {
+                if event.kind == .acceptance, acceptance == nil { acceptance = reading }
+                if event.kind == .nonAcceptance { nonAcceptance = true }
                 guard let recipient = event.recipient?.lowercased() else { continue }
                 if event.kind == .delivery || event.kind == .deliveryError || event.kind == .handover {
                     proven[recipient] = proven[recipient] == .delivery ? .delivery : event.kind
                 }
             }
         }
-        let recipients = try recipientsOf(directory, file: messageFile, report: report)
+        // A non-acceptance proves every recipient failed only when nothing says the message was accepted.
+        let failedAll = nonAcceptance && acceptance == nil
+        let recipients = recipientsOf(directory, file: messageFile, acceptance: acceptance, check: &check)
+        if acceptance == nil && !failedAll {
+            check.problems.append("no certified acceptance receipt of the message in the dossier")
+        }
         let unproven = recipients.filter { proven[$0.lowercased()] == nil && !failedAll }
-        check.complete = !recipients.isEmpty && unproven.isEmpty
+        check.complete = !recipients.isEmpty && unproven.isEmpty && (acceptance != nil || failedAll)
         if recipients.isEmpty {
             check.problems.append("the dossier names no recipient")
         } else if !unproven.isEmpty {
@@ -194,9 +281,21 @@ public struct DossierVerifier: Sendable {
                 "incomplete: no certified delivery or failure receipt for \(unproven.joined(separator: ", "))"
             )
         }
-        check.files = results.values.sorted { $0.file < $1.file }
-        check.valid = check.complete && check.problems.isEmpty && check.files.allSatisfy { $0.status == .ok }
-        return check
+        // report.json is a summary, not evidence: where it says otherwise than the receipts, it is wrong.
+        for claimed in report.recipients {
+            let kind = proven[claimed.address.lowercased()]
+            let actual: TrackingStatus? =
+                failedAll ? .failed : kind.map { $0 == .deliveryError ? .failed : .delivered }
+            if (claimed.status == .delivered || claimed.status == .failed), claimed.status != actual {
+                check.problems.append(
+                    "report.json says \(claimed.address) is \(claimed.status.rawValue), its receipts say "
+                        + (actual?.rawValue ?? "nothing final")
+                )
+            }
+        }
+        if report.complete != check.complete {
+            check.problems.append("report.json says complete: \(report.complete), its receipts say \(check.complete)")
+        }
     }
 
     /// A received message's dossier: its envelope must be certified (posta-certificata, or a REM
@@ -245,21 +344,20 @@ public struct DossierVerifier: Sendable {
         check.complete = true
     }
 
-    /// The Message-ID the dossier is about: the sent message's own header when it is there (it is in
-    /// SHA256SUMS like the rest), checked against the report's.
+    /// The Message-ID the dossier is about: the sent message's own header (the file is in SHA256SUMS
+    /// like the rest), checked against the report's.
     private func messageIdentity(
         _ directory: URL,
-        file: String?,
-        report: DossierReport?,
+        file: String,
+        report: DossierReport,
         check: inout DossierCheck
-    ) throws -> String? {
-        let claimed = report.flatMap { try? MessageReference.normalizedMessageID($0.message.messageID) }
-        guard let file else { return claimed }
+    ) -> String? {
+        let claimed = try? MessageReference.normalizedMessageID(report.message.messageID)
         guard let headers = try? SpooledMessage(file: directory.appendingPathComponent(file)).message.headers,
             let own = headers.text("Message-ID").flatMap({ try? MessageReference.normalizedMessageID($0) })
         else {
             check.problems.append("\(file) has no Message-ID: it is not the message sent")
-            return claimed
+            return nil
         }
         if let claimed, claimed != own {
             check.problems.append("\(file) is \(own), but report.json is about \(claimed)")
@@ -267,24 +365,44 @@ public struct DossierVerifier: Sendable {
         return own
     }
 
-    /// To and Cc of the message as sent (its own headers), else the report's.
-    private func recipientsOf(_ directory: URL, file: String?, report: DossierReport?) throws -> [String] {
-        if let file, let headers = try? SpooledMessage(file: directory.appendingPathComponent(file)).message.headers {
-            let addresses = ["To", "Cc"].flatMap { name in
-                PECAddress.mailboxes(inHeader: headers.text(name) ?? "").map(PECAddress.addrSpec)
+    /// Who the message went to: as the signed acceptance names them when there is one (and then the
+    /// message file's To, Cc and From must agree with it), else the message's own To and Cc.
+    private func recipientsOf(
+        _ directory: URL,
+        file: String,
+        acceptance: ReceiptEventReader.Reading?,
+        check: inout DossierCheck
+    ) -> [String] {
+        let headers = try? SpooledMessage(file: directory.appendingPathComponent(file)).message.headers
+        func addresses(_ names: [String]) -> [String] {
+            names.flatMap { name in
+                PECAddress.mailboxes(inHeader: headers?.text(name) ?? "").map {
+                    PECAddress.addrSpec(ofMailbox: $0).lowercased()
+                }
             }
-            if !addresses.isEmpty { return addresses }
         }
-        return report.map { $0.message.to + $0.message.cc } ?? []
+        let own = addresses(["To", "Cc"])
+        guard let acceptance, !acceptance.signedRecipients.isEmpty else { return own }
+        let signed = acceptance.signedRecipients.map { $0.lowercased() }
+        if Set(own) != Set(signed) {
+            check.problems.append(
+                "\(file) is addressed to \(own.joined(separator: ", ")), but the signed acceptance names "
+                    + signed.joined(separator: ", ")
+            )
+        }
+        if let sender = acceptance.signedSender?.lowercased(), let from = addresses(["From"]).first, from != sender {
+            check.problems.append("\(file) is from \(from), but the signed acceptance says \(sender)")
+        }
+        return signed
     }
 
     struct ReceiptVerdict {
         var status: DossierCheck.Status
         var detail: String?
-        var events: [TrackingEvent] = []
+        var reading: ReceiptEventReader.Reading? = nil
     }
 
-    private func receiptVerdict(_ url: URL, messageID: String, sentSHA256: String?) throws -> ReceiptVerdict {
+    private func receiptVerdict(_ url: URL, messageID: String, sentSHA256: String?) -> ReceiptVerdict {
         let evidence = ReceiptEvidence(
             receiptMessageID: nil,
             folder: "",
@@ -319,7 +437,14 @@ public struct DossierVerifier: Sendable {
                 }
             return ReceiptVerdict(status: status, detail: signature?.reason ?? first.warnings?.first)
         }
-        guard reading.reference == messageID else {
+        guard reading.reference == messageID, reading.referenceIsSigned else {
+            if reading.reference == messageID {
+                // Only an outer header names the message: anyone can edit it.
+                return ReceiptVerdict(
+                    status: .otherMessage,
+                    detail: "only an unsigned header says it is about \(messageID)"
+                )
+            }
             return ReceiptVerdict(
                 status: .otherMessage,
                 detail: "it is about \(reading.reference ?? "another message"), not \(messageID)"
@@ -331,12 +456,12 @@ public struct DossierVerifier: Sendable {
             return ReceiptVerdict(status: .otherMessage, detail: "its REM digest is not the message sent's")
         }
         let detail = ([first.kind.rawValue] + (first.recipient.map { [$0] } ?? [])).joined(separator: " ")
-        return ReceiptVerdict(status: .ok, detail: detail, events: reading.events)
+        return ReceiptVerdict(status: .ok, detail: detail, reading: reading)
     }
 
     /// `sha256sum` lines: `<64 hex>  <name>` (or ` *<name>`, binary mode); nil when unreadable.
     static func readChecksums(_ url: URL) -> [String: String]? {
-        guard let data = try? Data(contentsOf: url), data.count < 1 << 20 else { return nil }
+        guard size(url) < 1 << 20, let data = try? Data(contentsOf: url), data.count < 1 << 20 else { return nil }
         var sums: [String: String] = [:]
         for line in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true) {
             let parts = line.split(separator: " ", maxSplits: 1)

@@ -166,6 +166,16 @@ struct DossierWriter {
         #else
             let status = renamex_np(temporary.path, output.path, UInt32(RENAME_EXCL))
         #endif
+        #if os(Linux)
+            // File systems without RENAME_NOREPLACE (NFS, CIFS): check, then an ordinary rename, which
+            // on Linux refuses to replace a non-empty directory and here never races pec itself.
+            if status != 0, errno == EINVAL, !FileManager.default.fileExists(atPath: output.path) {
+                guard Glibc.rename(temporary.path, output.path) == 0 else {
+                    throw PECError(.io, "cannot create \(output.path): \(SecureFiles.describe(errno))")
+                }
+                return
+            }
+        #endif
         guard status == 0 else {
             let code = errno
             if code == EEXIST || code == ENOTEMPTY {
@@ -209,9 +219,16 @@ struct DossierWriter {
         } catch {
             throw PECError(.io, "cannot write the zip \(output.path): \(error.localizedDescription)")
         }
+        // ZIPFoundation creates the file under the umask and may lose a late write error: make it private,
+        // and read it back (every entry there) before it takes its name.
+        chmod(temporary.path, 0o600)
         let written = try FileHandle(forUpdating: temporary)
         try written.synchronize()
         try written.close()
+        let readBack = try? Archive(url: temporary, accessMode: .read)
+        guard let readBack, Set(readBack.map(\.path)) == Set(entries.map(\.name) + [checksumsName]) else {
+            throw PECError(.io, "the zip \(output.path) could not be written whole (is the disk full?)")
+        }
         guard try AttachmentWriter.placeWithoutReplacing(temporary, at: output) else {
             throw PECError(
                 .invalidInput,

@@ -26,6 +26,11 @@ struct ReceiptEventReader: Sendable {
         var standard: CertifiedMailStandard = .pec
         /// A PEC delivery receipt's `ricevuta/@tipo`: `completa`, `breve`, `sintetica`.
         var receiptType: String? = nil
+        /// ``reference`` comes from the signed daticert or evidence, not from an outer header.
+        var referenceIsSigned = false
+        /// The recipients and the sender as the signed daticert (or evidence) names them.
+        var signedRecipients: [String] = []
+        var signedSender: String? = nil
     }
 
     /// Nil when the message is not a receipt (an envelope, ordinary mail).
@@ -177,7 +182,11 @@ struct ReceiptEventReader: Sendable {
                 warnings: warnings.isEmpty ? nil : warnings
             )
         }
-        return Reading(events: events, reference: reference, identificativo: daticert?.identificativo)
+        var reading = Reading(events: events, reference: reference, identificativo: daticert?.identificativo)
+        reading.referenceIsSigned = signed != nil
+        reading.signedRecipients = daticert?.destinatari.map(\.address) ?? []
+        reading.signedSender = daticert?.mittente
+        return reading
     }
 
     /// A REM receipt's events (rem.md §1.6): tied to the sent message by the signed evidence's
@@ -234,7 +243,18 @@ struct ReceiptEventReader: Sendable {
                 warnings: warnings.isEmpty ? nil : warnings
             )
         }
-        return Reading(events: events, reference: reference, identificativo: rem.remsMessageID, remDigest: rem.digest)
+        var reading = Reading(
+            events: events,
+            reference: reference,
+            identificativo: rem.remsMessageID,
+            remDigest: rem.digest
+        )
+        reading.referenceIsSigned = rem.evidence.contains {
+            $0.uaMessageID.flatMap { try? MessageReference.normalizedMessageID($0) } == reference && reference != nil
+        }
+        reading.signedRecipients = primary?.recipients ?? []
+        reading.signedSender = primary?.sender
+        return reading
     }
 
     private static func isoDate(_ text: String) -> Date? {

@@ -227,4 +227,73 @@ struct EvidenceIntegrationTests {
         let again = try after.jsonLines().first { $0["id"] as? Int == uid }
         #expect(again?["unread"] as? Bool == true, "\(again ?? [:])")
     }
+
+    /// What a forger does after editing files: SHA256SUMS written again for whatever is there.
+    static func rewriteChecksums(_ directory: URL) throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0 != "SHA256SUMS" }
+        var text = ""
+        for name in names.sorted() {
+            let digest = try SHA256Digest()
+            digest.update(try Data(contentsOf: directory.appendingPathComponent(name)))
+            text += "\(try digest.finalizeHex())  \(name)\n"
+        }
+        try Data(text.utf8).write(to: directory.appendingPathComponent("SHA256SUMS"))
+    }
+
+    @Test("forgeries with SHA256SUMS rewritten: a lying report, an edited To, a missing message, a link: all fail")
+    func forgeriesWithNewChecksums() throws {
+        defer { sandbox.cleanUp() }
+        let unknown = "nessuno.\(UUID().uuidString.prefix(6).lowercased())@pec.sandbox"
+        let messageID = try send(to: ["anna.bianchi@pec.sandbox", unknown])
+        try waitForFinalReceipts(messageID)
+        let work = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let original = work.appendingPathComponent("original")
+        let made = try sandbox.pec([
+            "evidence", messageID, "--no-sync", "--out", original.path, "--ca-file", sandbox.caFile,
+        ])
+        try #require(made.status == 0, "\(made.stderr)")
+        #expect(try verify(original.path).status == 0)
+
+        func forged(_ name: String, _ edit: (URL) throws -> Void) throws -> (
+            status: Int32, record: [String: Any], stderr: String
+        ) {
+            let copy = work.appendingPathComponent(name)
+            try FileManager.default.copyItem(at: original, to: copy)
+            try edit(copy)
+            try Self.rewriteChecksums(copy)
+            return try verify(copy.path)
+        }
+        // The report claims the unknown recipient got the message.
+        let lying = try forged("lying") { copy in
+            let url = copy.appendingPathComponent("report.json")
+            let text = try String(contentsOf: url, encoding: .utf8)
+            try Data(text.replacingOccurrences(of: "\"failed\"", with: "\"delivered\"").utf8).write(to: url)
+        }
+        #expect(
+            lying.status == 1 && lying.stderr.contains("report.json says \(unknown) is delivered"),
+            "\(lying.stderr)"
+        )
+        // The message as sent edited to hide the failed recipient.
+        let edited = try forged("edited") { copy in
+            let url = copy.appendingPathComponent("01-messaggio-inviato.eml")
+            let text = try String(contentsOf: url, encoding: .utf8)
+            try Data(text.replacingOccurrences(of: ", \(unknown)", with: "").utf8).write(to: url)
+        }
+        #expect(edited.status == 1 && edited.stderr.contains("signed acceptance names"), "\(edited.stderr)")
+        // No message at all.
+        let bare = try forged("bare") { copy in
+            try FileManager.default.removeItem(at: copy.appendingPathComponent("01-messaggio-inviato.eml"))
+        }
+        #expect(bare.status == 1 && bare.stderr.contains("not in the dossier"), "\(bare.stderr)")
+        // A link to a file outside is never read.
+        let linked = try forged("linked") { copy in
+            try FileManager.default.createSymbolicLink(
+                atPath: copy.appendingPathComponent("09-ricevuta-consegna-x.eml").path,
+                withDestinationPath: "/etc/hostname"
+            )
+        }
+        #expect(linked.status == 1)
+        #expect(Self.status(of: "09-ricevuta-consegna-x.eml", in: linked.record) == "unexpected", "\(linked.record)")
+    }
 }
