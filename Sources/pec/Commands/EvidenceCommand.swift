@@ -95,7 +95,7 @@ struct EvidenceVerifyCommand: AsyncParsableCommand {
             (system store, the PEC CAs pec knows, --ca-file) and is about the message in the dossier (its \
             signed msgid, or REM's AppLayerIdentifier and digest), and every recipient has a certified \
             delivery or failure receipt. Otherwise exit 1, naming each file and what is wrong: altered, \
-            missing, unlisted, unsigned, invalid, untrusted, uncertified, other_message.
+            missing, unlisted, unsigned, invalid, untrusted, uncertified, other_message, unexpected.
             """
     )
 
