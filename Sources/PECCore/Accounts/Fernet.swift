@@ -90,25 +90,8 @@ struct Fernet: Sendable {
     }
 
     private static func hmacSHA256(key: [UInt8], data: [UInt8]) throws(Failure) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 0
-        let result = key.withUnsafeBytes { k in
-            data.withUnsafeBytes { d in
-                out.withUnsafeMutableBytes { o in
-                    HMAC(
-                        EVP_sha256(),
-                        k.baseAddress,
-                        Int32(k.count),
-                        d.baseAddress?.assumingMemoryBound(to: UInt8.self),
-                        d.count,
-                        o.baseAddress?.assumingMemoryBound(to: UInt8.self),
-                        &length
-                    )
-                }
-            }
-        }
-        guard result != nil, length == 32 else { throw .crypto("HMAC-SHA256 failed") }
-        return out
+        guard let mac = HMACSHA256.digest(key: key, data: data) else { throw .crypto("HMAC-SHA256 failed") }
+        return mac
     }
 
     /// AES-128-CBC with PKCS#7 padding (EVP's default), in one go.

@@ -16,6 +16,7 @@ enum LedgerSchema {
         migrator.registerMigration("v4-content-fingerprint", migrate: addContentFingerprint)
         migrator.registerMigration("v5-rem", migrate: addREM)
         migrator.registerMigration("v6-ref", migrate: addRef)
+        migrator.registerMigration("v7-delivery", migrate: createDelivery)
         return migrator
     }
 
@@ -91,6 +92,27 @@ enum LedgerSchema {
 
     /// v5: REM (rem.md §1.6). Per send, the SHA-256 of the exact bytes submitted, which a REM provider's
     /// `REM-DigestValue` is checked against; per event, the REM event name it was read from.
+    /// v7: the durable outbox of `watch --webhook`: per delivery target, the last event it acknowledged,
+    /// and the events it refused for good (parked) or that were queued again (`pec events --retry`).
+    private static func createDelivery(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE IF NOT EXISTS delivery_cursors (
+                    target TEXT PRIMARY KEY,
+                    delivered_seq INTEGER NOT NULL
+                );
+                CREATE TABLE IF NOT EXISTS parked_events (
+                    target TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    reason TEXT NOT NULL,
+                    parked_at REAL NOT NULL,
+                    requeued INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY (target, seq)
+                );
+                """
+        )
+    }
+
     /// v6: the application's own reference of a send (`pec send --ref`), carried by its events.
     private static func addRef(_ db: Database) throws {
         try db.execute(

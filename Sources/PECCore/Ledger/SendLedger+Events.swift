@@ -284,7 +284,7 @@ extension SendLedger {
     static let eventsSelect =
         "SELECT tracking_events.*, sends.ref AS ref FROM tracking_events LEFT JOIN sends USING (message_id)"
 
-    private static func decodeEvent(_ row: Row) throws -> TrackingEvent {
+    static func decodeEvent(_ row: Row) throws -> TrackingEvent {
         var evidence: ReceiptEvidence?
         if let sha256 = try row.decode(String?.self, forColumn: "sha256") {
             guard let uid = UInt32(exactly: try row.decode(Int64.self, forColumn: "uid")),
@@ -327,6 +327,11 @@ extension SendLedger {
             warnings: try fromJSON([String].self, row, "warnings")
         )
         if row.hasColumn("ref") { event.ref = try row.decode(String?.self, forColumn: "ref") }
+        if let key = try row.decode(String?.self, forColumn: "unique_key") {
+            event.eventID = (try? SHA256Digest.hash(Array(key.utf8))).map {
+                "evt_" + String(SHA256Digest.hex($0).prefix(32))
+            }
+        }
         return event
     }
 

@@ -39,6 +39,9 @@ public struct TrackingEvent: Codable, Sendable, Equatable {
     public var warnings: [String]?
     /// The application's own reference of the send (`pec send --ref`), read from the ledger.
     public var ref: String? = nil
+    /// A stable identifier of the event (`evt_` + 32 hex digits, from what makes it unique in the
+    /// ledger): the same in every delivery of it, so a receiver can drop repeats. Nil until stored.
+    public var eventID: String? = nil
 
     public init(
         seq: Int64 = 0,
@@ -122,6 +125,7 @@ public struct TrackingEvent: Codable, Sendable, Equatable {
         case externalRecipients = "external_recipients"
         case remEvent = "rem_event"
         case evidence, warnings, ref
+        case eventID = "event_id"
     }
 }
 

@@ -12,6 +12,15 @@ struct WatchCommand: AsyncParsableCommand {
             --json as one NDJSON line. pec_timeout events are printed when a deadline passes. \
             SIGINT or SIGTERM stop it cleanly (exit 130 / 143): an event stored but not yet printed \
             is printed by the next watch. The first watch of an account starts from now.
+
+            --webhook URL (repeatable) also posts each event over HTTPS (plain http only to this \
+            machine), signed: `PEC-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>` with \
+            the secret of PEC_WEBHOOK_SECRET or --webhook-secret-file, and `Idempotency-Key: <event_id>`. \
+            Each webhook has its own cursor in the ledger, moved only after a 2xx: delivery is at least \
+            once (after a crash an event may come again, with the same event_id), and nothing is lost \
+            while a receiver is down. 408, 425, 429, 5xx and network failures are retried (1 s doubling \
+            to 5 min, with jitter; Retry-After honoured); other answers park the event (`pec events \
+            --parked`, `pec events --retry`). A new webhook starts from now.
             """
     )
 
@@ -32,14 +41,75 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Also trust the CA certificates in this PEM file for signatures.", valueName: "file"))
     var caFile: String?
 
+    @Option(help: ArgumentHelp("Post each event to this HTTPS URL (repeatable).", valueName: "url"))
+    var webhook: [String] = []
+
+    @Option(help: "Events per webhook POST (1-\(WebhookTarget.maximumBatch)); more than 1 posts {\"events\": [...]}.")
+    var webhookBatch = 1
+
+    @Option(help: "The webhook body: pec (the event record) or genro (genro-mail-proxy's delivery_report).")
+    var webhookFormat: WebhookFormatOption = .pec
+
+    @Option(help: ArgumentHelp("Trust the CA certificates in this PEM file for webhook TLS.", valueName: "file"))
+    var webhookCaFile: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Read the webhook signing secret from this file (else PEC_WEBHOOK_SECRET).",
+            valueName: "file"
+        )
+    )
+    var webhookSecretFile: String?
+
     func run() async throws {
-        let service = try accountOptions.context().receipts(caFiles: caFile.map { [$0] } ?? [])
+        let context = try accountOptions.context()
+        let service = try context.receipts(caFiles: caFile.map { [$0] } ?? [])
+        let secret =
+            webhook.isEmpty
+            ? [] : try WebhookTarget.secret(file: webhookSecretFile, environment: ProcessInfo.processInfo.environment)
+        let targets = try webhook.map { url throws(PECError) in
+            try WebhookTarget(url: url, format: webhookFormat.format, batch: webhookBatch, secret: secret)
+        }
         let json = global.json
         let exec = exec
-        try await service.watch(WatchRequest(folder: folder)) { event in
-            let line = try OutputRenderer(format: .json).render(record: event)
-            Console.write(json ? line : event.textLine)
-            if let exec { await EventHook.run(exec, input: line) }
+        guard !targets.isEmpty else {
+            try await service.watch(WatchRequest(folder: folder)) { event in
+                try await Self.print(event, json: json, exec: exec)
+            }
         }
+        let sender = try WebhookSender(caFile: webhookCaFile)
+        let outbox = EventOutbox(ledger: service.tracking.ledger, account: service.account)
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for target in targets {
+                    group.addTask {
+                        try await outbox.run(target, sender: sender) { Console.writeError("warning: \($0)\n") }
+                    }
+                }
+                group.addTask {
+                    try await service.watch(WatchRequest(folder: folder)) { event in
+                        try await Self.print(event, json: json, exec: exec)
+                    }
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+        } catch {
+            await sender.shutdown()
+            throw error
+        }
+        await sender.shutdown()
     }
+
+    static func print(_ event: TrackingEvent, json: Bool, exec: String?) async throws {
+        let line = try OutputRenderer(format: .json).render(record: event)
+        Console.write(json ? line : event.textLine)
+        if let exec { await EventHook.run(exec, input: line) }
+    }
+}
+
+enum WebhookFormatOption: String, ExpressibleByArgument, CaseIterable {
+    case pec, genro
+
+    var format: WebhookTarget.Format { self == .pec ? .pec : .genro }
 }
