@@ -19,6 +19,28 @@ public final class PECContext: Sendable {
         store = AccountStore(environment: environment)
     }
 
+    /// The same settings and the same open ledger, for another account (a watch of several accounts).
+    public func forAccount(_ name: String) -> PECContext {
+        let other = PECContext(environment: environment, accountName: name, timeout: timeout, store: store)
+        other.openLedger.withLockedValue { $0 = openLedger.withLockedValue { $0 } }
+        return other
+    }
+
+    private init(environment: [String: String], accountName: String?, timeout: ConnectionTimeout?, store: AccountStore)
+    {
+        self.environment = environment
+        self.accountName = accountName
+        self.timeout = timeout
+        self.store = store
+    }
+
+    /// A digest of the chosen account's saved password, read anew: how a watch notices a `pec auth
+    /// login` after the server rejected the old one, without keeping the password itself.
+    public func passwordFingerprint() throws(PECError) -> String {
+        let password = try store.password(for: account())
+        return (try? SHA256Digest.hash(Array(password.utf8))).map(SHA256Digest.hex) ?? ""
+    }
+
     /// The chosen account, read anew on each call (a `pec auth login` meanwhile takes effect).
     public func account() throws(PECError) -> Account {
         try store.account(named: accountName)

@@ -16,10 +16,23 @@ public struct EventOutbox: Sendable {
     static let firstBackoff: Duration = .seconds(1)
     static let maximumBackoff: Duration = .seconds(300)
 
-    public init(ledger: SendLedger, account: String, logger: Logger = Logger(label: "pec.delivery")) {
+    /// Set when one webhook serves several accounts: each account has its own cursor (`<target> #<scope>`).
+    let scope: String?
+
+    public init(
+        ledger: SendLedger,
+        account: String,
+        scope: String? = nil,
+        logger: Logger = Logger(label: "pec.delivery")
+    ) {
         self.ledger = ledger
         self.account = account
+        self.scope = scope
         self.logger = logger
+    }
+
+    func cursorName(_ target: WebhookTarget) -> String {
+        scope.map { "\(target.name) #\($0)" } ?? target.name
     }
 
     /// Runs until cancelled; `report` is told of each failed attempt and each parked batch, in words.
@@ -28,19 +41,20 @@ public struct EventOutbox: Sendable {
         sender: WebhookSender,
         report: @escaping @Sendable (String) -> Void
     ) async throws {
+        let name = cursorName(target)
         // A new target starts where the watch's printing stands: after the first sync of an account's
         // first watch, so what that sync finds is history (`pec events` serves it), as it is for printing.
-        if try ledger.deliveredSeq(target: target.name) == nil {
+        if try ledger.deliveredSeq(target: name) == nil {
             var printed = try ledger.printedSeq(account: account)
             while printed == nil {
                 try await Task.sleep(for: poll)
                 printed = try ledger.printedSeq(account: account)
             }
-            try ledger.setDeliveredSeq(printed ?? 0, target: target.name)
+            try ledger.setDeliveredSeq(printed ?? 0, target: name)
         }
         var failures = 0
         while !Task.isCancelled {
-            let events = try ledger.outbox(target: target.name, account: account, limit: target.batch)
+            let events = try ledger.outbox(target: name, account: account, limit: target.batch)
             guard !events.isEmpty else {
                 try await Task.sleep(for: poll)
                 continue
@@ -49,8 +63,8 @@ public struct EventOutbox: Sendable {
             switch await sender.post(events, to: target) {
             case .acknowledged:
                 failures = 0
-                try ledger.unpark(seqs, target: target.name)
-                if let last = seqs.max() { try ledger.setDeliveredSeq(last, target: target.name) }
+                try ledger.unpark(seqs, target: name)
+                if let last = seqs.max() { try ledger.setDeliveredSeq(last, target: name) }
             case .retry(let after, let reason):
                 let wait = after ?? Self.backoff(after: failures)
                 failures += 1
@@ -61,8 +75,8 @@ public struct EventOutbox: Sendable {
                 try await Task.sleep(for: wait)
             case .park(let reason):
                 failures = 0
-                try ledger.park(seqs, target: target.name, reason: reason)
-                if let last = seqs.max() { try ledger.setDeliveredSeq(last, target: target.name) }
+                try ledger.park(seqs, target: name, reason: reason)
+                if let last = seqs.max() { try ledger.setDeliveredSeq(last, target: name) }
                 report(
                     "webhook \(target.url.absoluteString) refused event(s) \(seqs.map(String.init).joined(separator: ", ")) "
                         + "(\(reason)): parked; `pec events --parked` lists them, `pec events --retry` queues them again"

@@ -12,6 +12,8 @@ public struct WatchRequest: Sendable {
     public var ledgerPoll: Duration
     /// The longest wait between reconnection attempts after a fault.
     public var maximumBackoff: Duration
+    /// Told of each fault the watch waits out (the error, the wait before the next attempt).
+    public var onFault: (@Sendable (PECError, Duration) async -> Void)? = nil
 
     public init(
         folder: String? = nil,
@@ -86,6 +88,7 @@ extension ReceiptSyncService {
                     "watch: \(error.message); reconnecting in \(backoff.components.seconds) s",
                     metadata: ["attempt": "\(failed)"]
                 )
+                await request.onFault?(error, backoff)
                 try await Task.sleep(for: backoff)
             }
         }

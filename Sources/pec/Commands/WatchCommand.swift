@@ -25,7 +25,21 @@ struct WatchCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var global: GlobalOptions
-    @OptionGroup var accountOptions: AccountOptions
+
+    @Option(
+        name: .customLong("account"),
+        help: ArgumentHelp(
+            "The account to watch (its name or address); repeat it to watch several at once.",
+            valueName: "account"
+        )
+    )
+    var accounts: [String] = []
+
+    @Flag(help: "Watch every account logged in.")
+    var allAccounts = false
+
+    @Option(help: ArgumentHelp("Seconds to wait for the server on each step (default 30).", valueName: "seconds"))
+    var timeout: Double?
 
     @Option(help: ArgumentHelp("The folder receipts arrive in (default INBOX).", valueName: "folder"))
     var folder: String?
@@ -61,15 +75,40 @@ struct WatchCommand: AsyncParsableCommand {
     )
     var webhookSecretFile: String?
 
-    func run() async throws {
-        let context = try accountOptions.context()
-        let service = try context.receipts(caFiles: caFile.map { [$0] } ?? [])
-        let secret =
-            webhook.isEmpty
-            ? [] : try WebhookTarget.secret(file: webhookSecretFile, environment: ProcessInfo.processInfo.environment)
-        let targets = try webhook.map { url throws(PECError) in
-            try WebhookTarget(url: url, format: webhookFormat.format, batch: webhookBatch, secret: secret)
+    func validate() throws {
+        if allAccounts && !accounts.isEmpty { throw ValidationError("--account and --all-accounts do not go together") }
+        do throws(PECError) {
+            for context in try contexts() { _ = try context.account() }
+        } catch {
+            throw ValidationError(error.message)
         }
+    }
+
+    /// One context per account watched, sharing one ledger; the default account when none is named.
+    func contexts() throws(PECError) -> [PECContext] {
+        let base = try PECContext(
+            environment: ProcessInfo.processInfo.environment,
+            account: accounts.first,
+            timeout: timeout
+        )
+        let names = allAccounts ? try base.store.accounts().map(\.name) : accounts
+        guard names.count > 1 else {
+            if allAccounts, names.isEmpty {
+                throw PECError(.notAuthenticated, "no PEC account is saved", remedy: .login(address: nil))
+            }
+            return [allAccounts ? base.forAccount(names[0]) : base]
+        }
+        // Opened once, before the contexts share it.
+        _ = try? base.ledger()
+        return names.map(base.forAccount)
+    }
+
+    func run() async throws {
+        let contexts = try contexts()
+        if contexts.count > 1 { return try await watchSeveral(contexts) }
+        let context = contexts[0]
+        let service = try context.receipts(caFiles: caFile.map { [$0] } ?? [])
+        let targets = try webhookTargets()
         let json = global.json
         let exec = exec
         guard !targets.isEmpty else {
@@ -99,6 +138,55 @@ struct WatchCommand: AsyncParsableCommand {
             throw error
         }
         await sender.shutdown()
+    }
+
+    /// Several accounts: each in its own session; one failing is reported and retried, never stops the others.
+    func watchSeveral(_ contexts: [PECContext]) async throws {
+        let targets = try webhookTargets()
+        let json = global.json
+        let exec = exec
+        let watch = AccountsWatch(contexts: contexts, caFiles: caFile.map { [$0] } ?? [])
+        let sender = targets.isEmpty ? nil : try WebhookSender(caFile: webhookCaFile)
+        let ledger = try contexts[0].ledger()
+        let accounts = try contexts.map { context throws(PECError) in try context.account().name }
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                if let sender {
+                    for target in targets {
+                        for account in accounts {
+                            let outbox = EventOutbox(ledger: ledger, account: account, scope: account)
+                            group.addTask {
+                                try await outbox.run(target, sender: sender) { Console.writeError("warning: \($0)\n") }
+                            }
+                        }
+                    }
+                }
+                group.addTask {
+                    try await watch.run(WatchRequest(folder: folder)) { event in
+                        try await Self.print(event, json: json, exec: exec)
+                    } report: { failure in
+                        Console.writeError("warning: \(failure.account): \(failure.error.message)\n")
+                        let line = (try? OutputRenderer(format: .json).render(record: failure)) ?? ""
+                        Console.write(json ? line : failure.textLine)
+                    }
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+        } catch {
+            await sender?.shutdown()
+            throw error
+        }
+        await sender?.shutdown()
+    }
+
+    func webhookTargets() throws -> [WebhookTarget] {
+        let secret =
+            webhook.isEmpty
+            ? [] : try WebhookTarget.secret(file: webhookSecretFile, environment: ProcessInfo.processInfo.environment)
+        return try webhook.map { url throws(PECError) in
+            try WebhookTarget(url: url, format: webhookFormat.format, batch: webhookBatch, secret: secret)
+        }
     }
 
     static func print(_ event: TrackingEvent, json: Bool, exec: String?) async throws {
