@@ -55,7 +55,7 @@ test: deps
 	export PEC_BIN_DIR="$$($(SWIFT) build --show-bin-path)"; \
 	rc=0; \
 	echo "== sandbox self-test and pec-mcp client tests (pytest)"; \
-	"$$PEC_SANDBOX_PYTHON" -m pytest -q -p no:cacheprovider sandbox/tests Tests/MCPClientTests Tests/TerminalTests Tests/EvidenceTests || rc=1; \
+	"$$PEC_SANDBOX_PYTHON" -m pytest -q -p no:cacheprovider sandbox/tests Tests/MCPClientTests Tests/TerminalTests Tests/EvidenceTests Tests/WebhookTests || rc=1; \
 	echo "== swift test (in a private D-Bus session with gnome-keyring)"; \
 	PEC_KEYRING_TEST=1 scripts/with-keyring.sh $(SWIFT) test --skip-build --disable-xctest || rc=1; \
 	if [ $$rc -ne 0 ]; then \

@@ -20,4 +20,6 @@ rc=0
 "$PEC_SANDBOX_PYTHON" "$HERE/scripts/bench_mcp.py" "$BIN_DIR" || rc=1
 # Receipt tracking: sync of 10 000 receipts, watch latency (it reseeds the bench user).
 "$PEC_SANDBOX_PYTHON" "$HERE/scripts/bench_tracking.py" "$BIN_DIR/pec" "$HERE/sandbox/sandbox.sh" || rc=1
+# Receipt events to applications: webhook latency with 1 and 20 accounts, a 50-account watch's resources.
+"$PEC_SANDBOX_PYTHON" "$HERE/scripts/bench_webhooks.py" "$BIN_DIR/pec" || rc=1
 exit $rc

@@ -28,11 +28,14 @@ public final class WebhookSender: Sendable {
             }
             tls.additionalTrustRoots = [.file(caFile)]
         }
-        let configuration = HTTPClient.Configuration(
+        var configuration = HTTPClient.Configuration(
             tlsConfiguration: tls,
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(10), read: Self.requestTimeout)
         )
+        // The client's own reconnect loop (100 ms and up) would hammer a receiver that resets
+        // connections: one attempt per POST, and the outbox's backoff decides when the next one is.
+        configuration.connectionPool.retryConnectionEstablishment = false
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
