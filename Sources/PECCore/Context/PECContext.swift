@@ -88,12 +88,17 @@ public final class PECContext: Sendable {
 
     /// The chosen account's receipt reader, trusting also the CA certificates in `caFiles`.
     public func receipts(caFiles: [String] = [], keeper: IMAPSessionKeeper? = nil) throws -> ReceiptSyncService {
+        try receipts(trust: try PECTrustStore(caFiles: caFiles), keeper: keeper)
+    }
+
+    /// The same with a trust store already loaded (a watch of many accounts loads the system roots once).
+    public func receipts(trust: PECTrustStore, keeper: IMAPSessionKeeper? = nil) throws -> ReceiptSyncService {
         let account = try account()
         return ReceiptSyncService(
             access: try access(to: account, keeper: keeper),
             account: account.name,
             tracking: try tracking(),
-            trust: try PECTrustStore(caFiles: caFiles)
+            trust: trust
         )
     }
 

@@ -11,8 +11,11 @@ public struct EventOutbox: Sendable {
     let ledger: SendLedger
     let account: String
     let logger: Logger
-    /// How often the ledger is looked at for new events when there are none to deliver.
-    var poll: Duration = .milliseconds(500)
+    /// How often the ledger is looked at for new events when there are none to deliver and no watch
+    /// says it stored some (``signal``).
+    var poll: Duration = .seconds(2)
+    /// Notified by the watch after it stored events.
+    let signal: EventSignal?
     static let firstBackoff: Duration = .seconds(1)
     static let maximumBackoff: Duration = .seconds(300)
 
@@ -23,11 +26,13 @@ public struct EventOutbox: Sendable {
         ledger: SendLedger,
         account: String,
         scope: String? = nil,
+        signal: EventSignal? = nil,
         logger: Logger = Logger(label: "pec.delivery")
     ) {
         self.ledger = ledger
         self.account = account
         self.scope = scope
+        self.signal = signal
         self.logger = logger
     }
 
@@ -56,7 +61,8 @@ public struct EventOutbox: Sendable {
         while !Task.isCancelled {
             let events = try ledger.outbox(target: name, account: account, limit: target.batch)
             guard !events.isEmpty else {
-                try await Task.sleep(for: poll)
+                if let signal { await signal.wait(upTo: poll) } else { try await Task.sleep(for: poll) }
+                try Task.checkCancellation()
                 continue
             }
             let seqs = events.map(\.seq)

@@ -46,9 +46,11 @@ public struct AccountsWatch: Sendable {
         deliver: @escaping @Sendable (TrackingEvent) async throws -> Void,
         report: @escaping @Sendable (AccountFailure) async -> Void
     ) async throws {
+        // One trust store for all: the system roots are parsed once, not once per account.
+        let trust = try PECTrustStore(caFiles: caFiles)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for context in contexts {
-                group.addTask { try await watch(context, request, deliver: deliver, report: report) }
+                group.addTask { try await watch(context, request, trust: trust, deliver: deliver, report: report) }
             }
             try await group.next()
             group.cancelAll()
@@ -58,6 +60,7 @@ public struct AccountsWatch: Sendable {
     private func watch(
         _ context: PECContext,
         _ request: WatchRequest,
+        trust: PECTrustStore,
         deliver: @escaping @Sendable (TrackingEvent) async throws -> Void,
         report: @escaping @Sendable (AccountFailure) async -> Void
     ) async throws {
@@ -77,7 +80,7 @@ public struct AccountsWatch: Sendable {
         var failures = 0
         while !Task.isCancelled {
             do {
-                try await context.receipts(caFiles: caFiles).watch(request, deliver: deliver)
+                try await context.receipts(trust: trust).watch(request, deliver: deliver)
             } catch is CancellationError {
                 throw CancellationError()
             } catch {

@@ -14,6 +14,8 @@ public struct WatchRequest: Sendable {
     public var maximumBackoff: Duration
     /// Told of each fault the watch waits out (the error, the wait before the next attempt).
     public var onFault: (@Sendable (PECError, Duration) async -> Void)? = nil
+    /// Notified after each round that stored events (the webhooks' outboxes wait on it).
+    public var stored: EventSignal? = nil
 
     public init(
         folder: String? = nil,
@@ -62,6 +64,7 @@ extension ReceiptSyncService {
                             try ledger.setPrintedSeq(try ledger.lastEventSeq(), account: account)
                         }
                         try await deliverPending(deliver)
+                        request.stored?.notify()
                         failures.withLockedValue { $0 = 0 }
                         let wait = idleWait(request, next: deadlines.next)
                         logger.debug("idle", metadata: ["seconds": "\(wait.components.seconds)"])

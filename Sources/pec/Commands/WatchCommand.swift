@@ -117,7 +117,8 @@ struct WatchCommand: AsyncParsableCommand {
             }
         }
         let sender = try WebhookSender(caFile: webhookCaFile)
-        let outbox = EventOutbox(ledger: service.tracking.ledger, account: service.account)
+        let signal = EventSignal()
+        let outbox = EventOutbox(ledger: service.tracking.ledger, account: service.account, signal: signal)
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for target in targets {
@@ -126,7 +127,9 @@ struct WatchCommand: AsyncParsableCommand {
                     }
                 }
                 group.addTask {
-                    try await service.watch(WatchRequest(folder: folder)) { event in
+                    var request = WatchRequest(folder: folder)
+                    request.stored = signal
+                    try await service.watch(request) { event in
                         try await Self.print(event, json: json, exec: exec)
                     }
                 }
@@ -149,12 +152,13 @@ struct WatchCommand: AsyncParsableCommand {
         let sender = targets.isEmpty ? nil : try WebhookSender(caFile: webhookCaFile)
         let ledger = try contexts[0].ledger()
         let accounts = try contexts.map { context throws(PECError) in try context.account().name }
+        let signal = EventSignal()
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 if let sender {
                     for target in targets {
                         for account in accounts {
-                            let outbox = EventOutbox(ledger: ledger, account: account, scope: account)
+                            let outbox = EventOutbox(ledger: ledger, account: account, scope: account, signal: signal)
                             group.addTask {
                                 try await outbox.run(target, sender: sender) { Console.writeError("warning: \($0)\n") }
                             }
@@ -162,7 +166,9 @@ struct WatchCommand: AsyncParsableCommand {
                     }
                 }
                 group.addTask {
-                    try await watch.run(WatchRequest(folder: folder)) { event in
+                    var request = WatchRequest(folder: folder)
+                    request.stored = signal
+                    try await watch.run(request) { event in
                         try await Self.print(event, json: json, exec: exec)
                     } report: { failure in
                         Console.writeError("warning: \(failure.account): \(failure.error.message)\n")
