@@ -8,7 +8,7 @@ public struct AccountFailure: Encodable, Sendable {
     public var account: String
     public var at: Date
     public var error: PECError
-    /// When it is tried again; nil while it waits for `pec auth login` (the server rejected its password).
+    /// When it is tried again; nil (left out of the record) while it waits for `pec auth login`.
     public var retryIn: Double?
     public var waitingForLogin: Bool
 
