@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 
-/// Delivers an account's stored events to one webhook, in `seq` order, at least once: its cursor in
+/// Delivers an account's stored events to one target (a webhook, an `--exec` command), in `seq` order, at least once: its cursor in
 /// the ledger moves only after a 2xx, so a receiver down for hours, or `pec` killed with SIGKILL,
 /// loses nothing (an event may then come twice, always with the same `event_id`). 408/425/429/5xx,
 /// timeouts and broken connections are retried with exponential backoff and full jitter, from 1 s
@@ -36,16 +36,12 @@ public struct EventOutbox: Sendable {
         self.logger = logger
     }
 
-    func cursorName(_ target: WebhookTarget) -> String {
+    func cursorName(_ target: DeliveryTarget) -> String {
         scope.map { "\(target.name) #\($0)" } ?? target.name
     }
 
     /// Runs until cancelled; `report` is told of each failed attempt and each parked batch, in words.
-    public func run(
-        _ target: WebhookTarget,
-        sender: WebhookSender,
-        report: @escaping @Sendable (String) -> Void
-    ) async throws {
+    public func run(_ target: DeliveryTarget, report: @escaping @Sendable (String) -> Void) async throws {
         let name = cursorName(target)
         // A new target starts where the watch's printing stands: after the first sync of an account's
         // first watch, so what that sync finds is history (`pec events` serves it), as it is for printing.
@@ -66,7 +62,7 @@ public struct EventOutbox: Sendable {
                 continue
             }
             let seqs = events.map(\.seq)
-            switch await sender.post(events, to: target) {
+            switch await target.deliver(events) {
             case .acknowledged:
                 failures = 0
                 try ledger.unpark(seqs, target: name)
@@ -75,7 +71,7 @@ public struct EventOutbox: Sendable {
                 let wait = after ?? Self.backoff(after: failures)
                 failures += 1
                 report(
-                    "webhook \(target.url.absoluteString): \(reason); event \(seqs[0]) retried in "
+                    "\(target.label): \(reason); event \(seqs[0]) retried in "
                         + "\(Self.seconds(wait))"
                 )
                 try await Task.sleep(for: wait)
@@ -84,7 +80,7 @@ public struct EventOutbox: Sendable {
                 try ledger.park(seqs, target: name, reason: reason)
                 if let last = seqs.max() { try ledger.setDeliveredSeq(last, target: name) }
                 report(
-                    "webhook \(target.url.absoluteString) refused event(s) \(seqs.map(String.init).joined(separator: ", ")) "
+                    "\(target.label) refused event(s) \(seqs.map(String.init).joined(separator: ", ")) "
                         + "(\(reason)): parked; `pec events --parked` lists them, `pec events --retry` queues them again"
                 )
             }

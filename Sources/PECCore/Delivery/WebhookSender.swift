@@ -4,14 +4,36 @@ import NIOCore
 import NIOHTTP1
 import NIOSSL
 
-/// How one POST of events ended, for the outbox.
-enum WebhookOutcome: Sendable, Equatable {
-    /// A 2xx: the cursor may move.
+/// How one delivery of events ended, for the outbox.
+public enum DeliveryOutcome: Sendable, Equatable {
+    /// Taken (a 2xx; a hook that exited 0): the cursor may move.
     case acknowledged
-    /// 408, 425, 429, 5xx, a timeout or a broken connection: try again later (`after`: the server's Retry-After).
+    /// Not now (408, 425, 429, 5xx, a timeout, a broken connection; a hook that could not run or ran out
+    /// of time, or exited 75, EX_TEMPFAIL): try again later (`after`: the server's Retry-After).
     case retry(after: Duration?, reason: String)
-    /// Any other answer: the receiver will never take these events; they are parked.
+    /// Never (any other answer or exit status): these events are parked.
     case park(reason: String)
+}
+
+/// Where an outbox delivers: its name in the ledger (its cursor, its parked events), how it is named
+/// in messages, and how a batch is handed over.
+public struct DeliveryTarget: Sendable {
+    public let name: String
+    public let label: String
+    public let batch: Int
+    let deliver: @Sendable ([TrackingEvent]) async -> DeliveryOutcome
+
+    public init(
+        name: String,
+        label: String,
+        batch: Int = 1,
+        deliver: @escaping @Sendable ([TrackingEvent]) async -> DeliveryOutcome
+    ) {
+        self.name = name
+        self.label = label
+        self.batch = batch
+        self.deliver = deliver
+    }
 }
 
 /// Posts receipt events over HTTPS with swift-server/async-http-client: TLS verified against the
@@ -39,12 +61,19 @@ public final class WebhookSender: Sendable {
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
+    /// `webhook` as an outbox's target.
+    public func target(_ webhook: WebhookTarget) -> DeliveryTarget {
+        DeliveryTarget(name: webhook.name, label: "webhook \(webhook.url.absoluteString)", batch: webhook.batch) {
+            await self.post($0, to: webhook)
+        }
+    }
+
     /// Must be called before the sender goes away.
     public func shutdown() async {
         try? await client.shutdown()
     }
 
-    func post(_ events: [TrackingEvent], to target: WebhookTarget, now: Date = Date()) async -> WebhookOutcome {
+    func post(_ events: [TrackingEvent], to target: WebhookTarget, now: Date = Date()) async -> DeliveryOutcome {
         let body: [UInt8]
         do {
             body = try WebhookPayload.body(events, format: target.format, batch: target.batch > 1)
@@ -72,7 +101,7 @@ public final class WebhookSender: Sendable {
         }
     }
 
-    static func outcome(status: HTTPResponseStatus, retryAfter: String?) -> WebhookOutcome {
+    static func outcome(status: HTTPResponseStatus, retryAfter: String?) -> DeliveryOutcome {
         let code = Int(status.code)
         let text = "\(code) \(status.reasonPhrase)"
         switch code {

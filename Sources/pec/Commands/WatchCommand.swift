@@ -105,75 +105,45 @@ struct WatchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let contexts = try contexts()
-        if contexts.count > 1 { return try await watchSeveral(contexts) }
-        let context = contexts[0]
-        let service = try context.receipts(caFiles: caFile.map { [$0] } ?? [])
-        let targets = try webhookTargets()
+        let webhooks = try webhookTargets()
         let json = global.json
-        let exec = exec
-        guard !targets.isEmpty else {
-            try await service.watch(WatchRequest(folder: folder)) { event in
-                try await Self.print(event, json: json, exec: exec)
-            }
-        }
-        let sender = try WebhookSender(caFile: webhookCaFile)
-        let signal = EventSignal()
-        let outbox = EventOutbox(ledger: service.tracking.ledger, account: service.account, signal: signal)
-        do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for target in targets {
-                    group.addTask {
-                        try await outbox.run(target, sender: sender) { Console.writeError("warning: \($0)\n") }
-                    }
-                }
-                group.addTask {
-                    var request = WatchRequest(folder: folder)
-                    request.stored = signal
-                    try await service.watch(request) { event in
-                        try await Self.print(event, json: json, exec: exec)
-                    }
-                }
-                try await group.next()
-                group.cancelAll()
-            }
-        } catch {
-            await sender.shutdown()
-            throw error
-        }
-        await sender.shutdown()
-    }
-
-    /// Several accounts: each in its own session; one failing is reported and retried, never stops the others.
-    func watchSeveral(_ contexts: [PECContext]) async throws {
-        let targets = try webhookTargets()
-        let json = global.json
-        let exec = exec
-        let watch = AccountsWatch(contexts: contexts, caFiles: caFile.map { [$0] } ?? [])
-        let sender = targets.isEmpty ? nil : try WebhookSender(caFile: webhookCaFile)
+        let sender = webhooks.isEmpty ? nil : try WebhookSender(caFile: webhookCaFile)
+        var targets = webhooks.compactMap { sender?.target($0) }
+        if let exec { targets.append(Self.execTarget(exec)) }
         let ledger = try contexts[0].ledger()
         let accounts = try contexts.map { context throws(PECError) in try context.account().name }
         let signal = EventSignal()
+        var request = WatchRequest(folder: folder)
+        request.stored = signal
+        let watching = request
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                if let sender {
-                    for target in targets {
-                        for account in accounts {
-                            let outbox = EventOutbox(ledger: ledger, account: account, scope: account, signal: signal)
-                            group.addTask {
-                                try await outbox.run(target, sender: sender) { Console.writeError("warning: \($0)\n") }
-                            }
-                        }
+                for target in targets {
+                    for account in accounts {
+                        // One cursor per target, and per account when several are watched.
+                        let outbox = EventOutbox(
+                            ledger: ledger,
+                            account: account,
+                            scope: accounts.count > 1 ? account : nil,
+                            signal: signal
+                        )
+                        group.addTask { try await outbox.run(target) { Console.writeError("warning: \($0)\n") } }
                     }
                 }
-                group.addTask {
-                    var request = WatchRequest(folder: folder)
-                    request.stored = signal
-                    try await watch.run(request) { event in
-                        try await Self.print(event, json: json, exec: exec)
-                    } report: { failure in
-                        Console.writeError("warning: \(failure.account): \(failure.error.message)\n")
-                        let line = (try? OutputRenderer(format: .json).render(record: failure)) ?? ""
-                        Console.write(json ? line : failure.textLine)
+                if contexts.count == 1 {
+                    let service = try contexts[0].receipts(caFiles: caFile.map { [$0] } ?? [])
+                    group.addTask { try await service.watch(watching) { try Self.print($0, json: json) } }
+                } else {
+                    // Several accounts: each in its own session; one failing is reported and retried.
+                    let watch = AccountsWatch(contexts: contexts, caFiles: caFile.map { [$0] } ?? [])
+                    group.addTask {
+                        try await watch.run(watching) {
+                            try Self.print($0, json: json)
+                        } report: { failure in
+                            Console.writeError("warning: \(failure.account): \(failure.error.message)\n")
+                            let line = (try? OutputRenderer(format: .json).render(record: failure)) ?? ""
+                            Console.write(json ? line : failure.textLine)
+                        }
                     }
                 }
                 try await group.next()
@@ -186,6 +156,23 @@ struct WatchCommand: AsyncParsableCommand {
         await sender?.shutdown()
     }
 
+    /// `--exec`: an outbox target like a webhook. Exit 0 acknowledges; a hook that cannot start, runs
+    /// out of time or exits 75 (EX_TEMPFAIL) is retried with backoff; any other exit status parks the event.
+    static func execTarget(_ command: String) -> DeliveryTarget {
+        DeliveryTarget(name: "exec:\(command)", label: "--exec command") { events in
+            guard let event = events.first, let line = try? OutputRenderer(format: .json).render(record: event) else {
+                return .park(reason: "the event cannot be encoded")
+            }
+            switch await EventHook.run(command, input: line) {
+            case .exited(status: 0): return .acknowledged
+            case .exited(status: 75): return .retry(after: nil, reason: "exited 75 (try again later)")
+            case .exited(let status): return .park(reason: "exited with \(status)")
+            case .stopped: return .retry(after: nil, reason: "stopped after \(EventHook.timeout.components.seconds) s")
+            case .notStarted: return .retry(after: nil, reason: "could not start")
+            }
+        }
+    }
+
     func webhookTargets() throws -> [WebhookTarget] {
         let secret =
             webhook.isEmpty
@@ -195,10 +182,8 @@ struct WatchCommand: AsyncParsableCommand {
         }
     }
 
-    static func print(_ event: TrackingEvent, json: Bool, exec: String?) async throws {
-        let line = try OutputRenderer(format: .json).render(record: event)
-        Console.write(json ? line : event.textLine)
-        if let exec { await EventHook.run(exec, input: line) }
+    static func print(_ event: TrackingEvent, json: Bool) throws {
+        Console.write(json ? try OutputRenderer(format: .json).render(record: event) : event.textLine)
     }
 }
 

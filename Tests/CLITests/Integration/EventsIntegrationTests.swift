@@ -103,4 +103,67 @@ struct EventsIntegrationTests {
             #expect(run.status != 0 && !run.stderr.isEmpty, "\(arguments)")
         }
     }
+
+    @Test("--exec is an outbox target: each event once to a hook that exits 0; one that exits 3 parks them")
+    func execTarget() throws {
+        defer { sandbox.cleanUp() }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("pec-exec-\(UUID()).ndjson")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let watch = try WatchProcess(
+            arguments: ["--json", "watch", "--ca-file", sandbox.caFile, "--exec", "cat >> '\(out.path)'"],
+            environment: sandbox.environment()
+        )
+        try #require(watch.waitForStderrOrTime(seconds: 2))
+        let send = try sandbox.pec(
+            [
+                "--json", "send", "--to", "anna.bianchi@pec.sandbox", "--subject",
+                "Hook \(UUID().uuidString.prefix(8))",
+                "--body", "x", "--yes",
+            ]
+        )
+        let messageID = try #require(try send.jsonLines().first?["message_id"] as? String)
+        var hooked: [[String: Any]] = []
+        for _ in 0..<60 {
+            let text = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+            hooked = text.split(separator: "\n").compactMap {
+                (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+            }.filter { $0["message_id"] as? String == messageID }
+            if hooked.count >= 2 { break }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        #expect(Set(hooked.compactMap { $0["event"] as? String }) == ["pec_acceptance", "pec_delivery"], "\(hooked)")
+        #expect(hooked.allSatisfy { ($0["event_id"] as? String)?.hasPrefix("evt_") == true })
+        #expect(watch.terminate() == 143)
+
+        // A hook that refuses (exit 3): the events are parked for it, and the watch goes on.
+        let refusing = try WatchProcess(
+            arguments: ["--json", "watch", "--ca-file", sandbox.caFile, "--exec", "exit 3"],
+            environment: sandbox.environment()
+        )
+        defer { _ = refusing.terminate() }
+        try #require(refusing.waitForStderrOrTime(seconds: 2))
+        let second = try sandbox.pec(
+            [
+                "--json", "send", "--to", "anna.bianchi@pec.sandbox", "--subject",
+                "Hook \(UUID().uuidString.prefix(8))",
+                "--body", "x", "--yes",
+            ]
+        )
+        let refused = try #require(try second.jsonLines().first?["message_id"] as? String)
+        var parked: [[String: Any]] = []
+        for _ in 0..<60 {
+            parked = try sandbox.pec(["--json", "events", "--parked"]).jsonLines().filter {
+                $0["message_id"] as? String == refused
+            }
+            if parked.count >= 2 { break }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        #expect(parked.count >= 2, "\(parked)")
+        #expect(
+            parked.allSatisfy {
+                $0["target"] as? String == "exec:exit 3" && $0["parked_reason"] as? String == "exited with 3"
+            }
+        )
+        #expect(refusing.stderr.contains("--exec command refused"), "\(refusing.stderr)")
+    }
 }
