@@ -29,6 +29,14 @@ struct ResponseDeadline {
         instant += .nanoseconds(Int64(byteCount) * 1_000_000_000 / Int64(Self.minimumRate))
     }
 
+    /// How long past the deadline bytes already waiting may still be read (see `read(before:)`).
+    static let lateAllowance: Duration = .seconds(5)
+
+    /// Whether `now` is at most ``lateAllowance`` past the deadline.
+    func withinLateAllowance(at now: ContinuousClock.Instant = .now) -> Bool {
+        now - instant <= Self.lateAllowance
+    }
+
     /// The time left, or nil when the deadline has passed.
     func remaining(at now: ContinuousClock.Instant = .now) -> Duration? {
         let left = instant - now
@@ -42,8 +50,13 @@ extension MailByteStream {
     /// a retryable ``PECError/Kind/timeout``.
     func read(before deadline: inout ResponseDeadline) async throws -> ByteBuffer {
         // Bytes already waiting are read even past the deadline: they arrived while this task was
-        // slow to resume (a busy process), not because the server was slow.
-        guard let left = deadline.remaining() ?? (hasUnreadBytes ? .milliseconds(1) : nil) else {
+        // slow to resume (a busy process), not because the server was slow. Only for a while: a
+        // server dripping faster than a starved reader resumes always has a byte waiting, and would
+        // otherwise never be cut off.
+        guard
+            let left = deadline.remaining()
+                ?? (hasUnreadBytes && deadline.withinLateAllowance() ? .milliseconds(1) : nil)
+        else {
             throw NetworkFailure.tooSlow(settings, deadline)
         }
         let buffer: ByteBuffer
