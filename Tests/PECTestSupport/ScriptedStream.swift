@@ -98,6 +98,15 @@ public final class ScriptedStream: MailByteStream {
 
     // MARK: - MailByteStream
 
+    /// A scripted server's bytes are there from the start; a drip's next chunk arrives when it falls due.
+    public var firstUnreadArrival: ContinuousClock.Instant? {
+        switch steps.first {
+        case .server?: .now - .seconds(3600)
+        case .drip?: dripDue.flatMap { $0 <= .now ? $0 : nil }
+        default: nil
+        }
+    }
+
     public var hasUnreadBytes: Bool {
         switch steps.first {
         case .server?: true

@@ -19,6 +19,10 @@ package protocol MailByteStream: AnyObject {
     /// waited to run, so a deadline that passed meanwhile does not make them late.
     var hasUnreadBytes: Bool { get }
 
+    /// When the first byte no read has returned yet arrived; nil when there is none. A deadline
+    /// that passed after it arrived does not make it late.
+    var firstUnreadArrival: ContinuousClock.Instant? { get }
+
     func write(_ bytes: [UInt8]) async throws
 
     /// Writes `bytes` after `delay` unless cancelled first, without waiting for it (how IDLE is
@@ -31,6 +35,7 @@ package protocol MailByteStream: AnyObject {
 
 extension MailByteStream {
     package var hasUnreadBytes: Bool { false }
+    package var firstUnreadArrival: ContinuousClock.Instant? { nil }
 }
 
 /// A write that ``MailByteStream/scheduleWrite(_:after:claim:)`` has not done yet.

@@ -165,6 +165,8 @@ final class NetworkStream: MailByteStream {
 
     var hasUnreadBytes: Bool { arrived.byteCount.withLockedValue { $0 } > consumedByteCount }
 
+    var firstUnreadArrival: ContinuousClock.Instant? { arrived.firstArrival(after: consumedByteCount) }
+
     func write(_ bytes: [UInt8]) async throws {
         do {
             try await outbound.write(ByteBuffer(bytes: bytes))
@@ -241,10 +243,24 @@ final class ArrivalCounter: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
     let byteCount = NIOLockedValueBox(0)
+    /// When each chunk not yet read arrived: the byte count at its end, and the instant.
+    let arrivals = NIOLockedValueBox<[(end: Int, at: ContinuousClock.Instant)]>([])
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = unwrapInboundIn(data).readableBytes
-        byteCount.withLockedValue { $0 += bytes }
+        let end = byteCount.withLockedValue { count in
+            count += bytes
+            return count
+        }
+        arrivals.withLockedValue { $0.append((end, .now)) }
         context.fireChannelRead(data)
+    }
+
+    /// The arrival of the first byte after `consumed`, forgetting the chunks read already (bounded).
+    func firstArrival(after consumed: Int) -> ContinuousClock.Instant? {
+        arrivals.withLockedValue { list in
+            list.removeAll { $0.end <= consumed }
+            return list.first?.at
+        }
     }
 }

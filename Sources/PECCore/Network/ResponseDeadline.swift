@@ -29,14 +29,6 @@ struct ResponseDeadline {
         instant += .nanoseconds(Int64(byteCount) * 1_000_000_000 / Int64(Self.minimumRate))
     }
 
-    /// How long past the deadline bytes already waiting may still be read (see `read(before:)`).
-    static let lateAllowance: Duration = .seconds(5)
-
-    /// Whether `now` is at most ``lateAllowance`` past the deadline.
-    func withinLateAllowance(at now: ContinuousClock.Instant = .now) -> Bool {
-        now - instant <= Self.lateAllowance
-    }
-
     /// The time left, or nil when the deadline has passed.
     func remaining(at now: ContinuousClock.Instant = .now) -> Duration? {
         let left = instant - now
@@ -49,14 +41,11 @@ extension MailByteStream {
     /// deadline is extended by the bytes received. A response still incomplete at its deadline is
     /// a retryable ``PECError/Kind/timeout``.
     func read(before deadline: inout ResponseDeadline) async throws -> ByteBuffer {
-        // Bytes already waiting are read even past the deadline: they arrived while this task was
-        // slow to resume (a busy process), not because the server was slow. Only for a while: a
-        // server dripping faster than a starved reader resumes always has a byte waiting, and would
-        // otherwise never be cut off.
-        guard
-            let left = deadline.remaining()
-                ?? (hasUnreadBytes && deadline.withinLateAllowance() ? .milliseconds(1) : nil)
-        else {
+        // Bytes that arrived before the deadline are read even past it: they came while this task
+        // was slow to resume (a busy process), not because the server was slow. Bytes that arrived
+        // after it are late, however fast a dripping server keeps them coming.
+        let inTime = firstUnreadArrival.map { $0 <= deadline.instant } ?? false
+        guard let left = deadline.remaining() ?? (inTime ? .milliseconds(1) : nil) else {
             throw NetworkFailure.tooSlow(settings, deadline)
         }
         let buffer: ByteBuffer
