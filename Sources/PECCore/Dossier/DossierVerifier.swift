@@ -37,6 +37,16 @@ public struct DossierCheck: Codable, Sendable, Equatable {
         case otherMessage = "other_message"
         /// A file no dossier has: not a regular file (a link, a device), or a name pec never writes.
         case unexpected
+
+        /// What a message that is not certified is, by its signature check.
+        init(notCertifiedWith signature: SignatureCheck?) {
+            switch signature?.status {
+            case .unsigned, nil: self = .unsigned
+            case .invalid: self = .invalid
+            case .untrusted: self = .untrusted
+            case .valid: self = .uncertified
+            }
+        }
     }
 
     enum CodingKeys: String, CodingKey {
@@ -230,7 +240,9 @@ public struct DossierVerifier: Sendable {
             check.problems.append("the message as sent is not in the dossier: its receipts prove nothing checkable")
             return
         }
-        let messageID = messageIdentity(directory, file: messageFile, report: report, check: &check)
+        // The message file's headers, parsed once: its identity and its addressees.
+        let headers = try? SpooledMessage(file: directory.appendingPathComponent(messageFile)).message.headers
+        let messageID = messageIdentity(headers, file: messageFile, report: report, check: &check)
         check.messageID = messageID
         let known: Set<String> = [messageFile, "report.json", "report.html", DossierWriter.checksumsName]
         for name in names where !known.contains(name) && !name.lowercased().hasSuffix(".eml") {
@@ -268,7 +280,7 @@ public struct DossierVerifier: Sendable {
         }
         // A non-acceptance proves every recipient failed only when nothing says the message was accepted.
         let failedAll = nonAcceptance && acceptance == nil
-        let recipients = recipientsOf(directory, file: messageFile, acceptance: acceptance, check: &check)
+        let recipients = recipientsOf(headers, file: messageFile, acceptance: acceptance, check: &check)
         if acceptance == nil && !failedAll {
             check.problems.append("no certified acceptance receipt of the message in the dossier")
         }
@@ -319,14 +331,11 @@ public struct DossierVerifier: Sendable {
             return
         }
         guard details.pecType == .postaCertificata || details.pecType == .remDispatch else {
-            let status: DossierCheck.Status =
-                switch details.signature?.status {
-                case .unsigned, nil: .unsigned
-                case .invalid: .invalid
-                case .untrusted: .untrusted
-                case .valid: .uncertified
-                }
-            results[name] = .init(file: name, status: status, detail: details.signature?.reason)
+            results[name] = .init(
+                file: name,
+                status: .init(notCertifiedWith: details.signature),
+                detail: details.signature?.reason
+            )
             return
         }
         let about = (details.pecCert?.msgid ?? details.rem?.uaMessageID).flatMap {
@@ -347,14 +356,13 @@ public struct DossierVerifier: Sendable {
     /// The Message-ID the dossier is about: the sent message's own header (the file is in SHA256SUMS
     /// like the rest), checked against the report's.
     private func messageIdentity(
-        _ directory: URL,
+        _ headers: HeaderFields?,
         file: String,
         report: DossierReport,
         check: inout DossierCheck
     ) -> String? {
         let claimed = try? MessageReference.normalizedMessageID(report.message.messageID)
-        guard let headers = try? SpooledMessage(file: directory.appendingPathComponent(file)).message.headers,
-            let own = headers.text("Message-ID").flatMap({ try? MessageReference.normalizedMessageID($0) })
+        guard let own = headers?.text("Message-ID").flatMap({ try? MessageReference.normalizedMessageID($0) })
         else {
             check.problems.append("\(file) has no Message-ID: it is not the message sent")
             return nil
@@ -368,12 +376,11 @@ public struct DossierVerifier: Sendable {
     /// Who the message went to: as the signed acceptance names them when there is one (and then the
     /// message file's To, Cc and From must agree with it), else the message's own To and Cc.
     private func recipientsOf(
-        _ directory: URL,
+        _ headers: HeaderFields?,
         file: String,
         acceptance: ReceiptEventReader.Reading?,
         check: inout DossierCheck
     ) -> [String] {
-        let headers = try? SpooledMessage(file: directory.appendingPathComponent(file)).message.headers
         func addresses(_ names: [String]) -> [String] {
             names.flatMap { name in
                 PECAddress.mailboxes(inHeader: headers?.text(name) ?? "").map {
@@ -427,15 +434,10 @@ public struct DossierVerifier: Sendable {
             return ReceiptVerdict(status: .uncertified, detail: "not a PEC or REM receipt")
         }
         guard reading.certifiedKind != nil else {
-            let signature = first.signature
-            let status: DossierCheck.Status =
-                switch signature?.status {
-                case .unsigned, nil: .unsigned
-                case .invalid: .invalid
-                case .untrusted: .untrusted
-                case .valid: .uncertified
-                }
-            return ReceiptVerdict(status: status, detail: signature?.reason ?? first.warnings?.first)
+            return ReceiptVerdict(
+                status: .init(notCertifiedWith: first.signature),
+                detail: first.signature?.reason ?? first.warnings?.first
+            )
         }
         guard reading.reference == messageID, reading.referenceIsSigned else {
             if reading.reference == messageID {
@@ -475,10 +477,7 @@ public struct DossierVerifier: Sendable {
 
     static func sha256(of url: URL) throws -> String {
         let digest = try SHA256Digest()
-        let handle = try FileHandle(forReadingFrom: url)
-        defer { try? handle.close() }
-        // Bounded: ends at end of file.
-        while let data = try handle.read(upToCount: 1 << 16), !data.isEmpty { digest.update(data) }
+        try DossierWriter.readChunks(url) { digest.update($0) }
         return try digest.finalizeHex()
     }
 }

@@ -145,7 +145,8 @@ struct DossierWriter {
         }
     }
 
-    private static func readChunks(_ url: URL, _ body: (ArraySlice<UInt8>) throws -> Void) throws {
+    /// `url`'s bytes in 64 KiB chunks (the copy, and the verifier's hashes).
+    static func readChunks(_ url: URL, _ body: (ArraySlice<UInt8>) throws -> Void) throws {
         let handle: FileHandle
         do {
             handle = try FileHandle(forReadingFrom: url)

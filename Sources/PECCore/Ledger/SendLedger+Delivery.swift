@@ -70,11 +70,7 @@ extension SendLedger {
                 arguments: [target, limit]
             ).map(Self.decodeEvent)
             if !requeued.isEmpty { return requeued }
-            return try Row.fetchAll(
-                db,
-                sql: Self.eventsSelect + " WHERE tracking_events.account = ? AND seq > ? ORDER BY seq LIMIT ?",
-                arguments: [account, cursor, limit]
-            ).map(Self.decodeEvent)
+            return try Self.events(db, after: cursor, limit: limit, account: account)
         }
     }
 

@@ -160,34 +160,24 @@ extension SendLedger {
 
     /// The events of `account` stored after `seq`, oldest first, at most `limit`.
     public func events(account: String, after seq: Int64, limit: Int) throws(PECError) -> [TrackingEvent] {
-        guard limit > 0 else { return [] }
-        return try read { db in
-            try Row.fetchAll(
-                db,
-                sql: Self.eventsSelect + " WHERE tracking_events.account = ? AND seq > ? ORDER BY seq LIMIT ?",
-                arguments: [account, seq, limit]
-            ).map(Self.decodeEvent)
-        }
+        try feed(after: seq, limit: limit, account: account)
     }
 
     /// The pull feed (`pec events`): events stored after `seq`, of every account or of `account` only,
     /// oldest first, at most `limit`.
     public func feed(after seq: Int64, limit: Int, account: String? = nil) throws(PECError) -> [TrackingEvent] {
         guard limit > 0 else { return [] }
-        return try read { db in
-            if let account {
-                return try Row.fetchAll(
-                    db,
-                    sql: Self.eventsSelect + " WHERE tracking_events.account = ? AND seq > ? ORDER BY seq LIMIT ?",
-                    arguments: [account, seq, limit]
-                ).map(Self.decodeEvent)
-            }
-            return try Row.fetchAll(
-                db,
-                sql: Self.eventsSelect + " WHERE seq > ? ORDER BY seq LIMIT ?",
-                arguments: [seq, limit]
-            ).map(Self.decodeEvent)
-        }
+        return try read { db in try Self.events(db, after: seq, limit: limit, account: account) }
+    }
+
+    /// The one query behind ``feed(after:limit:account:)``, the watch's printing and the outboxes.
+    static func events(_ db: Database, after seq: Int64, limit: Int, account: String?) throws -> [TrackingEvent] {
+        try Row.fetchAll(
+            db,
+            sql: Self.eventsSelect
+                + " WHERE (? IS NULL OR tracking_events.account = ?) AND seq > ? ORDER BY seq LIMIT ?",
+            arguments: [account, account, seq, limit]
+        ).map(Self.decodeEvent)
     }
 
     /// The Message-ID the gestore's identificativo belongs to, from the events already stored.
