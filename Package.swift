@@ -24,14 +24,14 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
-        .systemLibrary(name: "CLibSecret", pkgConfig: "libsecret-1", providers: [.apt(["libsecret-1-dev"])]),
-        // XML-DSig/XAdES of REM evidence: libxmlsec1 over the same libcrypto. The system module carries
-        // pkg-config's paths and libraries; SwiftPM drops the -D flags pkg-config gives, so CXMLSec sets
-        // them again (Debian's xmlsec1-openssl.pc; XMLSEC_NO_SIZE_T changes the structures' layout).
-        .systemLibrary(name: "CXMLSecSystem", pkgConfig: "xmlsec1-openssl", providers: [.apt(["libxmlsec1-dev"])]),
+        // libsecret through dlopen on first use (CLibSecret/secret.c says why): nothing links against it.
+        .target(name: "CLibSecret", linkerSettings: [.linkedLibrary("dl")]),
+        // XML-DSig/XAdES of REM evidence: libxmlsec1 over the same libcrypto, loaded with dlopen on first
+        // use (xmlsec_lazy.h says why), so only its headers are needed here: the standard install paths
+        // (Debian's libxmlsec1-dev, libxml2-dev). The -D flags are xmlsec1-openssl.pc's (XMLSEC_NO_SIZE_T
+        // changes the structures' layout).
         .target(
             name: "CXMLSec",
-            dependencies: ["CXMLSecSystem"],
             cSettings: [
                 .define("XMLSEC_NO_SIZE_T"),
                 .define("XMLSEC_CRYPTO_OPENSSL", to: "1"),
@@ -40,8 +40,9 @@ let package = Package(
                 .define("XMLSEC_NO_GOST", to: "1"),
                 .define("XMLSEC_NO_GOST2012", to: "1"),
                 .define("__XMLSEC_FUNCTION__", to: "__func__"),
+                .unsafeFlags(["-I/usr/include/xmlsec1", "-I/usr/include/libxml2"]),
             ],
-            linkerSettings: [.linkedLibrary("crypto")]
+            linkerSettings: [.linkedLibrary("crypto"), .linkedLibrary("dl")]
         ),
         // Pure wire formats (IMAP, SMTP, MIME, daticert, addresses): Foundation only, so the compiler keeps
         // NIO, OpenSSL, GRDB, logging and PECError out of them; scripts/fuzz.sh compiles this folder alone.
@@ -69,7 +70,8 @@ let package = Package(
             dependencies: [
                 "PECCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            linkerSettings: [.unsafeFlags(["-Xclang-linker", "-no-pie"])]
         ),
         .executableTarget(
             name: "pec-mcp",

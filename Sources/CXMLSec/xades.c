@@ -18,14 +18,22 @@
 #include <xmlsec/openssl/app.h>
 #include <xmlsec/openssl/crypto.h>
 #include <xmlsec/openssl/x509.h>
+#include "xmlsec_lazy.h"
 
 static int *pec_xades_init_status(void) {
     static int status = -1;
     return &status;
 }
 
+/* Why the libraries could not be loaded, or NULL. */
+static const char *pec_xades_load_failure;
+
 static void pec_xades_init_once(void) {
     int *status = pec_xades_init_status();
+    if ((pec_xades_load_failure = pec_xmlsec_load()) != NULL) {
+        *status = 0;
+        return;
+    }
     xmlInitParser();
     /* The library's own error printer writes to stderr; the caller words the failure itself. */
     xmlSecErrorsDefaultCallbackEnableOutput(0);
@@ -126,7 +134,8 @@ void pec_xades_verify(const unsigned char *xml, int length, pec_xades_result *re
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, pec_xades_init_once);
     if (*pec_xades_init_status() != 1) {
-        pec_xades_reason(result, PEC_XADES_INVALID, "libxmlsec1 could not be initialised");
+        pec_xades_reason(result, PEC_XADES_INVALID,
+            pec_xades_load_failure != NULL ? pec_xades_load_failure : "libxmlsec1 could not be initialised");
         return;
     }
     /* libxml2's generic error handler is per thread: silence it for this check, then put it back. */

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 import Foundation
 import Logging
 import PECCore
@@ -7,19 +8,22 @@ import PECCore
 /// ArgumentParser's defaults (which use 64 for usage errors).
 @main
 enum PecMain {
-    static func main() async {
-        let code = await run(Array(CommandLine.arguments.dropFirst()))
+    static func main() {
+        let code = run(Array(CommandLine.arguments.dropFirst()))
         exit(code.rawValue)
     }
 
-    static func run(_ arguments: [String]) async -> PECExitCode {
+    /// Parses, then runs the command. Help, `--version` and the commands that only read local files
+    /// (``synchronousCommands``) run on this thread: no concurrency threads, no signal source, no event
+    /// loop. The others run as a task while this thread waits (a synchronous `main`: an `async` one
+    /// starts libdispatch's worker threads whatever the command).
+    static func run(_ arguments: [String]) -> PECExitCode {
         let start = ContinuousClock.now
         let options = GlobalFlagNormalizer.normalize(arguments, root: Pec.self)
         LoggingSystem.bootstrap { label in
             StderrLogHandler(label: label, program: "pec", level: options.verbose ? .debug : .warning, start: start)
         }
         let log = Logger(label: "pec")
-        Interrupts.install()
         defer { log.debug("done") }
         if options.verbose, options.arguments.contains("--version") {
             let libraries = PECVersion.libraries.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)\n" }
@@ -28,20 +32,64 @@ enum PecMain {
         }
         do {
             var command = try Pec.parseAsRoot(options.arguments)
-            log.debug("parsed arguments", metadata: ["command": "\(type(of: command)._commandName)"])
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
+            let type = type(of: command)
+            log.debug("parsed arguments", metadata: ["command": "\(type._commandName)"])
+            // A metatype comparison, not a cast to AsyncParsableCommand: the first cast to a protocol
+            // scans every conformance record in the binary.
+            if synchronousCommands.contains(where: { $0 == type }) {
                 try command.run()
+                return .ok
             }
-            return .ok
-        } catch let error as PECError {
-            Console.report(error, json: options.json)
-            return error.exitCode
-        } catch let exit as ExitCode {
-            return PECExitCode(rawValue: exit.rawValue) ?? .error
+            guard let asyncCommand = command as? any AsyncParsableCommand else {
+                try command.run()
+                return .ok
+            }
+            return runBlocking(asyncCommand, json: options.json)
         } catch {
-            return reportNonPECError(error, json: options.json)
+            return report(error, json: options.json)
+        }
+    }
+
+    /// Commands whose `run` never awaits (ParsableCommand, not AsyncParsableCommand).
+    private static let synchronousCommands: [any ParsableCommand.Type] = [
+        ProvidersCommand.self, StatusCommand.self, EventsCommand.self, VerifyCommand.self,
+        AuthCommand.Logout.self, AuthCommand.Default.self,
+    ]
+
+    /// The command and its outcome, handed between this thread and the task (the semaphore orders them).
+    private final class Run: @unchecked Sendable {
+        var command: any AsyncParsableCommand
+        var code = PECExitCode.error
+        init(_ command: any AsyncParsableCommand) { self.command = command }
+    }
+
+    private static func runBlocking(_ command: any AsyncParsableCommand, json: Bool) -> PECExitCode {
+        // Ctrl-C and SIGTERM delete the files being written before exiting; nothing above writes any.
+        Interrupts.install()
+        let run = Run(command)
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do {
+                try await run.command.run()
+                run.code = .ok
+            } catch {
+                run.code = report(error, json: json)
+            }
+            done.signal()
+        }
+        done.wait()
+        return run.code
+    }
+
+    private static func report(_ error: any Error, json: Bool) -> PECExitCode {
+        switch error {
+        case let error as PECError:
+            Console.report(error, json: json)
+            return error.exitCode
+        case let exit as ExitCode:
+            return PECExitCode(rawValue: exit.rawValue) ?? .error
+        default:
+            return reportNonPECError(error, json: json)
         }
     }
 

@@ -62,11 +62,14 @@ struct SecretServiceKeyring: Sendable {
         guard hasSessionBus else {
             return .unavailable("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)")
         }
-        var error: UnsafeMutablePointer<GError>?
-        let result = Self.bounded(seconds: probeTimeout) { cancellable in
-            pec_secret_service_probe(Int32(probeTimeout * 1000), cancellable, &error)
+        if let failure = pec_secret_load() {
+            return .unavailable(String(cString: failure))
         }
-        let message = Self.take(&error)
+        var outcome = CallOutcome()
+        let result = Self.bounded(seconds: probeTimeout) { cancellable in
+            pec_secret_service_probe(Int32(probeTimeout * 1000), cancellable, &outcome.message, &outcome.cancelled)
+        }
+        let message = outcome.take()
         switch result {
         case 1: return .running
         case 2: return .activatable
@@ -76,76 +79,83 @@ struct SecretServiceKeyring: Sendable {
     }
 
     func store(password: String, for address: String, label: String) throws(Failure) {
-        var error: UnsafeMutablePointer<GError>?
+        var outcome = CallOutcome()
         let ok = Self.bounded(seconds: operationTimeout) { cancellable in
-            pec_secret_store_cancellable(Self.service, address, label, password, cancellable, &error)
+            pec_secret_store(Self.service, address, label, password, cancellable, &outcome.message, &outcome.cancelled)
         }
-        if let failure = Self.failure(&error, timeout: operationTimeout) { throw failure }
+        if let failure = outcome.failure(timeout: operationTimeout) { throw failure }
         guard ok != 0 else { throw Failure(message: "the Secret Service did not store the password") }
     }
 
     /// The password, or nil when there is no item.
     func lookup(address: String) throws(Failure) -> String? {
-        var error: UnsafeMutablePointer<GError>?
+        var outcome = CallOutcome()
         let secret = Self.bounded(seconds: operationTimeout) { cancellable in
-            pec_secret_lookup_cancellable(Self.service, address, cancellable, &error)
+            pec_secret_lookup(Self.service, address, cancellable, &outcome.message, &outcome.cancelled)
         }
-        defer { if let secret { secret_password_free(secret) } }
-        if let failure = Self.failure(&error, timeout: operationTimeout) { throw failure }
+        defer { pec_secret_free(secret) }
+        if let failure = outcome.failure(timeout: operationTimeout) { throw failure }
         return secret.map { String(cString: $0) }
     }
 
     /// Removes the item; true when one was removed.
     @discardableResult
     func clear(address: String) throws(Failure) -> Bool {
-        var error: UnsafeMutablePointer<GError>?
+        var outcome = CallOutcome()
         let removed = Self.bounded(seconds: operationTimeout) { cancellable in
-            pec_secret_clear_cancellable(Self.service, address, cancellable, &error)
+            pec_secret_clear(Self.service, address, cancellable, &outcome.message, &outcome.cancelled)
         }
-        if let failure = Self.failure(&error, timeout: operationTimeout) { throw failure }
+        if let failure = outcome.failure(timeout: operationTimeout) { throw failure }
         return removed != 0
     }
 
-    // MARK: GLib plumbing
+    // MARK: libsecret plumbing (CLibSecret loads it on first use)
 
-    /// A GCancellable pointer handed to the timer thread (GCancellable is thread-safe).
+    /// A cancellable handed to the timer thread (GCancellable is thread-safe).
     private struct CancellableRef: @unchecked Sendable {
-        let pointer: UnsafeMutablePointer<GCancellable>
+        let pointer: OpaquePointer
     }
 
-    /// Runs `body` with a GCancellable that is cancelled after `seconds`.
-    private static func bounded<T>(seconds: Double, _ body: (UnsafeMutablePointer<GCancellable>) -> T) -> T {
-        let cancellable = g_cancellable_new()!
+    /// Runs `body` with a cancellable that is cancelled after `seconds` (nil when libsecret did not
+    /// load: the call then fails with the loader's message).
+    private static func bounded<T>(seconds: Double, _ body: (OpaquePointer?) -> T) -> T {
+        guard let cancellable = pec_secret_cancellable_new() else { return body(nil) }
         // The timer keeps its own reference, so it may fire after `body` returned.
-        let timerRef = CancellableRef(pointer: g_object_ref(cancellable).assumingMemoryBound(to: GCancellable.self))
+        let timerRef = CancellableRef(pointer: pec_secret_cancellable_ref(cancellable))
         DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
-            g_cancellable_cancel(timerRef.pointer)
-            g_object_unref(timerRef.pointer)
+            pec_secret_cancellable_cancel(timerRef.pointer)
+            pec_secret_cancellable_unref(timerRef.pointer)
         }
-        defer { g_object_unref(cancellable) }
+        defer { pec_secret_cancellable_unref(cancellable) }
         return body(cancellable)
     }
 
-    private static func take(_ error: inout UnsafeMutablePointer<GError>?) -> String? {
-        guard let e = error else { return nil }
-        defer {
-            g_error_free(e)
-            error = nil
-        }
-        return e.pointee.message.map { String(cString: $0) } ?? "unknown error"
-    }
+    /// What a call reported besides its result: a message (malloc'd by CLibSecret) and whether the
+    /// failure was our deadline cancelling it.
+    private struct CallOutcome {
+        var message: UnsafeMutablePointer<CChar>?
+        var cancelled: Int32 = 0
 
-    private static func failure(_ error: inout UnsafeMutablePointer<GError>?, timeout: Double) -> Failure? {
-        guard let e = error else { return nil }
-        let cancelled = e.pointee.domain == g_io_error_quark() && e.pointee.code == Int32(G_IO_ERROR_CANCELLED.rawValue)
-        let message = take(&error) ?? "unknown error"
-        if cancelled {
-            let seconds = timeout == timeout.rounded() ? String(Int(timeout)) : String(timeout)
-            return Failure(
-                message: "the Secret Service did not answer within \(seconds) s (locked keyring waiting for a prompt?)",
-                timedOut: true
-            )
+        mutating func take() -> String? {
+            guard let message else { return nil }
+            defer {
+                pec_secret_free(message)
+                self.message = nil
+            }
+            return String(cString: message)
         }
-        return Failure(message: message)
+
+        mutating func failure(timeout: Double) -> Failure? {
+            let wasCancelled = cancelled != 0
+            guard let text = take() else { return nil }
+            if wasCancelled {
+                let seconds = timeout == timeout.rounded() ? String(Int(timeout)) : String(timeout)
+                return Failure(
+                    message: "the Secret Service did not answer within \(seconds) s (locked keyring waiting for a prompt?)",
+                    timedOut: true
+                )
+            }
+            return Failure(message: text)
+        }
     }
 }

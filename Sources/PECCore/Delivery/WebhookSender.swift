@@ -58,7 +58,7 @@ public final class WebhookSender: Sendable {
         // The client's own reconnect loop (100 ms and up) would hammer a receiver that resets
         // connections: one attempt per POST, and the outbox's backoff decides when the next one is.
         configuration.connectionPool.retryConnectionEstablishment = false
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        client = HTTPClient(eventLoopGroupProvider: .shared(EventLoops.shared), configuration: configuration)
     }
 
     /// `webhook` as an outbox's target.

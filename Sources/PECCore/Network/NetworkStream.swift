@@ -57,7 +57,7 @@ final class NetworkStream: MailByteStream {
         let asyncChannel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
         let upgraded: EventLoopFuture<Void>?
         do {
-            (asyncChannel, upgraded) = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            (asyncChannel, upgraded) = try await ClientBootstrap(group: EventLoops.shared)
                 .connectTimeout(TimeAmount(settings.timeout))
                 .channelOption(.socketOption(.so_keepalive), value: 1)
                 .connect(host: host, port: settings.endpoint.port) { channel in
@@ -203,6 +203,10 @@ final class NetworkStream: MailByteStream {
     }
 
     private static func makeTLSContext(_ settings: ConnectionSettings) throws -> NIOSSLContext {
+        try EventLoops.clientTLSContext(caFile: settings.caFile) { try newTLSContext(settings) }
+    }
+
+    private static func newTLSContext(_ settings: ConnectionSettings) throws -> NIOSSLContext {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.minimumTLSVersion = .tlsv12
         configuration.certificateVerification = .fullVerification

@@ -5,11 +5,13 @@ import COpenSSL
 public enum PECVersion {
     public static let current = "0.1.0"
 
-    /// The system libraries this build links, for bug reports (`pec --version --verbose`).
+    /// The system libraries this build uses, for bug reports (`pec --version --verbose`).
     public static var libraries: [String: String] {
         [
             "openssl": String(cString: OpenSSL_version(OPENSSL_VERSION)),
-            "libsecret": "\(pec_secret_major_version()).\(pec_secret_minor_version()).\(pec_secret_micro_version())",
+            // Loaded on first use, so this loads it (only `--version --verbose` asks).
+            "libsecret": pec_secret_load().map { "not loaded: " + String(cString: $0) }
+                ?? pec_secret_library_path().map { String(cString: $0) } ?? "libsecret-1.so.0",
         ]
     }
 }

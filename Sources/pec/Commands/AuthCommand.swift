@@ -10,7 +10,10 @@ struct AuthCommand: AsyncParsableCommand {
     )
 
     struct Login: AsyncParsableCommand {
+        // Every name is spelled out: deriving one from the type name costs a protocol-conformance scan
+        // at start-up.
         static let configuration = CommandConfiguration(
+            commandName: "login",
             abstract: "Check a password with the IMAP server and save the account.",
             discussion: """
                 The password is asked on the terminal (not echoed), or read from stdin with \
@@ -77,6 +80,7 @@ struct AuthCommand: AsyncParsableCommand {
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "status",
             abstract: "Show the saved accounts (exit 2 when there is none).",
             discussion: "With --check, also logs in to each account's IMAP server."
         )
@@ -101,8 +105,9 @@ struct AuthCommand: AsyncParsableCommand {
         }
     }
 
-    struct Logout: AsyncParsableCommand {
+    struct Logout: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "logout",
             abstract: "Forget an account: its keyring entry and saved data.",
             discussion: "Without --account, the default account; with --all, every account."
         )
@@ -115,7 +120,7 @@ struct AuthCommand: AsyncParsableCommand {
         @Flag(help: "Forget every account.")
         var all = false
 
-        func run() async throws {
+        func run() throws {
             let store = AccountStore(environment: ProcessInfo.processInfo.environment)
             let targets = all ? try store.accounts() : [try store.account(named: account)]
             for target in targets {
@@ -131,8 +136,9 @@ struct AuthCommand: AsyncParsableCommand {
         }
     }
 
-    struct Default: AsyncParsableCommand {
+    struct Default: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "default",
             abstract: "Choose the account commands use when --account is not given."
         )
 
@@ -141,7 +147,7 @@ struct AuthCommand: AsyncParsableCommand {
         @Argument(help: "The account's name or address.")
         var account: String
 
-        func run() async throws {
+        func run() throws {
             let store = AccountStore(environment: ProcessInfo.processInfo.environment)
             let target = try store.account(named: account)
             try store.setDefault(named: target.name)

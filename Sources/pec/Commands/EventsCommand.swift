@@ -3,7 +3,7 @@ import Foundation
 import PECCore
 
 /// `pec events`: the stored receipt events, in order, for applications that poll.
-struct EventsCommand: AsyncParsableCommand {
+struct EventsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "events",
         abstract: "Print the stored receipt events in order, after a sequence number: a feed for applications.",
@@ -45,7 +45,7 @@ struct EventsCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
+    func run() throws {
         let context = try PECContext(environment: ProcessInfo.processInfo.environment)
         let json = OutputRenderer(format: .json)
         if retry {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import PECCore
 
-struct ProvidersCommand: AsyncParsableCommand {
+struct ProvidersCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "providers",
         abstract: "List the PEC provider presets: servers, ports, mailbox domains.",
@@ -10,7 +10,7 @@ struct ProvidersCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() async throws {
+    func run() throws {
         let columns = ["id", "name", "imap_host", "imap_port", "smtp_host", "smtp_port", "confidence", "limits"]
         try Console.write(global.renderer.render(ProviderCatalog.rows, layout: .table(columns: columns)))
     }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import PECCore
 
-struct StatusCommand: AsyncParsableCommand {
+struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show where sent PEC stand: per message and per recipient, from the synced receipts.",
@@ -52,7 +52,7 @@ struct StatusCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
+    func run() throws {
         let context = try PECContext(environment: ProcessInfo.processInfo.environment)
         let messages = try context.tracking().status(
             StatusRequest(id: id, account: account.map(context.ledgerAccount), filter: filter, limit: limit)

@@ -1,7 +1,7 @@
 import ArgumentParser
 import PECCore
 
-struct VerifyCommand: AsyncParsableCommand {
+struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract:
@@ -38,7 +38,7 @@ struct VerifyCommand: AsyncParsableCommand {
         guard !files.isEmpty else { throw ValidationError("give at least one message file (or - for stdin)") }
     }
 
-    func run() async throws {
+    func run() throws {
         let results = try MessageFiles.verify(
             files,
             caFiles: caFile.map { [$0] } ?? [],
