@@ -13,7 +13,7 @@ package enum DaticertError: Error, Sendable, Equatable, CustomStringConvertible 
     case unsupportedEncoding(String)
     /// Bytes that are not valid in the declared encoding.
     case undecodable(encoding: String)
-    /// Not well-formed XML (or an encoding it does not declare), with libxml2's position.
+    /// Not well-formed XML, with ``XMLReader``'s position; `code` is its ``XMLReader/Error/Kind`` raw value.
     case malformedXML(line: Int, column: Int, code: Int)
     /// Well-formed, but the root element is not `postacert`.
     case notDaticert(root: String)
@@ -33,7 +33,7 @@ package enum DaticertError: Error, Sendable, Equatable, CustomStringConvertible 
         case .undecodable(let encoding):
             "daticert.xml declares \(encoding) but its bytes are not valid \(encoding)"
         case .malformedXML(let line, let column, let code):
-            "daticert.xml is not well-formed XML (line \(line), column \(column), XMLParser error \(code))"
+            "daticert.xml is not well-formed XML (line \(line), column \(column): \(XMLReader.Error.reason(code: code)))"
         case .notDaticert(let root):
             "daticert.xml has root element <\(root)>, not <postacert>"
         case .missing(let path):

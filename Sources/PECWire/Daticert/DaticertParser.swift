@@ -1,15 +1,12 @@
 import Foundation
 
-#if canImport(FoundationXML)
-    import FoundationXML
-#endif
-
-/// Reads a `daticert.xml` (pec-standard.md §6) with Foundation's `XMLParser`, leniently: no DTD
-/// validation, no namespaces, unknown elements and stray text ignored, values trimmed.
+/// Reads a `daticert.xml` (pec-standard.md §6) with ``XMLReader``, leniently: no DTD validation,
+/// elements matched by local name (prefixes are resolved, then dropped), unknown elements and stray
+/// text ignored, values trimmed.
 ///
 /// Safe on hostile input: the size is capped, and ``XMLSafetyGate`` decodes the document (UTF-8,
-/// ISO-8859-1 or US-ASCII only) and refuses any DTD declaration, entities included, before libxml2
-/// reads it; a DOCTYPE naming an external DTD (`SYSTEM "Postacert.dtd"`) is never fetched.
+/// ISO-8859-1 or US-ASCII only) and refuses any DTD declaration, entities included, before the reader
+/// sees it; a DOCTYPE naming an external DTD (`SYSTEM "Postacert.dtd"`) is skipped, never fetched.
 package enum DaticertParser {
     /// Real daticert files are under 2 KB; anything above this is refused unread.
     package static let maximumSize = 1 << 20
@@ -25,34 +22,25 @@ package enum DaticertParser {
             throw DaticertError(error)
         }
 
-        let parser = XMLParser(data: Data(input))
-        parser.shouldResolveExternalEntities = false
-        parser.shouldProcessNamespaces = false
-        parser.shouldReportNamespacePrefixes = false
-        let collector = Collector()
-        parser.delegate = collector
-        let succeeded = parser.parse()
-        // XMLParser (libxml2 in recovery mode on Linux) may return true after reporting an error,
-        // e.g. for a truncated document: trust only a clean run that closed the root element.
-        if let error = collector.error ?? parser.parserError {
-            throw DaticertError.malformedXML(
-                line: parser.lineNumber,
-                column: parser.columnNumber,
-                code: (error as NSError).code
-            )
-        }
-        guard succeeded, collector.rootClosed else {
-            throw DaticertError.malformedXML(line: parser.lineNumber, column: parser.columnNumber, code: 0)
+        var reader = XMLReader(input)
+        var collector = Collector()
+        do {
+            while let event = try reader.next() {
+                switch event {
+                case .start(let name, let attributes): collector.start(name.local, attributes: attributes)
+                case .end: collector.end()
+                case .text(let text): collector.characters(text)
+                }
+            }
+        } catch {
+            throw DaticertError.malformedXML(line: error.line, column: error.column, code: error.kind.rawValue)
         }
         return try collector.result()
     }
 }
 
-/// The SAX delegate: remembers the first value of each element at its schema path.
-private final class Collector: NSObject, XMLParserDelegate {
-    var error: (any Error)?
-    var rootClosed = false
-
+/// What the reader's events say: remembers the first value of each element at its schema path.
+private struct Collector {
     private var stack: [String] = []
     private var root: String?
     private var tipo: String?
@@ -72,28 +60,18 @@ private final class Collector: NSObject, XMLParserDelegate {
         "postacert/dati/data": ["giorno", "ora"],
     ]
 
-    private static func localName(_ name: String) -> String {
-        name.split(separator: ":").last.map(String.init) ?? name
-    }
-
     private static func trimmed(_ value: String?) -> String? {
         guard let value = value?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else { return nil }
         return value
     }
 
-    private static func attribute(_ name: String, in attributes: [String: String]) -> String? {
-        attributes.first { localName($0.key) == name }?.value
+    private static func attribute(_ name: String, in attributes: [XMLReader.Attribute]) -> String? {
+        attributes.first { $0.name.local == name }?.value
     }
 
-    func parser(
-        _ parser: XMLParser,
-        didStartElement elementName: String,
-        namespaceURI: String?,
-        qualifiedName qName: String?,
-        attributes attributeDict: [String: String] = [:]
-    ) {
-        let name = Self.localName(elementName)
-        let parent = stack.joined(separator: "/")
+    mutating func start(_ name: String, attributes attributeDict: [XMLReader.Attribute]) {
+        // Every path read is at most three deep: deeper parents are not joined (that would be quadratic).
+        let parent = stack.count <= 3 ? stack.joined(separator: "/") : ""
         stack.append(name)
         guard capture == nil else { return }
         if stack.count == 1 {
@@ -118,20 +96,12 @@ private final class Collector: NSObject, XMLParserDelegate {
         }
     }
 
-    func parser(_ parser: XMLParser, foundCharacters string: String) {
+    /// Text and CDATA alike.
+    mutating func characters(_ string: String) {
         if capture != nil { buffer += string }
     }
 
-    func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
-        if capture != nil { buffer += String(decoding: CDATABlock, as: UTF8.self) }
-    }
-
-    func parser(
-        _ parser: XMLParser,
-        didEndElement elementName: String,
-        namespaceURI: String?,
-        qualifiedName qName: String?
-    ) {
+    mutating func end() {
         if let current = capture, current.depth == stack.count {
             let value = Self.trimmed(buffer)
             switch current.path {
@@ -146,20 +116,7 @@ private final class Collector: NSObject, XMLParserDelegate {
             }
             capture = nil
         }
-        stack.removeLast()
-        if stack.isEmpty { rootClosed = true }
-    }
-
-    func parser(_ parser: XMLParser, parseErrorOccurred parseError: any Error) {
-        if error == nil { error = parseError }
-    }
-
-    func parser(_ parser: XMLParser, validationErrorOccurred validationError: any Error) {
-        if error == nil { error = validationError }
-    }
-
-    func parser(_ parser: XMLParser, resolveExternalEntityName name: String, systemID: String?) -> Data? {
-        nil
+        _ = stack.popLast()
     }
 
     func result() throws -> Daticert {

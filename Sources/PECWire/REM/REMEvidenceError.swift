@@ -4,7 +4,7 @@ package enum REMEvidenceError: Error, Sendable, Equatable, CustomStringConvertib
     case tooLarge(size: Int, limit: Int)
     /// A DTD, entity or unsupported encoding (``XMLSafetyGate``): evidence never needs one.
     case refused(String)
-    /// Not well-formed XML, with libxml2's position.
+    /// Not well-formed XML, with ``XMLReader``'s position; `code` is its ``XMLReader/Error/Kind`` raw value.
     case malformedXML(line: Int, column: Int, code: Int)
     /// Well-formed, but not an ERDS evidence (root element and namespace as found).
     case notEvidence(root: String)
@@ -18,7 +18,7 @@ package enum REMEvidenceError: Error, Sendable, Equatable, CustomStringConvertib
         case .refused(let why):
             "the evidence is refused: \(why)"
         case .malformedXML(let line, let column, let code):
-            "the evidence is not well-formed XML (line \(line), column \(column), XMLParser error \(code))"
+            "the evidence is not well-formed XML (line \(line), column \(column): \(XMLReader.Error.reason(code: code)))"
         case .notEvidence(let root):
             "the document is not an ERDS evidence (root element <\(root)>)"
         case .missing(let path):

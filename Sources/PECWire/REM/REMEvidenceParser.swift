@@ -1,12 +1,8 @@
 import Foundation
 
-#if canImport(FoundationXML)
-    import FoundationXML
-#endif
-
-/// Reads an ERDS evidence (`tns:Evidence`, ETSI EN 319 522-3, rem.md §1.4) with Foundation's
-/// `XMLParser`, after ``XMLSafetyGate`` (encodings checked, DTD declarations refused) and with any
-/// DOCTYPE at all refused: an evidence has no DTD. External entities are never resolved.
+/// Reads an ERDS evidence (`tns:Evidence`, ETSI EN 319 522-3, rem.md §1.4) with ``XMLReader``
+/// (namespaces resolved), after ``XMLSafetyGate`` (encodings checked, DTD declarations refused) and
+/// with any DOCTYPE at all refused: an evidence has no DTD. No entity but the predefined ones exists.
 ///
 /// EN 319 522 is the target; the older TS 102 640 evidence (`SubmissionAcceptanceRejection`, …, ns
 /// `http://uri.etsi.org/02640/v2#`) is read as a fallback, its combined events split by `EventCode`.
@@ -41,18 +37,18 @@ package enum REMEvidenceParser {
         }
         if Self.containsDoctype(input) { throw .refused("it declares a DTD (<!DOCTYPE), which evidence never has") }
 
-        let parser = XMLParser(data: Data(input))
-        parser.shouldResolveExternalEntities = false
-        parser.shouldProcessNamespaces = true
-        parser.shouldReportNamespacePrefixes = false
-        let collector = EvidenceCollector()
-        parser.delegate = collector
-        let succeeded = parser.parse()
-        if let error = collector.error ?? parser.parserError {
-            throw .malformedXML(line: parser.lineNumber, column: parser.columnNumber, code: (error as NSError).code)
-        }
-        guard succeeded, collector.rootClosed else {
-            throw .malformedXML(line: parser.lineNumber, column: parser.columnNumber, code: 0)
+        var reader = XMLReader(input)
+        var collector = EvidenceCollector()
+        do {
+            while let event = try reader.next() {
+                switch event {
+                case .start(let name, let attributes): collector.start(name, attributes: attributes)
+                case .end: collector.end()
+                case .text(let text): collector.characters(text)
+                }
+            }
+        } catch {
+            throw .malformedXML(line: error.line, column: error.column, code: error.kind.rawValue)
         }
         return try collector.result()
     }
@@ -84,11 +80,8 @@ package enum REMEvidenceParser {
     }
 }
 
-/// The SAX delegate: a stack of local names, values read at the end of their element.
-private final class EvidenceCollector: NSObject, XMLParserDelegate {
-    var error: (any Error)?
-    var rootClosed = false
-
+/// What the reader's events say: a stack of local names, values read at the end of their element.
+private struct EvidenceCollector {
     private var stack: [String] = []
     private var root: (name: String, namespace: String?)?
     private var version: String?
@@ -106,34 +99,27 @@ private final class EvidenceCollector: NSObject, XMLParserDelegate {
     private var digestAlgorithm: String?
     private var digestValue: String?
 
-    private static func localName(_ name: String) -> String {
-        name.split(separator: ":").last.map(String.init) ?? name
-    }
-
     private static func trimmed(_ value: String?) -> String? {
         guard let value = value?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else { return nil }
         return value
     }
 
-    /// The path below the root: `EventReasons/EventReason/Code`.
-    private var path: String { stack.dropFirst().joined(separator: "/") }
-
     private static let partyElements: Set<String> = ["SenderDetails", "RecipientDetails", "RecipientsDetails"]
 
-    func parser(
-        _ parser: XMLParser,
-        didStartElement elementName: String,
-        namespaceURI: String?,
-        qualifiedName qName: String?,
-        attributes attributeDict: [String: String] = [:]
-    ) {
-        let name = Self.localName(elementName)
+    /// Attributes are matched by local name, whatever their prefix.
+    private static func attribute(_ names: Set<String>, in attributes: [XMLReader.Attribute]) -> String? {
+        attributes.first { names.contains($0.name.local) }?.value
+    }
+
+    mutating func start(_ element: XMLReader.Name, attributes: [XMLReader.Attribute]) {
+        let name = element.local
+        let namespaceURI = element.namespace
         stack.append(name)
         buffer = ""
         if signatureDepth != nil { return }
         if stack.count == 1 {
             root = (name, namespaceURI)
-            version = Self.trimmed(attributeDict["version"])
+            version = Self.trimmed(attributes.first { $0.name.prefix == nil && $0.name.local == "version" }?.value)
             return
         }
         if name == "Signature", namespaceURI == "http://www.w3.org/2000/09/xmldsig#" || namespaceURI == nil {
@@ -147,38 +133,24 @@ private final class EvidenceCollector: NSObject, XMLParserDelegate {
         case "SenderDetails", "RecipientDetails":
             currentParty = REMEvidence.Party()
         case "Identifier", "AttributedElectronicAddress":
-            pendingScheme = Self.trimmed(
-                attributeDict.first {
-                    Self.localName($0.key) == "IdentifierSchemeName" || Self.localName($0.key) == "scheme"
-                }?
-                .value
-            )
+            pendingScheme = Self.trimmed(Self.attribute(["IdentifierSchemeName", "scheme"], in: attributes))
         case "DigestMethod" where stack.contains("PartInfo") || stack.contains("SenderMessageDetails"):
             if digestAlgorithm == nil {
-                digestAlgorithm = Self.trimmed(attributeDict.first { Self.localName($0.key) == "Algorithm" }?.value)
+                digestAlgorithm = Self.trimmed(Self.attribute(["Algorithm"], in: attributes))
             }
         default:
             break
         }
     }
 
-    func parser(_ parser: XMLParser, foundCharacters string: String) {
+    /// Text and CDATA alike.
+    mutating func characters(_ string: String) {
         if signatureDepth == nil { buffer += string }
     }
 
-    func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
-        if signatureDepth == nil { buffer += String(decoding: CDATABlock, as: UTF8.self) }
-    }
-
-    func parser(
-        _ parser: XMLParser,
-        didEndElement elementName: String,
-        namespaceURI: String?,
-        qualifiedName qName: String?
-    ) {
+    mutating func end() {
         defer {
-            stack.removeLast()
-            if stack.isEmpty { rootClosed = true }
+            _ = stack.popLast()
             buffer = ""
         }
         if let depth = signatureDepth {
@@ -234,18 +206,6 @@ private final class EvidenceCollector: NSObject, XMLParserDelegate {
         guard scalars.count == 4 else { return false }
         return scalars[0...1].allSatisfy { $0.value >= 0x41 && $0.value <= 0x5A }
             && scalars[2...3].allSatisfy { $0.value >= 0x30 && $0.value <= 0x39 }
-    }
-
-    func parser(_ parser: XMLParser, parseErrorOccurred parseError: any Error) {
-        if error == nil { error = parseError }
-    }
-
-    func parser(_ parser: XMLParser, validationErrorOccurred validationError: any Error) {
-        if error == nil { error = validationError }
-    }
-
-    func parser(_ parser: XMLParser, resolveExternalEntityName name: String, systemID: String?) -> Data? {
-        nil
     }
 
     func result() throws(REMEvidenceError) -> REMEvidence {

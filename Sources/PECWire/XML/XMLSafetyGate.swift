@@ -6,7 +6,7 @@ import Foundation
 /// A byte-level `<!ENTITY` check is blind to encodings that are not ASCII-compatible
 /// (`encoding="UTF-7"` writes `<` as `+ADw-`). So the document is first decoded here, in one of
 /// the encodings gestori really use, then checked, then handed on as UTF-8 with a UTF-8
-/// declaration: libxml2 never decodes anything this gate has not seen.
+/// declaration: the reader (``XMLReader``) never reads anything this gate has not seen.
 package enum XMLSafetyGate {
     /// Declared encodings read, compared case-insensitively (XML 1.0 §4.3.3). Every real daticert and
     /// REM evidence of the shared corpus says `UTF-8`; ISO-8859-1 is what a gestore writing 8-bit
