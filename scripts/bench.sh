@@ -3,7 +3,12 @@
 # scripts/bench.py: list and trace on 100 and on 10 000 messages, start-up, get of a 50 MB
 # attachment and send of a 30 MB one (peak RSS under 64 MiB), the evidence dossier of that send (under
 # 1 s and 64 MiB, as a directory and as a zip); then pec-mcp with
-# scripts/bench_mcp.py: initialize, and pec_list on a new and on a kept IMAP session.
+# scripts/bench_mcp.py: initialize, and pec_list on a new and on a kept IMAP session; receipt tracking
+# (scripts/bench_tracking.py) and webhooks (scripts/bench_webhooks.py); last, the paired bench against the
+# Python pec-cli (mayai-pec-cli 0.2.0, pip-installed into its own cached venv) with
+# scripts/bench_vs_pecli.py: start-up, list/search/trace, get of a 20 MB attachment, send of a 30 MB one,
+# sync of 10 000 receipts and pec-mcp, ours and theirs alternated, one table of goals (PASS/MISS);
+# PEC_BENCH_JSON=FILE also writes that table as JSON.
 #   scripts/bench.sh BIN_DIR
 set -eu
 BIN_DIR=${1:?usage: scripts/bench.sh BIN_DIR}
@@ -22,4 +27,6 @@ rc=0
 "$PEC_SANDBOX_PYTHON" "$HERE/scripts/bench_tracking.py" "$BIN_DIR/pec" "$HERE/sandbox/sandbox.sh" || rc=1
 # Receipt events to applications: webhook latency with 1 and 20 accounts, a 50-account watch's resources.
 "$PEC_SANDBOX_PYTHON" "$HERE/scripts/bench_webhooks.py" "$BIN_DIR/pec" || rc=1
+# Paired against the Python pec-cli (issue 18): last, as it reseeds the bench user and sends 30 MB messages.
+"$PEC_SANDBOX_PYTHON" "$HERE/scripts/bench_vs_pecli.py" "$BIN_DIR" || rc=1
 exit $rc
