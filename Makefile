@@ -1,6 +1,9 @@
 # pec: build, install, test. `make help` lists the targets.
 PREFIX ?= /usr/local
 SWIFT ?= swift
+# Release builds link the Swift runtime and Foundation statically: the binaries then need only the
+# system libraries `make deps` installs, and start in a few milliseconds (README, Performance).
+RELEASE = -c release --static-swift-stdlib
 # `make sandbox-up` is for trying pec by hand; `make test` runs its own sandbox on other ports,
 # so the two can run side by side.
 SANDBOX_DIR ?= /tmp/pec-sandbox
@@ -33,10 +36,10 @@ dev build: deps
 	$(SWIFT) build
 
 install: deps
-	$(SWIFT) build -c release --product pec
-	$(SWIFT) build -c release --product pec-mcp
+	$(SWIFT) build $(RELEASE) --product pec
+	$(SWIFT) build $(RELEASE) --product pec-mcp
 	install -d "$(DESTDIR)$(PREFIX)/bin"
-	@bin="$$($(SWIFT) build -c release --show-bin-path)"; \
+	@bin="$$($(SWIFT) build $(RELEASE) --show-bin-path)"; \
 	install -m 755 "$$bin/pec" "$$bin/pec-mcp" "$(DESTDIR)$(PREFIX)/bin/"
 	@echo "installed pec and pec-mcp into $(DESTDIR)$(PREFIX)/bin"
 
@@ -84,9 +87,9 @@ lint:
 	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests
 
 bench: deps
-	$(SWIFT) build -c release --product pec
-	$(SWIFT) build -c release --product pec-mcp
-	@scripts/bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
+	$(SWIFT) build $(RELEASE) --product pec
+	$(SWIFT) build $(RELEASE) --product pec-mcp
+	@scripts/bench.sh "$$($(SWIFT) build $(RELEASE) --show-bin-path)"
 
 fuzz:
 	@scripts/fuzz.sh

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import PECCore
@@ -49,9 +50,11 @@ struct ProviderCatalogTests {
         #expect(ProviderCatalog.preset(id: "ARUBA")?.id == "aruba")
     }
 
-    @Test("the system libraries report their versions")
+    @Test("the system libraries report their versions; libsecret, loaded on demand, the file it came from")
     func libraries() {
         #expect(PECVersion.libraries["openssl"]?.hasPrefix("OpenSSL 3") == true)
-        #expect(PECVersion.libraries["libsecret"]?.hasPrefix("0.") == true)
+        let libsecret = PECVersion.libraries["libsecret"] ?? ""
+        #expect(libsecret.contains("libsecret-1.so.0"))
+        #expect(FileManager.default.fileExists(atPath: libsecret), "\(libsecret)")
     }
 }

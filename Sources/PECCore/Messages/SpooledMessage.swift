@@ -207,8 +207,10 @@ public final class SpooledMessage: MessageContent {
         return lower..<max(lower, upper)
     }
 
+    /// 1 MiB per read: a large attachment is decoded and written in blocks of about 750 KB, one
+    /// system call each.
     private func readChunks(of range: Range<Int>, _ body: (ArraySlice<UInt8>) throws -> Void) throws {
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        var buffer = [UInt8](repeating: 0, count: min(1 << 20, max(range.count, 1)))
         var offset = range.lowerBound
         while offset < range.upperBound {
             let want = min(buffer.count, range.upperBound - offset)
@@ -269,7 +271,7 @@ public final class SpooledMessage: MessageContent {
                     )
                 case .bodyBytes(_, let bytes):
                     guard !open.isEmpty, open[open.count - 1].isLeaf else { break }
-                    open[open.count - 1].decoder.decode(bytes) { _ in }
+                    open[open.count - 1].decoder.count(bytes)
                 case .partEnd(_, let bodyRange):
                     guard var part = open.popLast() else {
                         throw PECError(.malformed, "the message's MIME structure cannot be read")
@@ -287,7 +289,7 @@ public final class SpooledMessage: MessageContent {
                 }
             }
         }
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var offset = 0
         while true {
             let got = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(offset)) }

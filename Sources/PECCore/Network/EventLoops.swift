@@ -31,4 +31,9 @@ package enum EventLoops {
             return context
         }
     }
+
+    /// The system's trust store as a hashed directory (Debian's and Ubuntu's `/etc/ssl/certs`), where
+    /// only the root a server's chain names is read; nil elsewhere, where NIO reads the whole bundle.
+    /// Parsing the bundle costs a few milliseconds and a megabyte per context, for one root used.
+    package static let systemCertificateDirectory = SystemCertificates.hashedDirectory("/etc/ssl/certs")
 }

@@ -208,6 +208,9 @@ final class NetworkStream: MailByteStream {
 
     private static func newTLSContext(_ settings: ConnectionSettings) throws -> NIOSSLContext {
         var configuration = TLSConfiguration.makeClientConfiguration()
+        if let directory = EventLoops.systemCertificateDirectory {
+            configuration.trustRoots = .file(directory)
+        }
         configuration.minimumTLSVersion = .tlsv12
         configuration.certificateVerification = .fullVerification
         if let caFile = settings.caFile {

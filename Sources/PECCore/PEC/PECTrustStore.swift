@@ -6,11 +6,18 @@ import Foundation
 ///
 /// Pinned and user certificates are anchors on their own (`X509_V_FLAG_PARTIAL_CHAIN` is set when verifying),
 /// so a message chained to AgID CA1 verifies even where the Actalis or Baltimore root is missing or expired.
-/// The system roots (a bundle of some 150 certificates, about 30 ms to load) are added on first
+/// The system roots (a directory of some 150 certificates, each read only when a chain names it;
+/// the bundle file, about 30 ms to load, where there is no hashed directory) are added on first
 /// use, under a lock, so a command that ends up verifying nothing (`trace --no-verify`, a trace or
 /// sync whose receipts are already in the evidence store) does not pay for them. After that the
 /// store does not change and OpenSSL locks its lookups, so one value can be shared.
 public final class PECTrustStore: @unchecked Sendable {
+    /// OpenSSL's certificate directory when it holds the hashed links (Debian's `/usr/lib/ssl/certs`,
+    /// a link to `/etc/ssl/certs`); else the whole bundle is loaded, as `X509_STORE_set_default_paths` does.
+    private static let systemDirectory: String? = SystemCertificates.hashedDirectory(
+        String(cString: X509_get_default_cert_dir())
+    )
+
     private let anchors: OpaquePointer
     private let lock = NSLock()
     private var systemRootsPending: Bool
@@ -21,7 +28,12 @@ public final class PECTrustStore: @unchecked Sendable {
             if systemRootsPending {
                 systemRootsPending = false
                 // A missing system bundle is not fatal: the pinned CAs may still be enough.
-                _ = X509_STORE_set_default_paths(anchors)
+                if let directory = Self.systemDirectory {
+                    // Only the roots a chain names are read, when it is built.
+                    _ = X509_STORE_load_locations(anchors, nil, directory)
+                } else {
+                    _ = X509_STORE_set_default_paths(anchors)
+                }
                 ERR_clear_error()
             }
             return anchors

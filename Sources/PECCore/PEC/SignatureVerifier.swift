@@ -86,14 +86,23 @@ public struct SignatureVerifier: Sendable {
             return SignatureCheck(status: .invalid, reason: "OpenSSL could not read the signed content")
         }
         defer { BIO_free(content) }
-        return Self.check(cms, content: content, trust: trust, at: time)
+        // Content already in canonical CRLF form (what IMAP serves) is digested in large reads; any
+        // other goes through OpenSSL's line-by-line canonicalisation, as for a message it splits itself.
+        let canonical = Self.isCanonicalCRLF(descriptor, range: range)
+        return Self.check(cms, content: content, trust: trust, at: time, binary: canonical)
+    }
+
+    /// Whether every CR of `range` is followed by a LF and every LF follows a CR (false on a read error).
+    static func isCanonicalCRLF(_ descriptor: Int32, range: Range<Int>) -> Bool {
+        pec_fd_range_is_crlf(descriptor, Int64(range.lowerBound), Int64(range.count)) == 1
     }
 
     private static func check(
         _ cms: OpaquePointer,
         content: OpaquePointer?,
         trust: PECTrustStore,
-        at time: Date?
+        at time: Date?,
+        binary: Bool = false
     ) -> SignatureCheck {
         guard OBJ_obj2nid(CMS_get0_type(cms)) == NID_pkcs7_signed else {
             return SignatureCheck(status: .invalid, reason: "the signature part is not CMS SignedData")
@@ -114,7 +123,8 @@ public struct SignatureVerifier: Sendable {
         var result = describe(first, certificate: firstCertificate)
 
         // 1. Content: digest and signature value, no certificate checks.
-        guard CMS_verify(cms, nil, nil, content, nil, UInt32(CMS_NO_SIGNER_CERT_VERIFY)) == 1 else {
+        let flags = UInt32(CMS_NO_SIGNER_CERT_VERIFY) | (binary ? UInt32(CMS_BINARY) : 0)
+        guard CMS_verify(cms, nil, nil, content, nil, flags) == 1 else {
             result.status = .invalid
             result.reason =
                 "the signature does not match the signed content: changed after signing, or forged (\(drainErrors()))"

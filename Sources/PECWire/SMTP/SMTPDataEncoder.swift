@@ -28,27 +28,52 @@ package struct SMTPDataEncoder: Sendable {
 
     /// Appends the wire bytes for `chunk` to `output`.
     package mutating func encode(_ chunk: some Collection<UInt8>, into output: inout [UInt8]) {
-        output.reserveCapacity(output.count + chunk.count + chunk.count / 32 + 2)
-        contentByteCount += chunk.count
-        for byte in chunk {
-            if pendingCR {
-                pendingCR = false
-                output.append(contentsOf: Self.crlf)
-                atLineStart = true
-                if byte == Self.lf { continue }  // the CRLF just written
-            }
-            switch byte {
-            case Self.cr:
-                pendingCR = true
-            case Self.lf:
-                output.append(contentsOf: Self.crlf)
-                atLineStart = true
-            default:
-                if atLineStart, byte == Self.dot { output.append(Self.dot) }
-                output.append(byte)
-                atLineStart = false
+        let done: Void? = chunk.withContiguousStorageIfAvailable { encodeContiguous($0, into: &output) }
+        if done == nil {
+            let copy = Array(chunk)
+            copy.withUnsafeBufferPointer { encodeContiguous($0, into: &output) }
+        }
+    }
+
+    /// The byte loop, on contiguous bytes and into the output's spare capacity: a byte becomes at
+    /// most two (LF → CRLF; "." at a line start → ".."), plus a CRLF for a CR pending from the last chunk.
+    private mutating func encodeContiguous(_ input: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
+        contentByteCount += input.count
+        let start = output.count
+        let capacity = input.count * 2 + 2
+        output.append(contentsOf: repeatElement(0, count: capacity))
+        var written = 0
+        output.withUnsafeMutableBufferPointer { whole in
+            guard let out = whole.baseAddress.map({ $0 + start }) else { return }
+            for byte in input {
+                if pendingCR {
+                    pendingCR = false
+                    out[written] = Self.cr
+                    out[written + 1] = Self.lf
+                    written += 2
+                    atLineStart = true
+                    if byte == Self.lf { continue }  // the CRLF just written
+                }
+                switch byte {
+                case Self.cr:
+                    pendingCR = true
+                case Self.lf:
+                    out[written] = Self.cr
+                    out[written + 1] = Self.lf
+                    written += 2
+                    atLineStart = true
+                default:
+                    if atLineStart, byte == Self.dot {
+                        out[written] = Self.dot
+                        written += 1
+                    }
+                    out[written] = byte
+                    written += 1
+                    atLineStart = false
+                }
             }
         }
+        output.removeLast(capacity - written)
     }
 
     /// The end of the data: a CRLF if the content did not end with a line end, then ".\r\n".

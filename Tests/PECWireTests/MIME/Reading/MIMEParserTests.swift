@@ -109,6 +109,74 @@ struct MIMEDecoderTests {
         #expect(MIMEBodyDecoder.decode(bytes("aGk=aGk=")[...], transferEncoding: .base64) == bytes("hihi"))
         #expect(MIMEBodyDecoder.decode(bytes("aGVsbG8")[...], transferEncoding: .base64) == bytes("hello"))
     }
+
+    @Test("base64: the four-at-a-time loop decodes exactly as byte by byte, on any mix of alphabet, padding and strays")
+    func base64MatchesByteByByte() {
+        var generator = SplitMix64(seed: 11)
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_".utf8)
+        let others = bytes("=\r\n \t!*")
+        for round in 0..<300 {
+            let length = Int(generator.next() % 600)
+            let input: [UInt8] = (0..<length).map { _ in
+                let pick = generator.next() % 10
+                return pick < 8 ? alphabet[Int(generator.next() % UInt64(alphabet.count))]
+                    : others[Int(generator.next() % UInt64(others.count))]
+            }
+            let chunk = 1 + Int(generator.next() % 97)
+            var decoder = Base64StreamDecoder()
+            var output: [UInt8] = []
+            var index = 0
+            while index < input.count {
+                decoder.decode(input[index..<min(input.count, index + chunk)], into: &output)
+                index += chunk
+            }
+            decoder.finish(into: &output)
+            #expect(output == referenceBase64(input), "round \(round), chunk \(chunk)")
+            var counter = MIMEBodyDecoder(transferEncoding: .base64)
+            index = 0
+            while index < input.count {
+                counter.count(input[index..<min(input.count, index + chunk)])
+                index += chunk
+            }
+            counter.finish { _ in }
+            #expect(counter.decodedByteCount == output.count, "round \(round): counted size")
+        }
+    }
+
+    /// RFC 2045 base64 the slow, obvious way: the reference the decoder is compared with.
+    private func referenceBase64(_ input: [UInt8]) -> [UInt8] {
+        var values = [UInt8](repeating: 0xFF, count: 256)
+        for (value, byte) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() {
+            values[Int(byte)] = UInt8(value)
+        }
+        values[Int(UInt8(ascii: "-"))] = 62
+        values[Int(UInt8(ascii: "_"))] = 63
+        var output: [UInt8] = []
+        var pending: [UInt32] = []
+        func flush() {
+            if pending.count == 2 { output.append(UInt8(truncatingIfNeeded: (pending[0] << 6 | pending[1]) >> 4)) }
+            if pending.count == 3 {
+                let bits = pending[0] << 12 | pending[1] << 6 | pending[2]
+                output.append(UInt8(truncatingIfNeeded: bits >> 10))
+                output.append(UInt8(truncatingIfNeeded: bits >> 2))
+            }
+            pending = []
+        }
+        for byte in input {
+            if byte == UInt8(ascii: "=") {
+                flush()
+            } else if values[Int(byte)] < 64 {
+                pending.append(UInt32(values[Int(byte)]))
+                if pending.count == 4 {
+                    let bits = pending[0] << 18 | pending[1] << 12 | pending[2] << 6 | pending[3]
+                    output += [UInt8(truncatingIfNeeded: bits >> 16), UInt8(truncatingIfNeeded: bits >> 8), UInt8(truncatingIfNeeded: bits)]
+                    pending = []
+                }
+            }
+        }
+        flush()
+        return output
+    }
 }
 
 @Suite("MIME parser")
