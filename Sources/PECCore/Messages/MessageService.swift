@@ -57,10 +57,10 @@ extension MailboxService {
             try await Self.requireExisting(uid, in: mailbox, client: client)
             if !request.acceptHandover { try await Self.refuseHandover(uid, id: request.id, client: client) }
             // A fresh file per attempt: a retry after a broken connection starts over.
-            return try await client.spoolMessage(uid: uid)
+            return try await client.spoolPlannedMessage(uid: uid)
         }
-        defer { TemporaryFiles.remove(spool) }
-        let message = try SpooledMessage(file: spool)
+        defer { TemporaryFiles.remove(spool.url) }
+        let message = try SpooledMessage(file: spool.url, plan: spool.plan)
         let reading = try MessageReader(trust: trust, options: request.options).read(message)
         var details = reading.details
         details.id = request.id

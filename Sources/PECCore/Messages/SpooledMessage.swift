@@ -68,15 +68,18 @@ public final class SpooledMessage: MessageContent {
         var fileRange: Range<Int>
     }
 
-    struct CutBody {
+    struct CutBody: Sendable {
         var fileRange: Range<Int>
         var decodedSize: Int
     }
 
+    /// - Parameter plan: pass 1 made while the file was written (``Planner``), for the same limits
+    ///   and options; nil reads the file for it.
     public init(
         file: URL,
         limits: Limits = Limits(),
-        options: MIMEStreamParser.Options = MIMEStreamParser.Options()
+        options: MIMEStreamParser.Options = MIMEStreamParser.Options(),
+        plan: Plan? = nil
     ) throws {
         self.file = file
         let descriptor = open(file.path, O_RDONLY | O_CLOEXEC)
@@ -96,7 +99,11 @@ public final class SpooledMessage: MessageContent {
         let cuts: [CutBody]
         let partCount: Int
         do {
-            (cuts, partCount) = try Self.planCuts(descriptor: descriptor, limits: limits, options: options)
+            let made = try plan ?? Self.planCuts(descriptor: descriptor, limits: limits, options: options)
+            guard made.size == size else {
+                throw PECError(.internal, "the message file is not the one its plan was made for")
+            }
+            (cuts, partCount) = (made.cuts, made.partCount)
         } catch let error as PECError {
             throw error
         } catch {
@@ -240,24 +247,69 @@ public final class SpooledMessage: MessageContent {
         }
     }
 
-    /// Pass 1: streams the file through the parser and picks the leaf bodies to leave in the file.
+    /// Pass 1 of a file already written: read back through a ``Planner``.
     private static func planCuts(
         descriptor: Int32,
         limits: Limits,
         options: MIMEStreamParser.Options
-    ) throws -> (cuts: [CutBody], partCount: Int) {
-        struct OpenPart {
+    ) throws -> Plan {
+        var planner = Planner(limits: limits, options: options)
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var offset = 0
+        while true {
+            let got = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(offset)) }
+            guard got >= 0 else { throw PECError(.io, "cannot read the message: \(String(cString: strerror(errno)))") }
+            if got == 0 { break }
+            offset += got
+            try planner.append(buffer[0..<got])
+        }
+        return try planner.finish()
+    }
+
+    /// What pass 1 found: the leaf bodies to leave in the file, and how many parts there are.
+    public struct Plan: Sendable {
+        var cuts: [CutBody]
+        var partCount: Int
+        /// Bytes planned: the file must have as many.
+        var size: Int
+    }
+
+    /// Pass 1 as the bytes come: streams them through the parser and picks the leaf bodies to leave
+    /// in the file. Fed while a message is downloaded, it costs no second read of the file.
+    public struct Planner {
+        private struct OpenPart {
             var headers: HeaderFields
             var isLeaf: Bool
             var decoder: MIMEBodyDecoder
         }
-        var parser = MIMEStreamParser(options: options)
-        var open: [OpenPart] = []
-        var cuts: [CutBody] = []
-        var partCount = 0
-        var held = 0
-        func drain() throws {
-            while let event = try parser.next() {
+        private let limits: Limits
+        private var parser: MIMEStreamParser
+        private var open: [OpenPart] = []
+        private var cuts: [CutBody] = []
+        private var partCount = 0
+        private var held = 0
+        private var size = 0
+        private var ended = false
+
+        public init(limits: Limits = Limits(), options: MIMEStreamParser.Options = MIMEStreamParser.Options()) {
+            self.limits = limits
+            parser = MIMEStreamParser(options: options)
+        }
+
+        public mutating func append(_ bytes: ArraySlice<UInt8>) throws {
+            size += bytes.count
+            try parser.append(bytes)
+            try drain()
+        }
+
+        public mutating func finish() throws -> Plan {
+            parser.finish()
+            try drain()
+            return Plan(cuts: cuts, partCount: partCount, size: size)
+        }
+
+        private mutating func drain() throws {
+            while !ended, let event = try parser.next() {
                 switch event {
                 case .partStart(_, let headers, _):
                     partCount += 1
@@ -278,33 +330,20 @@ public final class SpooledMessage: MessageContent {
                     }
                     guard part.isLeaf else { break }
                     part.decoder.finish { _ in }
-                    let allowance = Self.allowance(for: part.headers, limits: limits)
+                    let allowance = SpooledMessage.allowance(for: part.headers, limits: limits)
                     if bodyRange.count > allowance || held + bodyRange.count > limits.heldBudget {
                         cuts.append(CutBody(fileRange: bodyRange, decodedSize: part.decoder.decodedByteCount))
                     } else {
                         held += bodyRange.count
                     }
                 case .end:
-                    return
+                    ended = true
                 }
             }
         }
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var offset = 0
-        while true {
-            let got = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(offset)) }
-            guard got >= 0 else { throw PECError(.io, "cannot read the message: \(String(cString: strerror(errno)))") }
-            if got == 0 { break }
-            offset += got
-            try parser.append(buffer[0..<got])
-            try drain()
-        }
-        parser.finish()
-        try drain()
-        return (cuts, partCount)
     }
 
-    private static func allowance(for headers: HeaderFields, limits: Limits) -> Int {
+    fileprivate static func allowance(for headers: HeaderFields, limits: Limits) -> Int {
         let type = MIMEContentType(headers: headers)
         let disposition = MIMEContentDisposition(headers: headers)
         let name = (disposition?.filename ?? type.name)?.lowercased()

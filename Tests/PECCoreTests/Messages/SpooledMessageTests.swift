@@ -86,6 +86,51 @@ struct SpooledMessageTests {
         try Self.expectSameReading(try SignatureFixtures.corpus(name), name: name)
     }
 
+    @Test("a message with LF line ends reads the same from a file: its signed part is canonicalised line by line")
+    func lfLineEnds() throws {
+        let raw = try SignatureFixtures.bundled("sandbox-busta-allegato.eml")
+        var lf: [UInt8] = []
+        for (index, byte) in raw.enumerated()
+        where !(byte == UInt8(ascii: "\r") && index + 1 < raw.count && raw[index + 1] == UInt8(ascii: "\n")) {
+            lf.append(byte)
+        }
+        #expect(lf.count < raw.count)
+        try Self.expectSameReading(lf, name: "LF line ends")
+        let file = try Self.temporaryFile(lf)
+        defer { try? FileManager.default.removeItem(at: file) }
+        #expect(try Self.reader().read(SpooledMessage(file: file, limits: Self.cutEverything)).details.signature?.status == .valid)
+    }
+
+    @Test("only content whose every CR starts a CRLF and every LF ends one is digested as it is")
+    func canonicalCRLF() throws {
+        func check(_ bytes: [UInt8], _ range: Range<Int>? = nil) throws -> Bool {
+            let file = try Self.temporaryFile(bytes)
+            defer { try? FileManager.default.removeItem(at: file) }
+            let descriptor = open(file.path, O_RDONLY)
+            defer { close(descriptor) }
+            return SignatureVerifier.isCanonicalCRLF(descriptor, range: range ?? 0..<bytes.count)
+        }
+        let block = 65536
+        #expect(try check(Array("a\r\nb\r\n\r\n".utf8)))
+        #expect(try check([]))
+        #expect(try !check(Array("a\nb\r\n".utf8)))
+        #expect(try !check(Array("a\rb\r\n".utf8)))
+        #expect(try !check(Array("a\r\r\n".utf8)))
+        #expect(try !check(Array("a\r".utf8)))
+        #expect(try !check(Array("\na".utf8)))
+        // CRLF split across the 64 KiB reads, both ways, and a bare LF right after the split.
+        var straddle = [UInt8](repeating: UInt8(ascii: "x"), count: block - 1) + Array("\r\nend\r\n".utf8)
+        #expect(try check(straddle))
+        straddle = [UInt8](repeating: UInt8(ascii: "x"), count: block) + Array("\nend".utf8)
+        #expect(try !check(straddle))
+        straddle = [UInt8](repeating: UInt8(ascii: "x"), count: block - 1) + Array("\rxend".utf8)
+        #expect(try !check(straddle))
+        // A range ending on a CR whose LF lies outside it is not canonical content.
+        let text = Array("ab\r\ncd\r\n".utf8)
+        #expect(try !check(text, 0..<3))
+        #expect(try check(text, 4..<8))
+    }
+
     @Test("a tampered envelope is invalid when its signed part is read from the file")
     func tampered() throws {
         let raw = try SignatureFixtures.bundled("sandbox-busta-allegato.eml")
