@@ -2,10 +2,6 @@
 // Versions are pinned exactly: packages come from a local mirror that holds only these tags.
 import PackageDescription
 
-// The executables are linked at a fixed address: a position-independent one has about 125 000
-// relocations for the loader to apply at every start (3 MB read, 1 MB of pages written), for no gain.
-let nonPIE: [LinkerSetting] = [.unsafeFlags(["-Xclang-linker", "-no-pie"], .when(platforms: [.linux]))]
-
 let package = Package(
     name: "pec",
     platforms: [.macOS(.v13)],
@@ -74,8 +70,7 @@ let package = Package(
             dependencies: [
                 "PECCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            linkerSettings: nonPIE
+            ]
         ),
         .executableTarget(
             name: "pec-mcp",
@@ -85,8 +80,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            ],
-            linkerSettings: nonPIE
+            ]
         ),
         // What the test targets share: the scripted mail server (ScriptedStream), the sandbox
         // harness, fake servers, the seeded generator and temporary HOMEs.

@@ -30,7 +30,7 @@ cannot do is "n/a"; one it fails at is "fails" (its exit code and last line unde
 ratio goal has nothing to compare with and is not counted, the other goals of the row are.
 PEC_BENCH_JSON=FILE also writes the table as JSON. PEC_BENCH_SEND_RUNS, PEC_BENCH_SYNC_RUNS (3) and
 PEC_BENCH_MCP_CALLS override the pairs of the slow works; PEC_BENCH_PECLI_PIP_EXTRA adds pip requirements
-to pec-cli's venv (e.g. 'mcp<2': pec-cli 0.2.0's pec-mcp imports mcp.server.fastmcp, gone in mcp 2).
+to pec-cli's venv (default 'mcp<2': pec-cli 0.2.0's pec-mcp imports mcp.server.fastmcp, gone in mcp 2).
 """
 import base64
 import datetime
@@ -121,7 +121,8 @@ THEIRS_ENV = dict(home_env(THEIRS_HOME), PYTHON_KEYRING_BACKEND="keyring.backend
 def pecli_venv():
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     venv = Path(os.environ.get("PEC_BENCH_PECLI_VENV") or os.path.join(cache, "pec-bench", "pecli-venv"))
-    extra = os.environ.get("PEC_BENCH_PECLI_PIP_EXTRA", "").split()
+    # pec-cli 0.2.0's pec-mcp imports mcp.server.fastmcp, which mcp 2 removed: the mcp it was released with.
+    extra = os.environ.get("PEC_BENCH_PECLI_PIP_EXTRA", "mcp<2").split()
     spec = "\n".join([PECLI_SPEC] + extra) + "\n"
     stamp = venv / ".pec-bench-spec"
     python, entry = venv / "bin" / "python", venv / "bin" / "pec"
