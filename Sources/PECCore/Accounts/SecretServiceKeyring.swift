@@ -151,7 +151,8 @@ struct SecretServiceKeyring: Sendable {
             if wasCancelled {
                 let seconds = timeout == timeout.rounded() ? String(Int(timeout)) : String(timeout)
                 return Failure(
-                    message: "the Secret Service did not answer within \(seconds) s (locked keyring waiting for a prompt?)",
+                    message:
+                        "the Secret Service did not answer within \(seconds) s (locked keyring waiting for a prompt?)",
                     timedOut: true
                 )
             }

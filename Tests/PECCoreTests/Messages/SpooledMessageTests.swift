@@ -98,7 +98,10 @@ struct SpooledMessageTests {
         try Self.expectSameReading(lf, name: "LF line ends")
         let file = try Self.temporaryFile(lf)
         defer { try? FileManager.default.removeItem(at: file) }
-        #expect(try Self.reader().read(SpooledMessage(file: file, limits: Self.cutEverything)).details.signature?.status == .valid)
+        #expect(
+            try Self.reader().read(SpooledMessage(file: file, limits: Self.cutEverything)).details.signature?.status
+                == .valid
+        )
     }
 
     @Test("only content whose every CR starts a CRLF and every LF ends one is digested as it is")

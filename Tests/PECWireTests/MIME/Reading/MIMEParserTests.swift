@@ -119,7 +119,8 @@ struct MIMEDecoderTests {
             let length = Int(generator.next() % 600)
             let input: [UInt8] = (0..<length).map { _ in
                 let pick = generator.next() % 10
-                return pick < 8 ? alphabet[Int(generator.next() % UInt64(alphabet.count))]
+                return pick < 8
+                    ? alphabet[Int(generator.next() % UInt64(alphabet.count))]
                     : others[Int(generator.next() % UInt64(others.count))]
             }
             let chunk = 1 + Int(generator.next() % 97)
@@ -169,7 +170,10 @@ struct MIMEDecoderTests {
                 pending.append(UInt32(values[Int(byte)]))
                 if pending.count == 4 {
                     let bits = pending[0] << 18 | pending[1] << 12 | pending[2] << 6 | pending[3]
-                    output += [UInt8(truncatingIfNeeded: bits >> 16), UInt8(truncatingIfNeeded: bits >> 8), UInt8(truncatingIfNeeded: bits)]
+                    output += [
+                        UInt8(truncatingIfNeeded: bits >> 16), UInt8(truncatingIfNeeded: bits >> 8),
+                        UInt8(truncatingIfNeeded: bits),
+                    ]
                     pending = []
                 }
             }
