@@ -5,8 +5,9 @@ SWIFT ?= swift
 # system libraries `make deps` installs, and start in a few milliseconds (README, Performance). They
 # are linked at a fixed address (-no-pie): a position-independent one has about 125 000 relocations
 # for the loader to apply at every start. Only with the static runtime: against the shared one, the
-# loader warns about protected symbols on every start.
-RELEASE = -c release --static-swift-stdlib -Xswiftc -Xclang-linker -Xswiftc -no-pie
+# loader warns about protected symbols on every start. They export no symbols (scripts/release.exports).
+RELEASE = -c release --static-swift-stdlib -Xswiftc -Xclang-linker -Xswiftc -no-pie \
+	-Xlinker --version-script=$(CURDIR)/scripts/release.exports
 # `make sandbox-up` is for trying pec by hand; `make test` runs its own sandbox on other ports,
 # so the two can run side by side.
 SANDBOX_DIR ?= /tmp/pec-sandbox
