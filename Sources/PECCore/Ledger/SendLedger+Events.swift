@@ -98,7 +98,8 @@ extension SendLedger {
         }
         var changed: Set<String> = []
         for event in settling {
-            let current = changed.contains(event.messageID) ? try send(messageID: event.messageID) : known[event.messageID]
+            let current =
+                changed.contains(event.messageID) ? try send(messageID: event.messageID) : known[event.messageID]
             guard let send = current else { continue }
             changed.insert(event.messageID)
             if event.kind == .acceptance, let identificativo = event.identificativo, send.identificativo == nil {

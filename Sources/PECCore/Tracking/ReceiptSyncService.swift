@@ -29,6 +29,13 @@ public struct SyncResult: Codable, Sendable, Equatable {
 
     public static let eventLimit = 100
 
+    mutating func add(_ batch: ReceiptSyncService.RecordedBatch) {
+        scanned += batch.scanned
+        receipts += batch.receipts
+        recorded += batch.stored.count
+        events = Array((events + batch.stored).suffix(Self.eventLimit))
+    }
+
     enum CodingKeys: String, CodingKey {
         case account, folder
         case uidValidity = "uidvalidity"
@@ -131,8 +138,10 @@ public struct ReceiptSyncService: Sendable {
                     downloaded = DownloadedBatch(uids: batch, candidates: candidates, files: files)
                 } catch {
                     // What was read before the failure is still recorded, as when batches ran one by one.
-                    if let pending, let readings = try? await group.next() {
-                        try? record(pending, readings, folder: folder, validity: validity, evidence: evidence, into: &result)
+                    if let pending, let readings = try? await group.next(),
+                        let recorded = try? await record(pending, readings, folder, validity, evidence)
+                    {
+                        result.add(recorded)
                     }
                     throw error
                 }
@@ -141,12 +150,12 @@ public struct ReceiptSyncService: Sendable {
                 group.addTask { try await readReceipts(downloaded.files, folder: folder, uidValidity: validity) }
                 pending = downloaded
                 if let (batch, readings) = previous {
-                    try record(batch, readings, folder: folder, validity: validity, evidence: evidence, into: &result)
+                    result.add(try await record(batch, readings, folder, validity, evidence))
                 }
             }
             if let pending {
                 let readings = try await Self.next(of: &group)
-                try record(pending, readings, folder: folder, validity: validity, evidence: evidence, into: &result)
+                result.add(try await record(pending, readings, folder, validity, evidence))
             }
         }
         return result
@@ -169,17 +178,43 @@ public struct ReceiptSyncService: Sendable {
         return readings
     }
 
+    /// What recording one batch did.
+    struct RecordedBatch: Sendable {
+        var scanned: Int
+        var receipts: Int
+        var stored: [TrackingEvent]
+    }
+
     /// Records a batch that was read: its receipts' events and, in the same transaction, the sync
-    /// position after it (its files made durable first).
+    /// position after it (its files made durable first). On a thread of its own: the `syncfs` and
+    /// the commit block, and the few threads of Swift's concurrency pool are reading the next batch.
     private func record(
         _ batch: DownloadedBatch,
         _ readings: [ReceiptEventReader.Reading?],
-        folder: IMAP.MailboxName,
+        _ folder: IMAP.MailboxName,
+        _ validity: UInt32,
+        _ evidence: EvidenceStore
+    ) async throws -> RecordedBatch {
+        try await Self.blocking { [self] in
+            try recordNow(batch, readings, folder: folder.displayName, validity: validity, evidence: evidence)
+        }
+    }
+
+    /// Runs blocking work on a dispatch thread, outside Swift's concurrency pool.
+    static func blocking<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    private func recordNow(
+        _ batch: DownloadedBatch,
+        _ readings: [ReceiptEventReader.Reading?],
+        folder: String,
         validity: UInt32,
-        evidence: EvidenceStore,
-        into result: inout SyncResult
-    ) throws {
-        result.scanned += batch.uids.count
+        evidence: EvidenceStore
+    ) throws -> RecordedBatch {
+        var result = RecordedBatch(scanned: batch.uids.count, receipts: 0, stored: [])
         let read = readings.compactMap { $0 }
         var sent = try ledger.sentMessageIDs(for: read.map { ($0.reference, $0.identificativo) })[...]
         var events: [TrackingEvent] = []
@@ -193,10 +228,10 @@ public struct ReceiptSyncService: Sendable {
         }
         if !batch.candidates.isEmpty { try evidence.flush() }
         let position = SyncedFolder(uidValidity: validity, lastUID: batch.uids.last?.rawValue ?? 0)
-        let stored = try ledger.recordEvents(events, syncedTo: (account, folder.displayName, position))
+        let stored = try ledger.recordEvents(events, syncedTo: (account, folder, position))
         try ledger.learn(fromReceipts: stored)
-        result.recorded += stored.count
-        result.events = Array((result.events + stored).suffix(SyncResult.eventLimit))
+        result.stored = stored
+        return result
     }
 
     /// The UIDs among `batch` that may be receipts: an `X-Ricevuta` header, or no PEC header at all
