@@ -52,14 +52,56 @@ extension SendLedger {
         }
     }
 
+    /// For a batch of receipts, in one read: the Message-ID each one's events belong to, as
+    /// ``send(messageID:)`` then ``send(identificativo:)`` would settle it one receipt at a time —
+    /// its `reference` when the ledger has a send of that Message-ID, else the Message-ID of the
+    /// latest send with its `identificativo`, else nil (the ledger knows neither).
+    func sentMessageIDs(for receipts: [(reference: String?, identificativo: String?)]) throws(PECError)
+        -> [String?]
+    {
+        guard !receipts.isEmpty else { return [] }
+        return try read { db in
+            try receipts.map { receipt -> String? in
+                if let reference = receipt.reference,
+                    try Self.fetchSend(db, messageID: try MessageReference.normalizedMessageID(reference)) != nil
+                {
+                    return reference
+                }
+                if let identificativo = receipt.identificativo,
+                    let send = try Self.fetchSend(db, identificativo: try Self.normalizedIdentificativo(identificativo))
+                {
+                    return send.messageID
+                }
+                return nil
+            }
+        }
+    }
+
     /// What certified receipts among `events` settle about their sends (`sync`, `watch` and
     /// `trace` call this); an untrusted receipt teaches the ledger nothing.
     /// - An acceptance gives the send its identificativo (a send that has one keeps it), and makes
     ///   an `uncertain` send (or one whose process died while `sending`) `sent`: the provider took it.
     /// - A non-acceptance makes such a send `failed`: the provider refused it, nothing went out.
+    ///
+    /// The sends are read in one go first (a batch of receipts mostly names messages the ledger does
+    /// not have, or each one once); a send this call changed is read again before its next event.
     public func learn(fromReceipts events: [TrackingEvent]) throws(PECError) {
-        for event in events where event.trusted && (event.kind == .acceptance || event.kind == .nonAcceptance) {
-            guard let send = try send(messageID: event.messageID) else { continue }
+        let settling = events.filter { $0.trusted && ($0.kind == .acceptance || $0.kind == .nonAcceptance) }
+        guard !settling.isEmpty else { return }
+        let known: [String: LedgerSend] = try read { db in
+            var found: [String: LedgerSend] = [:]
+            for messageID in Set(settling.map(\.messageID)) {
+                let normalized = try MessageReference.normalizedMessageID(messageID)
+                if let send = try Self.fetchSend(db, messageID: normalized) { found[messageID] = send }
+            }
+            return found
+        }
+        var changed: Set<String> = []
+        for event in settling {
+            let current =
+                changed.contains(event.messageID) ? try send(messageID: event.messageID) : known[event.messageID]
+            guard let send = current else { continue }
+            changed.insert(event.messageID)
             if event.kind == .acceptance, let identificativo = event.identificativo, send.identificativo == nil {
                 try setIdentificativo(identificativo, forMessageID: send.messageID)
             }
@@ -241,14 +283,16 @@ extension SendLedger {
 
     private static func insertEvent(_ db: Database, _ event: TrackingEvent) throws {
         // OR IGNORE on unique_key only: re-reading a receipt (a resync, another folder) adds nothing.
-        try db.execute(
+        let statement = try db.cachedStatement(
             sql: """
                 INSERT INTO tracking_events (unique_key, account, message_id, kind, recipient, at, recorded_at,
                     gestore, identificativo, errore, errore_esteso, trusted, signature, deadline, external_recipients,
                     receipt_message_id, folder, uid, uidvalidity, sha256, size, evidence_path, warnings, rem_event)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (unique_key) DO NOTHING
-                """,
+                """
+        )
+        try statement.execute(
             arguments: [
                 event.uniqueKey, event.account, event.messageID, event.kind.rawValue, event.recipient, event.at,
                 event.recordedAt, event.gestore, event.identificativo, event.errore, event.erroreEsteso,

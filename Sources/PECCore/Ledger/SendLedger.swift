@@ -252,14 +252,7 @@ public final class SendLedger: Sendable {
     /// The send the provider identified as `identificativo` in its receipts, or nil.
     public func send(identificativo: String) throws(PECError) -> LedgerSend? {
         let identificativo = try Self.normalizedIdentificativo(identificativo)
-        return try read { db in
-            let row = try Row.fetchOne(
-                db,
-                sql: "SELECT * FROM sends WHERE identificativo = ? ORDER BY last_attempt_at DESC, rowid DESC LIMIT 1",
-                arguments: [identificativo]
-            )
-            return try row.map { try Self.decodeSend(db, $0) }
-        }
+        return try read { db in try Self.fetchSend(db, identificativo: identificativo) }
     }
 
     /// The latest send of the same content (``ComposedMessage/contentFingerprint``) that may have
@@ -383,8 +376,19 @@ public final class SendLedger: Sendable {
         }
     }
 
-    private static func fetchSend(_ db: Database, messageID: String) throws -> LedgerSend? {
-        let row = try Row.fetchOne(db, sql: "SELECT * FROM sends WHERE message_id = ?", arguments: [messageID])
+    /// Cached statements: `sync` looks sends up for every receipt.
+    static func fetchSend(_ db: Database, messageID: String) throws -> LedgerSend? {
+        let statement = try db.cachedStatement(sql: "SELECT * FROM sends WHERE message_id = ?")
+        let row = try Row.fetchOne(statement, arguments: [messageID])
+        return try row.map { try decodeSend(db, $0) }
+    }
+
+    /// The latest send with that (normalized) identificativo.
+    static func fetchSend(_ db: Database, identificativo: String) throws -> LedgerSend? {
+        let statement = try db.cachedStatement(
+            sql: "SELECT * FROM sends WHERE identificativo = ? ORDER BY last_attempt_at DESC, rowid DESC LIMIT 1"
+        )
+        let row = try Row.fetchOne(statement, arguments: [identificativo])
         return try row.map { try decodeSend(db, $0) }
     }
 
@@ -475,7 +479,7 @@ public final class SendLedger: Sendable {
         }
     }
 
-    private static func normalizedIdentificativo(_ raw: String) throws(PECError) -> String {
+    static func normalizedIdentificativo(_ raw: String) throws(PECError) -> String {
         let identificativo = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !identificativo.isEmpty else {
             throw PECError(.invalidInput, "the PEC identificativo is empty")

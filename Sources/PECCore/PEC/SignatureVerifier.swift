@@ -70,7 +70,23 @@ public struct SignatureVerifier: Sendable {
     ) -> SignatureCheck {
         ERR_clear_error()
         defer { ERR_clear_error() }
-        let cms: OpaquePointer? = signature.withUnsafeBytes { raw in
+        // The certificates parsed apart, once per distinct certificate (``SignerCertificates``);
+        // the whole structure as it is when it cannot be split or a certificate does not parse.
+        var parts = SignerCertificates.split(signature)
+        var certificates: [OpaquePointer] = []
+        for der in parts?.certificates ?? [] {
+            guard let certificate = SignerCertificates.certificate(der: der) else {
+                parts = nil
+                break
+            }
+            certificates.append(certificate)
+        }
+        let bag = parts == nil ? nil : Self.stack(certificates)
+        if parts == nil { certificates.forEach { X509_free($0) } }
+        if bag == nil { parts = nil }
+        defer { if let bag { pec_sk_X509_pop_free(bag) } }
+        let der = parts?.stripped ?? signature
+        let cms: OpaquePointer? = der.withUnsafeBytes { raw in
             var pointer: UnsafePointer<UInt8>? = raw.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard pointer != nil else { return nil }
             return d2i_CMS_ContentInfo(nil, &pointer, raw.count)
@@ -89,7 +105,7 @@ public struct SignatureVerifier: Sendable {
         // Content already in canonical CRLF form (what IMAP serves) is digested in large reads; any
         // other goes through OpenSSL's line-by-line canonicalisation, as for a message it splits itself.
         let canonical = Self.isCanonicalCRLF(descriptor, range: range)
-        return Self.check(cms, content: content, trust: trust, at: time, binary: canonical)
+        return Self.check(cms, content: content, trust: trust, at: time, binary: canonical, certificates: bag)
     }
 
     /// Whether every CR of `range` is followed by a LF and every LF follows a CR (false on a read error).
@@ -97,12 +113,30 @@ public struct SignatureVerifier: Sendable {
         pec_fd_range_is_crlf(descriptor, Int64(range.lowerBound), Int64(range.count)) == 1
     }
 
+    /// A STACK_OF(X509) that owns `certificates` (freed with `pec_sk_X509_pop_free`); nil, with
+    /// every one freed, when OpenSSL cannot allocate it.
+    private static func stack(_ certificates: [OpaquePointer]) -> OpaquePointer? {
+        guard let stack = pec_sk_X509_new_null() else {
+            certificates.forEach { X509_free($0) }
+            return nil
+        }
+        for (index, certificate) in certificates.enumerated() where pec_sk_X509_push(stack, certificate) <= 0 {
+            certificates[index...].forEach { X509_free($0) }
+            pec_sk_X509_pop_free(stack)
+            return nil
+        }
+        return stack
+    }
+
+    /// `certificates`: the signature's certificates when they were parsed apart (the CMS then has
+    /// none of its own); nil to take them from the CMS.
     private static func check(
         _ cms: OpaquePointer,
         content: OpaquePointer?,
         trust: PECTrustStore,
         at time: Date?,
-        binary: Bool = false
+        binary: Bool = false,
+        certificates: OpaquePointer? = nil
     ) -> SignatureCheck {
         guard OBJ_obj2nid(CMS_get0_type(cms)) == NID_pkcs7_signed else {
             return SignatureCheck(status: .invalid, reason: "the signature part is not CMS SignedData")
@@ -113,8 +147,9 @@ public struct SignatureVerifier: Sendable {
         guard let signerInfos = CMS_get0_SignerInfos(cms), pec_sk_CMS_SignerInfo_num(signerInfos) > 0 else {
             return SignatureCheck(status: .invalid, reason: "the signature has no signer")
         }
-        let bag = CMS_get1_certs(cms)
-        defer { if let bag { pec_sk_X509_pop_free(bag) } }
+        let own = certificates == nil ? CMS_get1_certs(cms) : nil
+        defer { if let own { pec_sk_X509_pop_free(own) } }
+        let bag = certificates ?? own
         let signers = (0..<pec_sk_CMS_SignerInfo_num(signerInfos)).compactMap {
             pec_sk_CMS_SignerInfo_value(signerInfos, $0)
         }
@@ -124,7 +159,7 @@ public struct SignatureVerifier: Sendable {
 
         // 1. Content: digest and signature value, no certificate checks.
         let flags = UInt32(CMS_NO_SIGNER_CERT_VERIFY) | (binary ? UInt32(CMS_BINARY) : 0)
-        guard CMS_verify(cms, nil, nil, content, nil, flags) == 1 else {
+        guard CMS_verify(cms, certificates, nil, content, nil, flags) == 1 else {
             result.status = .invalid
             result.reason =
                 "the signature does not match the signed content: changed after signing, or forged (\(drainErrors()))"

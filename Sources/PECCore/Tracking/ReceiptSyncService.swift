@@ -29,6 +29,13 @@ public struct SyncResult: Codable, Sendable, Equatable {
 
     public static let eventLimit = 100
 
+    mutating func add(_ batch: ReceiptSyncService.RecordedBatch) {
+        scanned += batch.scanned
+        receipts += batch.receipts
+        recorded += batch.stored.count
+        events = Array((events + batch.stored).suffix(Self.eventLimit))
+    }
+
     enum CodingKeys: String, CodingKey {
         case account, folder
         case uidValidity = "uidvalidity"
@@ -117,27 +124,113 @@ public struct ReceiptSyncService: Sendable {
             }
             return result
         }
-        for start in stride(from: 0, to: uids.count, by: Self.batchSize) {
-            let batch = Array(uids[start..<min(start + Self.batchSize, uids.count)])
-            result.scanned += batch.count
-            let candidates = try await receiptCandidates(batch, client: client)
-            var events: [TrackingEvent] = []
-            let files = try await evidence.download(candidates, client: client)
-            for (file, reading) in zip(files, try await readReceipts(files, folder: folder, uidValidity: validity)) {
-                guard let reading else {
-                    file.discardIfNew()
-                    continue
+        // A pipeline of two stages, bounded to one batch each: while the receipts of one batch are read
+        // (parsed, signatures checked) on every processor, the next batch is downloaded; then the first
+        // is recorded, in batch order, with the sync position it reaches.
+        try await withThrowingTaskGroup(of: [ReceiptEventReader.Reading?].self) { group in
+            var pending: DownloadedBatch?
+            for start in stride(from: 0, to: uids.count, by: Self.batchSize) {
+                let batch = Array(uids[start..<min(start + Self.batchSize, uids.count)])
+                let downloaded: DownloadedBatch
+                do {
+                    let candidates = try await receiptCandidates(batch, client: client)
+                    let files = try await evidence.download(candidates, client: client)
+                    downloaded = DownloadedBatch(uids: batch, candidates: candidates, files: files)
+                } catch {
+                    // What was read before the failure is still recorded, as when batches ran one by one.
+                    if let pending, let readings = try? await group.next(),
+                        let recorded = try? await record(pending, readings, folder, validity, evidence)
+                    {
+                        result.add(recorded)
+                    }
+                    throw error
                 }
-                result.receipts += 1
-                events += try attribute(reading)
+                var previous: (DownloadedBatch, [ReceiptEventReader.Reading?])?
+                if let pending { previous = (pending, try await Self.next(of: &group)) }
+                group.addTask { try await readReceipts(downloaded.files, folder: folder, uidValidity: validity) }
+                pending = downloaded
+                if let (batch, readings) = previous {
+                    result.add(try await record(batch, readings, folder, validity, evidence))
+                }
             }
-            if !candidates.isEmpty { try evidence.flush() }
-            let position = SyncedFolder(uidValidity: validity, lastUID: batch.last?.rawValue ?? after)
-            let stored = try ledger.recordEvents(events, syncedTo: (account, folder.displayName, position))
-            try ledger.learn(fromReceipts: stored)
-            result.recorded += stored.count
-            result.events = Array((result.events + stored).suffix(SyncResult.eventLimit))
+            if let pending {
+                let readings = try await Self.next(of: &group)
+                result.add(try await record(pending, readings, folder, validity, evidence))
+            }
         }
+        return result
+    }
+
+    /// One batch's messages, its candidates among them and their files in the evidence store.
+    struct DownloadedBatch: Sendable {
+        var uids: [IMAP.UID]
+        var candidates: [IMAP.UID]
+        var files: [EvidenceStore.File]
+    }
+
+    /// The readings of the one batch being read.
+    private static func next(of group: inout ThrowingTaskGroup<[ReceiptEventReader.Reading?], any Error>)
+        async throws -> [ReceiptEventReader.Reading?]
+    {
+        guard let readings = try await group.next() else {
+            throw PECError(.internal, "a batch of receipts was never read")
+        }
+        return readings
+    }
+
+    /// What recording one batch did.
+    struct RecordedBatch: Sendable {
+        var scanned: Int
+        var receipts: Int
+        var stored: [TrackingEvent]
+    }
+
+    /// Records a batch that was read: its receipts' events and, in the same transaction, the sync
+    /// position after it (its files made durable first). On a thread of its own: the `syncfs` and
+    /// the commit block, and the few threads of Swift's concurrency pool are reading the next batch.
+    private func record(
+        _ batch: DownloadedBatch,
+        _ readings: [ReceiptEventReader.Reading?],
+        _ folder: IMAP.MailboxName,
+        _ validity: UInt32,
+        _ evidence: EvidenceStore
+    ) async throws -> RecordedBatch {
+        try await Self.blocking { [self] in
+            try recordNow(batch, readings, folder: folder.displayName, validity: validity, evidence: evidence)
+        }
+    }
+
+    /// Runs blocking work on a dispatch thread, outside Swift's concurrency pool.
+    static func blocking<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    private func recordNow(
+        _ batch: DownloadedBatch,
+        _ readings: [ReceiptEventReader.Reading?],
+        folder: String,
+        validity: UInt32,
+        evidence: EvidenceStore
+    ) throws -> RecordedBatch {
+        var result = RecordedBatch(scanned: batch.uids.count, receipts: 0, stored: [])
+        let read = readings.compactMap { $0 }
+        var sent = try ledger.sentMessageIDs(for: read.map { ($0.reference, $0.identificativo) })[...]
+        var events: [TrackingEvent] = []
+        for (file, reading) in zip(batch.files, readings) {
+            guard let reading else {
+                file.discardIfNew()
+                continue
+            }
+            result.receipts += 1
+            events += try attribute(reading, sentMessageID: sent.popFirst() ?? nil)
+        }
+        if !batch.candidates.isEmpty { try evidence.flush() }
+        let position = SyncedFolder(uidValidity: validity, lastUID: batch.uids.last?.rawValue ?? 0)
+        let stored = try ledger.recordEvents(events, syncedTo: (account, folder, position))
+        try ledger.learn(fromReceipts: stored)
+        result.stored = stored
         return result
     }
 
@@ -160,25 +253,35 @@ public struct ReceiptSyncService: Sendable {
     func readReceipts(_ files: [EvidenceStore.File], folder: IMAP.MailboxName, uidValidity: UInt32)
         async throws -> [ReceiptEventReader.Reading?]
     {
-        var readings = [ReceiptEventReader.Reading?](repeating: nil, count: files.count)
-        let parallel = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        try await withThrowingTaskGroup(of: (Int, ReceiptEventReader.Reading?).self) { group in
+        try await Self.orderedMap(count: files.count, parallel: ProcessInfo.processInfo.activeProcessorCount) {
+            [self] index in
+            try readReceipt(files[index], folder: folder.displayName, uidValidity: uidValidity)
+        }
+    }
+
+    /// `body(0..<count)`, at most `parallel` at a time (a bounded queue: the next one starts when one
+    /// ends), the results in index order whatever order they end in. The first error ends it.
+    static func orderedMap<Value: Sendable>(
+        count: Int,
+        parallel: Int,
+        _ body: @escaping @Sendable (Int) async throws -> Value
+    ) async throws -> [Value] {
+        var results = [Value?](repeating: nil, count: count)
+        try await withThrowingTaskGroup(of: (Int, Value).self) { group in
             var next = 0
             func start() {
-                guard next < files.count else { return }
+                guard next < count else { return }
                 let index = next
                 next += 1
-                group.addTask {
-                    (index, try readReceipt(files[index], folder: folder.displayName, uidValidity: uidValidity))
-                }
+                group.addTask { (index, try await body(index)) }
             }
-            for _ in 0..<parallel { start() }
-            while let (index, reading) = try await group.next() {
-                readings[index] = reading
+            for _ in 0..<max(1, parallel) { start() }
+            while let (index, value) = try await group.next() {
+                results[index] = value
                 start()
             }
         }
-        return readings
+        return results.map { $0! }
     }
 
     private func readReceipt(_ file: EvidenceStore.File, folder: String, uidValidity: UInt32) throws
@@ -201,15 +304,13 @@ public struct ReceiptSyncService: Sendable {
     /// ledger's send with that identificativo, else the Message-ID the receipt names (a message sent
     /// by another client). A receipt naming no message at all cannot be tracked and is skipped.
     func attribute(_ reading: ReceiptEventReader.Reading) throws -> [TrackingEvent] {
-        var messageID = reading.reference
-        if let reference = reading.reference, try ledger.send(messageID: reference) != nil {
-            messageID = reference
-        } else if let identificativo = reading.identificativo,
-            let send = try ledger.send(identificativo: identificativo)
-        {
-            messageID = send.messageID
-        }
-        guard let messageID else {
+        let sent = try ledger.sentMessageIDs(for: [(reading.reference, reading.identificativo)])
+        return try attribute(reading, sentMessageID: sent.first ?? nil)
+    }
+
+    /// ``attribute(_:)`` with the ledger's answer already looked up (``SendLedger/sentMessageIDs(for:)``).
+    func attribute(_ reading: ReceiptEventReader.Reading, sentMessageID: String?) throws -> [TrackingEvent] {
+        guard let messageID = sentMessageID ?? reading.reference else {
             logger.warning("a receipt names no message (no X-Riferimento-Message-ID, no daticert msgid): skipped")
             return []
         }

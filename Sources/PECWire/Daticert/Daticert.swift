@@ -42,7 +42,44 @@ public struct Daticert: Codable, Sendable, Equatable {
         /// The instant, when ``iso8601`` could be composed.
         public var date: Date? {
             guard let iso8601 else { return nil }
+            // Computed directly for the dates receipts carry (a new ISO8601DateFormatter per receipt was a
+            // tenth of `pec sync`'s time); anything unusual (a leap second, 31/02, years before 1900) is left
+            // to the formatter, so the result is the same.
+            if let seconds = Self.epochSeconds(iso8601) { return Date(timeIntervalSince1970: TimeInterval(seconds)) }
             return ISO8601DateFormatter().date(from: iso8601)
+        }
+
+        /// Seconds since 1970 of a ``compose(giorno:ora:zona:)`` text (`YYYY-MM-DDTHH:MM:SS+hh:mm`),
+        /// proleptic Gregorian; nil when the formatter should decide.
+        static func epochSeconds(_ text: String) -> Int? {
+            let bytes = Array(text.utf8)
+            guard bytes.count == 25 else { return nil }
+            func field(_ start: Int, _ length: Int) -> Int? {
+                var value = 0
+                for byte in bytes[start..<start + length] {
+                    guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+                    value = value * 10 + Int(byte - UInt8(ascii: "0"))
+                }
+                return value
+            }
+            guard let year = field(0, 4), let month = field(5, 2), let day = field(8, 2), let hour = field(11, 2),
+                let minute = field(14, 2), let second = field(17, 2), let offsetHours = field(20, 2),
+                let offsetMinutes = field(23, 2), bytes[19] == UInt8(ascii: "+") || bytes[19] == UInt8(ascii: "-"),
+                (1900...9999).contains(year), (1...12).contains(month), hour < 24, minute < 60, second < 60,
+                offsetHours < 24, offsetMinutes < 60
+            else { return nil }
+            let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+            let monthDays = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+            guard (1...monthDays[month - 1]).contains(day) else { return nil }
+            // Days from 1970-01-01 to the civil date (H. Hinnant's days_from_civil).
+            let y = month <= 2 ? year - 1 : year
+            let era = y / 400
+            let yearOfEra = y - era * 400
+            let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+            let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+            let days = era * 146_097 + dayOfEra - 719_468
+            let offset = (offsetHours * 3600 + offsetMinutes * 60) * (bytes[19] == UInt8(ascii: "+") ? 1 : -1)
+            return days * 86_400 + hour * 3600 + minute * 60 + second - offset
         }
 
         static func compose(giorno: String, ora: String, zona: String?) -> String? {

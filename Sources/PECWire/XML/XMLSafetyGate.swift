@@ -57,9 +57,26 @@ package enum XMLSafetyGate {
         case let other?:
             throw .unsupportedEncoding(other)
         }
-        if let found = declarations.first(where: { text.contains($0) }) { throw .declaration(found) }
+        if mayDeclare(text), let found = declarations.first(where: { text.contains($0) }) {
+            throw .declaration(found)
+        }
         let version = declaration?.version ?? "1.0"
         return Array(#"<?xml version="\#(version)" encoding="UTF-8"?>"#.utf8) + Array(text.utf8)
+    }
+
+    /// False only when no ``declarations`` entry can be in `text`: every `<!` in it is followed by
+    /// `D` (a DOCTYPE) or `-` (a comment), which no declaration's next letter matches. Saves the
+    /// Foundation substring searches (a twentieth of `pec sync`'s time) for the usual daticert.xml.
+    static func mayDeclare(_ text: String) -> Bool {
+        var previous: (UInt8, UInt8) = (0, 0)
+        for byte in text.utf8 {
+            if previous == (UInt8(ascii: "<"), UInt8(ascii: "!")), byte != UInt8(ascii: "D"), byte != UInt8(ascii: "-")
+            {
+                return true
+            }
+            previous = (previous.1, byte)
+        }
+        return previous == (UInt8(ascii: "<"), UInt8(ascii: "!"))
     }
 
     /// `<?xml version="…" encoding="…" standalone="…"?>` at the very start (XML 1.0 §2.8), read as

@@ -325,6 +325,35 @@ struct ReceiptSearchTests {
         #expect(try ledger.send(messageID: Self.messageID)?.identificativo == Self.identificativo)
     }
 
+    @Test("a batch with two trusted acceptances of one send: the first identificativo is kept, as one by one")
+    func learnTwoAcceptancesInOneBatch() throws {
+        let sandbox = try LedgerSandbox()
+        let ledger = try sandbox.open()
+        try ledger.beginAttempt(LedgerFixtures.newSend(Self.messageID, account: "mario"))
+        var first = TrackingStatusDerivationTests.event(.acceptance, after: 0, trusted: true)
+        first.identificativo = Self.identificativo
+        var second = first
+        second.identificativo = "opec.later@pec.example.it"
+        try ledger.learn(fromReceipts: [first, second])
+        #expect(try ledger.send(messageID: Self.messageID)?.identificativo == Self.identificativo)
+    }
+
+    @Test("a batch's sends looked up in one read say what send(messageID:) then send(identificativo:) say")
+    func sentMessageIDsInOneRead() throws {
+        let sandbox = try LedgerSandbox()
+        let ledger = try sandbox.open()
+        try ledger.beginAttempt(LedgerFixtures.newSend(Self.messageID, account: "mario"))
+        try ledger.setIdentificativo(Self.identificativo, forMessageID: Self.messageID)
+        let found = try ledger.sentMessageIDs(for: [
+            (Self.messageID, nil),  // by Message-ID
+            ("<altro@pec.example.it>", Self.identificativo),  // by identificativo
+            ("<altro@pec.example.it>", "opec.altro@x"),  // neither
+            (nil, nil),
+        ])
+        #expect(found == [Self.messageID, try ledger.send(identificativo: Self.identificativo)?.messageID, nil, nil])
+        #expect(try ledger.sentMessageIDs(for: []).isEmpty)
+    }
+
     @Test("a certified acceptance makes an uncertain send sent, a non-acceptance failed; an untrusted one neither")
     func receiptsSettleUncertainSends() throws {
         let sandbox = try LedgerSandbox()

@@ -58,11 +58,24 @@ package struct HeaderFields: Sendable, Equatable {
 
     /// The first field called `name` (case-insensitive), raw.
     package subscript(_ name: String) -> [UInt8]? {
-        fields.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        fields.first { Self.sameName($0.name, name) }?.value
     }
 
     package func values(named name: String) -> [[UInt8]] {
-        fields.filter { $0.name.caseInsensitiveCompare(name) == .orderedSame }.map(\.value)
+        fields.filter { Self.sameName($0.name, name) }.map(\.value)
+    }
+
+    /// `caseInsensitiveCompare(_:) == .orderedSame`, compared byte by byte when both names are
+    /// ASCII (field names always are; Foundation's comparison was a tenth of `pec sync`'s time).
+    static func sameName(_ field: String, _ name: String) -> Bool {
+        let (a, b) = (field.utf8, name.utf8)
+        guard a.allSatisfy({ $0 < 0x80 }), b.allSatisfy({ $0 < 0x80 }) else {
+            return field.caseInsensitiveCompare(name) == .orderedSame
+        }
+        func lower(_ byte: UInt8) -> UInt8 {
+            byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+        }
+        return a.count == b.count && a.elementsEqual(b) { lower($0) == lower($1) }
     }
 
     /// The first field called `name`, decoded for display (RFC 2047 words, 8-bit text), with
