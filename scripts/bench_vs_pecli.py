@@ -11,7 +11,8 @@ trusts the sandbox CA and refuses any other host (pec-cli has no host option: it
 provider).
 
 Each work is measured in pairs after a warm-up of each tool: ours, theirs, ours, theirs... PEC_BENCH_RUNS
-times (15), so machine drift weighs on both alike. Every run is a child process of a tiny C launcher (built
+times (15), so machine drift weighs on both alike, and only once the sandbox is idle (the simulator
+certifying earlier 30 MB sends would share the two cores). Every run is a child process of a tiny C launcher (built
 with cc into the bench's temp dir), which reports its wall time, CPU time (ru_utime + ru_stime) and peak
 RSS (ru_maxrss) from wait4: a child forked by this Python process would have the bench's own memory in
 its ru_maxrss. Medians for times, the maximum for peak RSS. The ratio is their median over ours (how many
@@ -398,11 +399,42 @@ def theirs_text(row):
     return fmt(row["theirs"], row["unit"])
 
 
+def sandbox_cpu_seconds():
+    """CPU seconds used so far by this sandbox's processes (the simulator and Dovecot, found by their
+    command lines naming the sandbox directory)."""
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if str(SANDBOX).encode() not in f.read():
+                    continue
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def settle(limit=180):
+    """Waits (at most `limit` s) until the sandbox is idle: the simulator still delivering and certifying
+    earlier sends (30 MB each) would otherwise share the two cores with the runs being timed."""
+    start, last = time.monotonic(), sandbox_cpu_seconds()
+    while time.monotonic() - start < limit:
+        time.sleep(1)
+        now = sandbox_cpu_seconds()
+        if now - last < 0.03:
+            return
+        last = now
+    print(f"(the sandbox was still busy after {limit} s; measuring anyway)", flush=True)
+
+
 def paired(work, ours_args, theirs_args, goals, *, warmups=1, runs=RUNS, check=None, before=None, timeout=120,
            unit="ms", theirs_argv=None, note=""):
     """Warm-up(s), then `runs` pairs ours/theirs. ours_args/theirs_args: list or f(index) -> list; theirs_args
     None = pec-cli has no such command. check(who, run) -> error text or None, on every run's output;
     before(who) runs before each run, untimed. A failure of ours stops the bench; of theirs marks it."""
+    settle()
     args_of = (lambda a: (lambda i: a) if not callable(a) else a)
     ours_of = args_of(ours_args)
     theirs_of = args_of(theirs_args) if theirs_args is not None else None
@@ -646,6 +678,7 @@ def bench_mcp():
     """RUNS + 1 pairs of sessions (the first pair is the warm-up), each `initialize` then MCP_CALLS
     pec_list calls (limit 20): the first connects and logs in, the others reuse the IMAP session. Then
     one session more of each under the launcher, for the server's peak RSS."""
+    settle()
     argv = {"ours": [PEC_MCP], "theirs": [str(PY), str(SHIM), "mcp"]}
     envs = {"ours": OURS_ENV, "theirs": THEIRS_ENV}
     results, status, rss = {"ours": [], "theirs": []}, {"ours": "ok", "theirs": "ok"}, {}
@@ -815,6 +848,7 @@ def main():
     # sync of 10 000 receipts: each run a new pec home (login untimed), so each sync records all of them.
     seed(4)
     write_receipts(RECEIPTS)
+    settle()
     samples, rates = [], []
     for index in range(SYNC_RUNS + 1):  # the first is the warm-up
         home = WORK / f"sync{index}"
