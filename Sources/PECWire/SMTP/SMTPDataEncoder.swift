@@ -28,23 +28,15 @@ package struct SMTPDataEncoder: Sendable {
 
     /// Appends the wire bytes for `chunk` to `output`.
     package mutating func encode(_ chunk: some Collection<UInt8>, into output: inout [UInt8]) {
-        let done: Void? = chunk.withContiguousStorageIfAvailable { encodeContiguous($0, into: &output) }
-        if done == nil {
-            let copy = Array(chunk)
-            copy.withUnsafeBufferPointer { encodeContiguous($0, into: &output) }
-        }
+        withContiguousBytes(of: chunk) { encodeContiguous($0, into: &output) }
     }
 
     /// The byte loop, on contiguous bytes and into the output's spare capacity: a byte becomes at
     /// most two (LF → CRLF; "." at a line start → ".."), plus a CRLF for a CR pending from the last chunk.
     private mutating func encodeContiguous(_ input: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
         contentByteCount += input.count
-        let start = output.count
-        let capacity = input.count * 2 + 2
-        output.append(contentsOf: repeatElement(0, count: capacity))
-        var written = 0
-        output.withUnsafeMutableBufferPointer { whole in
-            guard let out = whole.baseAddress.map({ $0 + start }) else { return }
+        output.append(upTo: input.count * 2 + 2) { out in
+            var written = 0
             for byte in input {
                 if pendingCR {
                     pendingCR = false
@@ -72,8 +64,8 @@ package struct SMTPDataEncoder: Sendable {
                     atLineStart = false
                 }
             }
+            return written
         }
-        output.removeLast(capacity - written)
     }
 
     /// The end of the data: a CRLF if the content did not end with a line end, then ".\r\n".

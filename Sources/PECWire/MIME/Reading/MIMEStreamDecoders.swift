@@ -21,26 +21,17 @@ package struct Base64StreamDecoder: Sendable {
     }()
 
     package mutating func decode(_ chunk: some Collection<UInt8>, into output: inout [UInt8]) {
-        let decoded: Void? = chunk.withContiguousStorageIfAvailable { input in
-            decodeContiguous(input, into: &output)
-        }
-        if decoded == nil {
-            let copy = Array(chunk)
-            copy.withUnsafeBufferPointer { decodeContiguous($0, into: &output) }
-        }
+        withContiguousBytes(of: chunk) { decodeContiguous($0, into: &output) }
     }
 
     /// The loop: whole quanta of four alphabet bytes (nearly every byte of a base64 body: lines of 76)
     /// are decoded four at a time into the output's spare capacity; line breaks, padding and strays go
     /// through the byte-at-a-time path, which keeps the partial quantum across chunks.
     private mutating func decodeContiguous(_ input: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
-        let start = output.count
         // Each output byte takes at least 4/3 input bytes, and at most 3 are pending from the last chunk.
-        let capacity = input.count / 4 * 3 + 6
-        output.append(contentsOf: repeatElement(0, count: capacity))
-        var written = 0
-        output.withUnsafeMutableBufferPointer { whole in
-            guard let out = whole.baseAddress.map({ $0 + start }), let bytes = input.baseAddress else { return }
+        output.append(upTo: input.count / 4 * 3 + 6) { out in
+            var written = 0
+            guard let bytes = input.baseAddress else { return 0 }
             Self.table.withUnsafeBufferPointer { tableBuffer in
                 guard let table = tableBuffer.baseAddress else { return }
                 let end = input.count
@@ -82,8 +73,8 @@ package struct Base64StreamDecoder: Sendable {
                     }
                 }
             }
+            return written
         }
-        output.removeLast(capacity - written)
     }
 
     /// How many bytes `decode` would produce for `chunk`, with the same state change, writing nothing.
