@@ -4,7 +4,9 @@ import NIOPosix
 import NIOSSL
 
 /// What every connection of the process shares: one event-loop thread, started by the first
-/// connection (NIO's singleton starts one per core), and one TLS context per CA file.
+/// connection (NIO's singleton starts one per core), and one TLS context per CA file, whose system
+/// roots are read from the hashed directory, only the one a server's chain names
+/// (``SystemCertificates``), where there is one.
 ///
 /// One thread serves a one-connection command and a watch of many accounts alike: the event loop
 /// only moves bytes and runs TLS; parsing, decoding and signature checks run on the caller's task.
@@ -14,7 +16,7 @@ package enum EventLoops {
     private static let contexts = NIOLockedValueBox([String: NIOSSLContext]())
 
     /// The client TLS context for `caFile` (nil: the system's roots only), made once: making one
-    /// parses the system's trust store, about 140 certificates, and holds them in memory. A CA file
+    /// with NIO's default roots parses the whole bundle, about 140 certificates. A CA file
     /// that changed on disk (another inode, size or time) gets a new one.
     package static func clientTLSContext(caFile: String?, make: () throws -> NIOSSLContext) rethrows -> NIOSSLContext {
         var key = ""
@@ -31,9 +33,4 @@ package enum EventLoops {
             return context
         }
     }
-
-    /// The system's trust store as a hashed directory (Debian's and Ubuntu's `/etc/ssl/certs`), where
-    /// only the root a server's chain names is read; nil elsewhere, where NIO reads the whole bundle.
-    /// Parsing the bundle costs a few milliseconds and a megabyte per context, for one root used.
-    package static let systemCertificateDirectory = SystemCertificates.hashedDirectory("/etc/ssl/certs")
 }

@@ -208,7 +208,7 @@ final class NetworkStream: MailByteStream {
 
     private static func newTLSContext(_ settings: ConnectionSettings) throws -> NIOSSLContext {
         var configuration = TLSConfiguration.makeClientConfiguration()
-        if let directory = EventLoops.systemCertificateDirectory {
+        if let directory = SystemCertificates.hashedDirectory {
             configuration.trustRoots = .file(directory)
         }
         configuration.minimumTLSVersion = .tlsv12

@@ -12,12 +12,6 @@ import Foundation
 /// sync whose receipts are already in the evidence store) does not pay for them. After that the
 /// store does not change and OpenSSL locks its lookups, so one value can be shared.
 public final class PECTrustStore: @unchecked Sendable {
-    /// OpenSSL's certificate directory when it holds the hashed links (Debian's `/usr/lib/ssl/certs`,
-    /// a link to `/etc/ssl/certs`); else the whole bundle is loaded, as `X509_STORE_set_default_paths` does.
-    private static let systemDirectory: String? = SystemCertificates.hashedDirectory(
-        String(cString: X509_get_default_cert_dir())
-    )
-
     private let anchors: OpaquePointer
     private let lock = NSLock()
     private var systemRootsPending: Bool
@@ -28,10 +22,10 @@ public final class PECTrustStore: @unchecked Sendable {
             if systemRootsPending {
                 systemRootsPending = false
                 // A missing system bundle is not fatal: the pinned CAs may still be enough.
-                if let directory = Self.systemDirectory {
+                if let directory = SystemCertificates.hashedDirectory {
                     // Only the roots a chain names are read, when it is built.
                     _ = X509_STORE_load_locations(anchors, nil, directory)
-                } else {
+                } else {  // the whole bundle, and the directory
                     _ = X509_STORE_set_default_paths(anchors)
                 }
                 ERR_clear_error()
