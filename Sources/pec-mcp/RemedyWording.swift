@@ -10,6 +10,10 @@ extension PECError.Remedy {
             "the user must log in again in a terminal: `pec auth login --address \(address)`"
         case .login(nil):
             "the user must log in first in a terminal: `pec auth login --address ADDRESS`"
+        case .renewMailPassword(let address):
+            "the password for mail programs has likely expired (providers with two-factor login expire it, Aruba "
+                + "every 3 months): the user must create a new one in the provider's webmail, then run "
+                + "`pec auth login --address \(address)` in a terminal"
         case .listFolders:
             "pec_folders lists the folders"
         case .chooseFolder:

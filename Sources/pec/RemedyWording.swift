@@ -9,6 +9,9 @@ extension PECError.Remedy {
             "log in again with `pec auth login --address \(address)`"
         case .login(nil):
             "run `pec auth login --address ADDRESS`"
+        case .renewMailPassword(let address):
+            "providers with two-factor login expire the password for mail programs (Aruba every 3 months): "
+                + "create a new one in the provider's webmail, then run `pec auth login --address \(address)`"
         case .listFolders:
             "`pec folders` lists the folders"
         case .chooseFolder:

@@ -5,6 +5,8 @@ public enum PasswordStorage: String, Codable, Sendable, CaseIterable {
     /// Encrypted (Fernet) inside credentials.json, with the key in key.bin. The JSON value is
     /// "fernet", as the Python pec-cli writes it.
     case file = "fernet"
+    /// Not stored at all: the account's ``Account/passwordCommand`` prints it at every login.
+    case command
 }
 
 /// One saved PEC mailbox: everything needed to connect except the password.
@@ -21,6 +23,8 @@ public struct Account: Codable, Sendable, Equatable {
     /// nil = the default (``Account/defaultTimeoutSeconds``).
     public var timeoutSeconds: Double?
     public var passwordStorage: PasswordStorage
+    /// With `.command` storage: what prints the password (`pec auth login --password-command`).
+    public var passwordCommand: String?
 
     public static let defaultTimeoutSeconds: Double = 30
 
@@ -32,7 +36,8 @@ public struct Account: Codable, Sendable, Equatable {
         smtp: ServerEndpoint,
         caFile: String? = nil,
         timeoutSeconds: Double? = nil,
-        passwordStorage: PasswordStorage = .keyring
+        passwordStorage: PasswordStorage = .keyring,
+        passwordCommand: String? = nil
     ) {
         self.name = name ?? address
         self.address = address
@@ -42,6 +47,7 @@ public struct Account: Codable, Sendable, Equatable {
         self.caFile = caFile
         self.timeoutSeconds = timeoutSeconds
         self.passwordStorage = passwordStorage
+        self.passwordCommand = passwordCommand
     }
 
     /// An account on a ProviderCatalog preset (its IMAP and SMTP endpoints).
@@ -57,6 +63,7 @@ public struct Account: Codable, Sendable, Equatable {
         case caFile = "ca_file"
         case timeoutSeconds = "timeout_seconds"
         case passwordStorage = "password_storage"
+        case passwordCommand = "password_command"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -70,5 +77,13 @@ public struct Account: Codable, Sendable, Equatable {
         timeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .timeoutSeconds)
         // A missing discriminator means fernet, as in the Python pec-cli's legacy files.
         passwordStorage = try c.decodeIfPresent(PasswordStorage.self, forKey: .passwordStorage) ?? .file
+        passwordCommand = try c.decodeIfPresent(String.self, forKey: .passwordCommand)
+        if passwordStorage == .command, passwordCommand?.isEmpty != false {
+            throw DecodingError.dataCorruptedError(
+                forKey: .passwordCommand,
+                in: c,
+                debugDescription: "password_storage is command but password_command is missing"
+            )
+        }
     }
 }

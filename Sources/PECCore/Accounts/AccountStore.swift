@@ -8,7 +8,8 @@ import Foundation
 /// Everything comes from `environment`, so tests run in temporary directories:
 /// `XDG_CONFIG_HOME`, `HOME`, `DBUS_SESSION_BUS_ADDRESS` / `XDG_RUNTIME_DIR` (whether a keyring is
 /// tried), `PEC_CREDENTIAL_STORE` (`auto` (default), `keyring`: fail when it is unavailable, `file`)
-/// and `PEC_KEYRING_TIMEOUT` (seconds one keyring call may take, default 20).
+/// `PEC_KEYRING_TIMEOUT` (seconds one keyring call may take, default 20) and
+/// `PEC_PASSWORD_COMMAND_TIMEOUT` (seconds a password command may take, default 30).
 public struct AccountStore: Sendable {
     /// Where passwords go, from `PEC_CREDENTIAL_STORE`.
     public enum StoreMode: String, Sendable, CaseIterable {
@@ -33,7 +34,7 @@ public struct AccountStore: Sendable {
     public var credentialsFile: URL { directory.appendingPathComponent("credentials.json") }
     public var keyFile: URL { directory.appendingPathComponent("key.bin") }
 
-    private let environment: [String: String]
+    let environment: [String: String]
 
     public init(environment: [String: String]) {
         self.environment = environment
@@ -96,6 +97,11 @@ public struct AccountStore: Sendable {
         switch account.passwordStorage {
         case .file: try filePassword(for: account)
         case .keyring: try keyringPassword(for: account)
+        case .command:
+            try PasswordCommand(account.passwordCommand ?? "").password(
+                for: account.name,
+                timeout: try PasswordCommand.timeout(environment: environment)
+            )
         }
     }
 
@@ -178,8 +184,9 @@ public struct AccountStore: Sendable {
     // MARK: Writing
 
     /// Saves an account and its password: in the keyring when one answers and gives the password back,
-    /// else encrypted in credentials.json. An account with the same name is replaced (keeping its
-    /// place in the login order). Returns where the password went.
+    /// else encrypted in credentials.json; for an account with a password command, only the command.
+    /// An account with the same name is replaced (keeping its place in the login order). Returns where
+    /// the password went.
     @discardableResult
     public func save(_ account: Account, password: String) throws(PECError) -> PasswordStorage {
         try Self.validate(account)
@@ -189,8 +196,8 @@ public struct AccountStore: Sendable {
             var document = try load() ?? CredentialsDocument()
             let keyring = SecretServiceKeyring(environment: environment)
 
-            var storage = PasswordStorage.file
-            if mode != .file {
+            var storage = account.passwordStorage == .command ? PasswordStorage.command : .file
+            if storage != .command, mode != .file {
                 var why: String
                 switch keyring.availability() {
                 case .unavailable(let reason):
@@ -219,6 +226,7 @@ public struct AccountStore: Sendable {
 
             var entry = CredentialsDocument.Entry(account: account)
             entry.account.passwordStorage = storage
+            if storage != .command { entry.account.passwordCommand = nil }
             if storage == .file {
                 let fernet = try loadOrCreateKey()
                 do {
@@ -287,6 +295,9 @@ public struct AccountStore: Sendable {
                 }
             }
             try write(document)
+            if !document.entries.contains(where: { $0.account.address.lowercased() == account.address.lowercased() }) {
+                LoginHistory(environment: environment).forget(account.address)
+            }
             return removal
         }
     }
@@ -406,6 +417,7 @@ public struct AccountStore: Sendable {
         guard let parsed = try? PECAddress(address), parsed.hasQualifiedDomain else {
             throw PECError(.invalidInput, "\"\(address)\" is not an e-mail address")
         }
+        if account.passwordStorage == .command { _ = try PasswordCommand(account.passwordCommand ?? "") }
     }
 
     static func label(_ address: String) -> String {

@@ -21,7 +21,7 @@ struct CredentialsDocument {
     static let ownKeys = ["accounts", "default"]
     private static let entryKeys: Set<String> = [
         "name", "address", "provider", "imap", "smtp", "ca_file", "timeout_seconds", "password_storage",
-        "password_enc",
+        "password_enc", "password_command",
     ]
 
     /// Top-level keys we do not know, written back unchanged.

@@ -12,9 +12,19 @@ public struct AuthService: Sendable {
     }
 
     /// Checks the password with a real IMAP login, then saves the account (keyring first, else
-    /// the encrypted file). Nothing is saved when the login fails.
-    public func login(_ request: LoginRequest, password: String) async throws -> AccountStatus {
+    /// the encrypted file). Nothing is saved when the login fails. With a password command in the
+    /// request, `password` is nil: the command is run now, and saved instead of its output.
+    public func login(_ request: LoginRequest, password given: String?) async throws -> AccountStatus {
         let account = try Self.account(for: request)
+        let password =
+            if let command = account.passwordCommand {
+                try PasswordCommand(command).password(
+                    for: account.name,
+                    timeout: try PasswordCommand.timeout(environment: store.environment)
+                )
+            } else {
+                given ?? ""
+            }
         guard !password.isEmpty else { throw PECError(.usage, "the password is empty") }
         let access = MailboxAccess(
             settings: account.connectionSettings(),
@@ -25,8 +35,10 @@ public struct AuthService: Sendable {
         try await access.checkLogin(logger: logger)
         var saved = account
         saved.passwordStorage = try store.save(account, password: password)
+        let history = LoginHistory(environment: store.environment)
+        history.recordAccepted(saved.address)
         let isDefault = try store.defaultAccount()?.name == saved.name
-        return AccountStatus(saved, isDefault: isDefault)
+        return AccountStatus(saved, isDefault: isDefault, lastLogin: history.lastAccepted(saved.address))
     }
 
     /// Logs in with the saved password of the account `name` and out, to prove it still works.
@@ -38,15 +50,22 @@ public struct AuthService: Sendable {
     /// Every saved account (or the one named), oldest first. None saved: not authenticated.
     public func status(account name: String?) throws -> [AccountStatus] {
         let defaultName = try store.defaultAccount()?.name
+        let history = LoginHistory(environment: store.environment)
+        func status(_ account: Account) -> AccountStatus {
+            AccountStatus(
+                account,
+                isDefault: account.name == defaultName,
+                lastLogin: history.lastAccepted(account.address)
+            )
+        }
         if let name {
-            let account = try store.account(named: name)
-            return [AccountStatus(account, isDefault: account.name == defaultName)]
+            return [status(try store.account(named: name))]
         }
         let accounts = try store.accounts()
         guard !accounts.isEmpty else {
             throw PECError(.notAuthenticated, "not logged in", remedy: .login(address: nil))
         }
-        return accounts.map { AccountStatus($0, isDefault: $0.name == defaultName) }
+        return accounts.map(status)
     }
 
     /// The account `request` describes, after checking every value.
@@ -107,6 +126,9 @@ public struct AuthService: Sendable {
             caFile = absolute
         }
         if let timeout = request.timeoutSeconds { _ = try ConnectionTimeout(seconds: timeout) }
+        let passwordCommand = try request.passwordCommand.map { command throws(PECError) in
+            try PasswordCommand(command).text
+        }
         let name = request.name?.trimmingCharacters(in: .whitespaces) ?? address
         guard !name.isEmpty else { throw PECError(.usage, "--name cannot be empty") }
         return Account(
@@ -117,7 +139,8 @@ public struct AuthService: Sendable {
             smtp: smtp,
             caFile: caFile,
             timeoutSeconds: request.timeoutSeconds,
-            passwordStorage: .keyring
+            passwordStorage: passwordCommand == nil ? .keyring : .command,
+            passwordCommand: passwordCommand
         )
     }
 

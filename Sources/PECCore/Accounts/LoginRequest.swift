@@ -1,3 +1,5 @@
+import Foundation
+
 /// What `pec auth login` was told: an address and either a provider preset or explicit servers
 /// (explicit values override the preset's).
 public struct LoginRequest: Sendable, Equatable {
@@ -12,6 +14,8 @@ public struct LoginRequest: Sendable, Equatable {
     public var smtpSecurity: ServerEndpoint.Security?
     public var caFile: String?
     public var timeoutSeconds: Double?
+    /// Saved instead of the password, and run at every login (``PasswordCommand``).
+    public var passwordCommand: String?
 
     public init(
         address: String,
@@ -24,8 +28,10 @@ public struct LoginRequest: Sendable, Equatable {
         smtpPort: Int? = nil,
         smtpSecurity: ServerEndpoint.Security? = nil,
         caFile: String? = nil,
-        timeoutSeconds: Double? = nil
+        timeoutSeconds: Double? = nil,
+        passwordCommand: String? = nil
     ) {
+        self.passwordCommand = passwordCommand
         self.address = address
         self.name = name
         self.provider = provider
@@ -55,6 +61,8 @@ public struct AccountStatus: Codable, Sendable, Equatable {
     public var timeoutSeconds: Double?
     public var passwordStorage: String
     public var isDefault: Bool
+    /// When the server last accepted this account's saved password (any command's login).
+    public var lastLogin: Date?
 
     enum CodingKeys: String, CodingKey {
         case name, address, provider
@@ -68,9 +76,10 @@ public struct AccountStatus: Codable, Sendable, Equatable {
         case timeoutSeconds = "timeout_seconds"
         case passwordStorage = "password_storage"
         case isDefault = "default"
+        case lastLogin = "last_login"
     }
 
-    public init(_ account: Account, isDefault: Bool) {
+    public init(_ account: Account, isDefault: Bool, lastLogin: Date? = nil) {
         name = account.name
         address = account.address
         provider = account.provider
@@ -82,7 +91,13 @@ public struct AccountStatus: Codable, Sendable, Equatable {
         smtpSecurity = account.smtp.security
         caFile = account.caFile
         timeoutSeconds = account.timeoutSeconds
-        passwordStorage = account.passwordStorage == .keyring ? "keyring" : "file"
+        passwordStorage =
+            switch account.passwordStorage {
+            case .keyring: "keyring"
+            case .file: "file"
+            case .command: "command"
+            }
         self.isDefault = isDefault
+        self.lastLogin = lastLogin
     }
 }

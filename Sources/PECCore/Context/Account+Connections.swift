@@ -26,5 +26,6 @@ extension MailboxAccess {
             password: try store.password(for: account),
             passwordIsSaved: true
         )
+        loginHistory = LoginHistory(environment: store.environment)
     }
 }

@@ -78,6 +78,7 @@ public final class PECContext: Sendable {
         )
         service.policy = policy
         service.duplicateWindow = try DuplicateWindow(environment: environment)
+        service.loginHistory = LoginHistory(environment: environment)
         return service
     }
 

@@ -7,6 +7,9 @@ extension PECError {
     public enum Remedy: Sendable, Equatable, Codable, CustomStringConvertible {
         /// Log in (again, when the address of a saved account is known).
         case login(address: String?)
+        /// The password for mail programs has likely expired (it worked before): make a new one in the
+        /// provider's webmail, then log in again.
+        case renewMailPassword(address: String)
         /// List the folders (the one named does not exist).
         case listFolders
         /// List the folders and name one explicitly (no folder has the role asked for).
@@ -48,6 +51,7 @@ extension PECError {
         public var action: String {
             switch self {
             case .login: "login"
+            case .renewMailPassword: "renew_mail_password"
             case .listFolders: "list_folders"
             case .chooseFolder: "choose_folder"
             case .listProviders: "list_providers"
@@ -73,6 +77,7 @@ extension PECError {
         public var description: String {
             switch self {
             case .login(let address): address.map { "login \($0)" } ?? "login"
+            case .renewMailPassword(let address): "renew_mail_password \(address)"
             case .listMessages(let folder): "list_messages \(folder)"
             case .trace(let messageID): "trace \(messageID)"
             case .checkServerCA(let file): "check_server_ca \(file)"
@@ -97,6 +102,8 @@ extension PECError {
             let action = try container.decode(String.self, forKey: .action)
             switch action {
             case "login": self = .login(address: try container.decodeIfPresent(String.self, forKey: .address))
+            case "renew_mail_password":
+                self = .renewMailPassword(address: try container.decode(String.self, forKey: .address))
             case "list_folders": self = .listFolders
             case "choose_folder": self = .chooseFolder
             case "list_providers": self = .listProviders
@@ -140,6 +147,7 @@ extension PECError {
             try container.encode(action, forKey: .action)
             switch self {
             case .login(let address): try container.encodeIfPresent(address, forKey: .address)
+            case .renewMailPassword(let address): try container.encode(address, forKey: .address)
             case .listMessages(let folder): try container.encode(folder, forKey: .folder)
             case .trace(let messageID): try container.encode(messageID, forKey: .messageID)
             case .checkServerCA(let file): try container.encode(file, forKey: .file)

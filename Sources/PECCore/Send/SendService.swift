@@ -20,6 +20,8 @@ public struct SendService: Sendable {
     public var policy: SendPolicy = .unrestricted
     /// How long the same content is refused again without a deliberate resend.
     public var duplicateWindow: DuplicateWindow = .default
+    /// Where accepted logins with the saved password are noted (see ``LoginHistory``).
+    public var loginHistory: LoginHistory?
 
     public init(
         account: Account,
@@ -232,13 +234,14 @@ public struct SendService: Sendable {
     /// receipts will all come after, so `trace` need not search older mail. Best effort: a send
     /// never fails or waits long because of it.
     private func bookmarkInbox(messageID: String) async {
-        let access = MailboxAccess(
+        var access = MailboxAccess(
             settings: imapSettings,
             username: account.address,
             password: password,
             retry: RetryPolicy(maxRetries: 0),
             passwordIsSaved: passwordIsSaved
         )
+        access.loginHistory = loginHistory
         do {
             let status = try await access.withSession(logger: logger) { client in
                 try await client.status(of: IMAP.MailboxName("INBOX"), [.uidValidity, .uidNext])
@@ -269,6 +272,7 @@ public struct SendService: Sendable {
             do {
                 let receipt = try await SMTPClient.withConnection(settings, logger: logger) { client in
                     try await client.authenticate(user: account.address, password: password)
+                    if passwordIsSaved { loginHistory?.recordAccepted(account.address) }
                     return try await client.send(envelope) { writer in
                         copy.begin()
                         defer { copy.abandon() }
@@ -328,10 +332,11 @@ public struct SendService: Sendable {
         guard passwordIsSaved, error.kind == .authenticationFailed || error.kind == .notAuthenticated else {
             return error
         }
-        return PECError(
-            .notAuthenticated,
-            "the SMTP server no longer accepts the saved password for \(account.address): \(error.message)",
-            remedy: .login(address: account.address)
+        return LoginHistory.rejection(
+            of: error,
+            address: account.address,
+            server: .smtp,
+            lastAccepted: loginHistory?.lastAccepted(account.address)
         )
     }
 

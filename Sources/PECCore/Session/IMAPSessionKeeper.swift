@@ -82,6 +82,7 @@ public final class IMAPSessionKeeper: Sendable {
             do {
                 try await IMAPClient.withConnection(first.access.settings, logger: first.logger) { client in
                     try await client.login(username: first.access.username, password: first.access.password)
+                    first.access.loginAccepted()
                     var job: Job? = first
                     var reused = false
                     while let current = job {

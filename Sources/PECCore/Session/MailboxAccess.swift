@@ -11,6 +11,8 @@ public struct MailboxAccess: Sendable {
     /// True when the password came from the saved credentials: a rejected login then means the
     /// saved login is stale (exit 2, "log in again") rather than a mistyped password.
     public var passwordIsSaved: Bool
+    /// Where accepted logins with the saved password are noted, for the message when one is rejected.
+    public var loginHistory: LoginHistory?
     /// When set, sessions are kept open between calls (see ``IMAPSessionKeeper``); otherwise each
     /// call connects, logs in and logs out.
     public var keeper: IMAPSessionKeeper?
@@ -53,18 +55,25 @@ public struct MailboxAccess: Sendable {
                 }
                 return try await IMAPClient.withConnection(settings, logger: logger) { client in
                     try await client.login(username: username, password: password)
+                    loginAccepted()
                     return try await body(client)
                 }
             }
         } catch let wrapped as NotRetried {
             throw wrapped.error
         } catch let error as PECError where error.kind == .authenticationFailed && passwordIsSaved {
-            throw PECError(
-                .notAuthenticated,
-                "the server no longer accepts the saved password for \(username): \(error.message)",
-                remedy: .login(address: username)
+            throw LoginHistory.rejection(
+                of: error,
+                address: username,
+                server: .imap,
+                lastAccepted: loginHistory?.lastAccepted(username)
             )
         }
+    }
+
+    /// The server took the password: noted for the saved ones (best effort, one syscall).
+    func loginAccepted() {
+        if passwordIsSaved { loginHistory?.recordAccepted(username) }
     }
 }
 

@@ -19,6 +19,8 @@ struct AuthCommand: AsyncParsableCommand {
                 The password is asked on the terminal (not echoed), or read from stdin with \
                 --password-stdin; it is never a flag. It goes to the Secret Service keyring, or, when \
                 there is none, encrypted into ~/.config/mayai-cli/pec/credentials.json (mode 0600).
+                With --password-command (e.g. "pass show pec/aruba"), the command is saved instead and \
+                run at every login: the first line it prints is the password.
                 Give --provider (see `pec providers`), or --imap-host and --smtp-host for any other \
                 server. Nothing is saved if the login fails.
                 """
@@ -51,6 +53,20 @@ struct AuthCommand: AsyncParsableCommand {
         @Flag(help: "Read the password from stdin instead of asking.")
         var passwordStdin = false
 
+        @Option(
+            help: ArgumentHelp(
+                "Save this command instead of the password; each login runs it and reads the password from its first line (30 s at most).",
+                valueName: "command"
+            )
+        )
+        var passwordCommand: String?
+
+        func validate() throws {
+            if passwordStdin && passwordCommand != nil {
+                throw ValidationError("--password-stdin and --password-command cannot be used together")
+            }
+        }
+
         func run() async throws {
             let request = LoginRequest(
                 address: address,
@@ -63,16 +79,21 @@ struct AuthCommand: AsyncParsableCommand {
                 smtpPort: smtpPort,
                 smtpSecurity: smtpSecurity,
                 caFile: caFile,
-                timeoutSeconds: timeout
+                timeoutSeconds: timeout,
+                passwordCommand: passwordCommand
             )
             _ = try AuthService.account(for: request)  // bad flags fail before the password is asked
-            let password = try PasswordInput.read(fromStdin: passwordStdin, prompt: "Password for \(address): ")
+            let password =
+                passwordCommand == nil
+                ? try PasswordInput.read(fromStdin: passwordStdin, prompt: "Password for \(address): ") : nil
             let status = try await AuthService(store: AccountStore(environment: ProcessInfo.processInfo.environment))
                 .login(request, password: password)
             try Console.write(global.renderer.render(record: status))
             if !global.json {
                 Console.writeError(
-                    "logged in as \(TextFormatter.oneLine(status.address)); password stored in \(status.passwordStorage)\n"
+                    passwordCommand == nil
+                        ? "logged in as \(TextFormatter.oneLine(status.address)); password stored in \(status.passwordStorage)\n"
+                        : "logged in as \(TextFormatter.oneLine(status.address)); the password command is saved, not the password\n"
                 )
             }
         }
