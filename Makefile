@@ -20,10 +20,11 @@ TEST_REM_SANDBOX = PEC_SANDBOX_STANDARD=rem PEC_SANDBOX_IMAPS_PORT=29994 PEC_SAN
 	PEC_SANDBOX_SMTPS_PORT=29466 PEC_SANDBOX_SLOW_SECONDS=2
 REM_SANDBOX_DIR ?= /tmp/pec-sandbox-rem
 
-.PHONY: help deps dev build install check-install test sandbox-test lint clean sandbox-up sandbox-down bench fuzz
+.PHONY: help deps dev build install install-files uninstall check-install test sandbox-test lint clean sandbox-up sandbox-down bench fuzz
 
 help:
-	@echo "make install        build in release mode and install pec and pec-mcp into $(PREFIX)/bin"
+	@echo "make install        build in release mode and install pec and pec-mcp, their shell completions and man pages into $(PREFIX)"
+	@echo "make uninstall      remove everything make install put into $(PREFIX)"
 	@echo "make dev            debug build (.build/debug/pec, .build/debug/pec-mcp)"
 	@echo "make check-install  install into a fresh minimal Debian 12 (debootstrap, root) with only the runtime packages, and run there"
 	@echo "make test           start a local PEC sandbox (and a REM-mode one), run every test against them, stop them"
@@ -43,10 +44,19 @@ dev build: deps
 install: deps
 	$(SWIFT) build $(RELEASE) --product pec
 	$(SWIFT) build $(RELEASE) --product pec-mcp
-	install -d "$(DESTDIR)$(PREFIX)/bin"
-	@bin="$$($(SWIFT) build $(RELEASE) --show-bin-path)"; \
-	install -m 755 "$$bin/pec" "$$bin/pec-mcp" "$(DESTDIR)$(PREFIX)/bin/"
-	@echo "installed pec and pec-mcp into $(DESTDIR)$(PREFIX)/bin"
+	@$(MAKE) --no-print-directory install-files BIN_DIR="$$($(SWIFT) build $(RELEASE) --show-bin-path)"
+
+# The binaries in BIN_DIR (default: the release build), their bash, zsh and fish completions and their
+# man pages, into $(DESTDIR)$(PREFIX); `make test` runs it on the debug build into a temporary PREFIX.
+# The man pages come from swift-argument-parser's generate-manual tool, built from the package's checkout.
+install-files:
+	@out=$$($(SWIFT) build --product generate-manual 2>&1) || { echo "$$out" >&2; exit 1; }
+	@scripts/install-files.sh install "$${BIN_DIR:-$$($(SWIFT) build $(RELEASE) --show-bin-path)}" \
+		"$(DESTDIR)$(PREFIX)" "$$($(SWIFT) build --show-bin-path)/generate-manual"
+
+# Removes what `make install` put under $(DESTDIR)$(PREFIX) (its list: share/pec/installed-files).
+uninstall:
+	@scripts/install-files.sh uninstall "$(DESTDIR)$(PREFIX)"
 
 # Root and Debian's mirror needed (debootstrap): not part of `make test`.
 check-install:

@@ -5,7 +5,10 @@ import PECCore
 /// `--account` and `--timeout`, on every command that talks to the mailbox: the adapter from
 /// flags to the one ``PECContext``.
 struct AccountOptions: ParsableArguments {
-    @Option(help: "The account to use (its name or address); default: `pec auth default`, or the first one logged in.")
+    @Option(
+        help: "The account to use (its name or address); default: `pec auth default`, or the first one logged in.",
+        completion: ValueCompletions.accounts
+    )
     var account: String?
 
     @Option(help: ArgumentHelp("Seconds to wait for the server on each step (default 30).", valueName: "seconds"))

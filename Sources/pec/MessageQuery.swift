@@ -3,7 +3,10 @@ import PECCore
 
 /// `--folder`, `--since` and `--limit`: which messages `list` and `search` look at.
 struct MessageQuery: ParsableArguments {
-    @Option(help: "The folder: inbox (default), sent, trash, or any folder name as `pec folders` shows it.")
+    @Option(
+        help: "The folder: inbox (default), sent, trash, or any folder name as `pec folders` shows it.",
+        completion: ValueCompletions.folders
+    )
     var folder: String?
 
     @Option(

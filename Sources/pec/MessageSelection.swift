@@ -6,7 +6,7 @@ struct MessageSelection: ParsableArguments {
     @Argument(help: "The message id (from `pec list`).")
     var id: UInt32
 
-    @Option(help: "The folder it is in (default inbox).")
+    @Option(help: "The folder it is in (default inbox).", completion: ValueCompletions.folders)
     var folder: String?
 }
 

@@ -297,6 +297,7 @@ public struct AccountStore: Sendable {
             try write(document)
             if !document.entries.contains(where: { $0.account.address.lowercased() == account.address.lowercased() }) {
                 LoginHistory(environment: environment).forget(account.address)
+                FolderNameCache(environment: environment).forget(account.address)
             }
             return removal
         }

@@ -64,9 +64,14 @@ public struct LoginHistory: Sendable {
     }
 
     private func file(for address: String) -> URL {
+        directory.appendingPathComponent(Self.fileName(for: address), isDirectory: false)
+    }
+
+    /// A file name for per-address state: the address in lower case, anything unusual %-encoded.
+    static func fileName(for address: String) -> String {
         let safe = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyz0123456789.-_+@")
-        let name = address.lowercased().addingPercentEncoding(withAllowedCharacters: safe) ?? address
-        return directory.appendingPathComponent(name, isDirectory: false)
+        let name = address.lowercased().addingPercentEncoding(withAllowedCharacters: safe) ?? "account"
+        return name.hasPrefix(".") ? "%2E" + name.dropFirst() : name
     }
 
     /// "2026-09-03 10:22 UTC": an instant a user can read, in the zone the message says.

@@ -27,5 +27,6 @@ extension MailboxAccess {
             passwordIsSaved: true
         )
         loginHistory = LoginHistory(environment: store.environment)
+        folderNames = FolderNameCache(environment: store.environment)
     }
 }

@@ -2,7 +2,7 @@ extension MailboxService {
     /// Every folder (INBOX first, then by name), with message and unread counts when `counts` is set
     /// (one STATUS each).
     public func folders(counts: Bool) async throws -> [Folder] {
-        try await access.withSession(logger: logger) { client in
+        let folders = try await access.withSession(logger: logger) { client in
             let entries = try await client.listMailboxes()
             var folders: [Folder] = []
             for entry in entries {
@@ -21,6 +21,8 @@ extension MailboxService {
             }
             return Self.ordered(folders)
         }
+        access.folderNames?.save(folders.filter(\.selectable).map(\.name), for: access.username)
+        return folders
     }
 
     /// INBOX first, then by name: servers list folders in any order, and not always the same one.

@@ -13,6 +13,8 @@ public struct MailboxAccess: Sendable {
     public var passwordIsSaved: Bool
     /// Where accepted logins with the saved password are noted, for the message when one is rejected.
     public var loginHistory: LoginHistory?
+    /// Where full folder listings are kept for shell completion.
+    public var folderNames: FolderNameCache?
     /// When set, sessions are kept open between calls (see ``IMAPSessionKeeper``); otherwise each
     /// call connects, logs in and logs out.
     public var keeper: IMAPSessionKeeper?

@@ -108,7 +108,7 @@ struct AuthCommand: AsyncParsableCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Option(help: "Only this account (name or address).")
+        @Option(help: "Only this account (name or address).", completion: ValueCompletions.accounts)
         var account: String?
 
         @Flag(help: "Log in to the server to check the saved password.")
@@ -135,7 +135,7 @@ struct AuthCommand: AsyncParsableCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Option(help: "The account to forget (name or address).")
+        @Option(help: "The account to forget (name or address).", completion: ValueCompletions.accounts)
         var account: String?
 
         @Flag(help: "Forget every account.")
@@ -165,7 +165,7 @@ struct AuthCommand: AsyncParsableCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The account's name or address.")
+        @Argument(help: "The account's name or address.", completion: ValueCompletions.accounts)
         var account: String
 
         func run() throws {

@@ -28,7 +28,10 @@ struct EventsCommand: ParsableCommand {
     @Option(help: "How many events at most (1-\(EventsRequest.maximumLimit)).")
     var limit = 100
 
-    @Option(help: ArgumentHelp("Only the events of this account (its name or address).", valueName: "account"))
+    @Option(
+        help: ArgumentHelp("Only the events of this account (its name or address).", valueName: "account"),
+        completion: ValueCompletions.accounts
+    )
     var account: String?
 
     @Flag(help: "List the events a webhook refused (parked) instead.")

@@ -46,7 +46,10 @@ struct EvidenceMakeCommand: AsyncParsableCommand {
     )
     var received: UInt32?
 
-    @Option(help: ArgumentHelp("With --received: the folder (default INBOX).", valueName: "folder"))
+    @Option(
+        help: ArgumentHelp("With --received: the folder (default INBOX).", valueName: "folder"),
+        completion: ValueCompletions.folders
+    )
     var folder: String?
 
     @Flag(help: "With --received: fetch a REM dispatch although that is its legal handover to you.")

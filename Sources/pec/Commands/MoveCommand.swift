@@ -10,8 +10,12 @@ struct MoveCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var accountOptions: AccountOptions
     @Argument(help: "The message id (from `pec list`).") var id: UInt32
-    @Option(help: "The folder to move it to (must exist).") var to: String
-    @Option(name: [.customLong("folder"), .customLong("from")], help: "The folder it is in (default inbox).")
+    @Option(help: "The folder to move it to (must exist).", completion: ValueCompletions.folders) var to: String
+    @Option(
+        name: [.customLong("folder"), .customLong("from")],
+        help: "The folder it is in (default inbox).",
+        completion: ValueCompletions.folders
+    )
     var folder: String?
 
     func run() async throws {

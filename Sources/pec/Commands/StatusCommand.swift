@@ -19,7 +19,10 @@ struct StatusCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The Message-ID or PEC identificativo.", valueName: "id"))
     var id: String?
 
-    @Option(help: ArgumentHelp("Only the sends of this account (its name or address).", valueName: "account"))
+    @Option(
+        help: ArgumentHelp("Only the sends of this account (its name or address).", valueName: "account"),
+        completion: ValueCompletions.accounts
+    )
     var account: String?
 
     @Flag(help: "Only messages still waiting for receipts.")

@@ -18,7 +18,10 @@ struct SyncCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var accountOptions: AccountOptions
 
-    @Option(help: ArgumentHelp("The folder receipts arrive in (default INBOX).", valueName: "folder"))
+    @Option(
+        help: ArgumentHelp("The folder receipts arrive in (default INBOX).", valueName: "folder"),
+        completion: ValueCompletions.folders
+    )
     var folder: String?
 
     @Option(help: ArgumentHelp("Also trust the CA certificates in this PEM file for signatures.", valueName: "file"))

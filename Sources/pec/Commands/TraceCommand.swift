@@ -24,7 +24,10 @@ struct TraceCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("The Message-ID or PEC identificativo.", valueName: "id"))
     var id: String
 
-    @Option(help: ArgumentHelp("The folder to look in (default INBOX).", valueName: "folder"))
+    @Option(
+        help: ArgumentHelp("The folder to look in (default INBOX).", valueName: "folder"),
+        completion: ValueCompletions.folders
+    )
     var folder: String?
 
     @Flag(help: "Look in every folder.")

@@ -31,7 +31,8 @@ struct WatchCommand: AsyncParsableCommand {
         help: ArgumentHelp(
             "The account to watch (its name or address); repeat it to watch several at once.",
             valueName: "account"
-        )
+        ),
+        completion: ValueCompletions.accounts
     )
     var accounts: [String] = []
 
@@ -41,7 +42,10 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds to wait for the server on each step (default 30).", valueName: "seconds"))
     var timeout: Double?
 
-    @Option(help: ArgumentHelp("The folder receipts arrive in (default INBOX).", valueName: "folder"))
+    @Option(
+        help: ArgumentHelp("The folder receipts arrive in (default INBOX).", valueName: "folder"),
+        completion: ValueCompletions.folders
+    )
     var folder: String?
 
     @Option(

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PECTestSupport
 
 /// `pec list`, `search` and `folders` on the sandbox's read-only `archivio` mailbox, checked
@@ -111,6 +112,16 @@ struct MailboxIntegrationTests {
             #expect((row["messages"] as? NSNumber)?.intValue == count.count, "\(name)")
             #expect((row["unread"] as? NSNumber)?.intValue == count.unread, "\(name)")
         }
+        // Kept for shell completion of --folder, which must not touch the network.
+        let cache = sandbox.configHome.appendingPathComponent(".local/state/pec/folders/archivio@pec.sandbox")
+        let cached = try String(contentsOf: cache, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(
+            Set(cached) == Set(rows.filter { $0["selectable"] as? Bool != false }.compactMap { $0["name"] as? String })
+        )
+        let completion = try sandbox.pec([
+            "---completion", "list", "--", "--folder", "3", "0", "pec", "list", "--folder", "",
+        ])
+        #expect(Set(completion.stdout.split(separator: "\n").map(String.init)) == Set(cached))
     }
 
     @Test("list --folder with spaces and accents, and the sent alias")
