@@ -23,6 +23,10 @@ struct ServerConfiguration: Sendable, Equatable {
     init() {}
 
     init(_ command: PecMCP, environment: [String: String]) throws(PECError) {
+        try self.init(command.options, environment: environment)
+    }
+
+    init(_ command: ServerOptions, environment: [String: String]) throws(PECError) {
         func list(_ name: String, separator: Character) -> [String] {
             (environment[name] ?? "").split(separator: separator).map {
                 $0.trimmingCharacters(in: .whitespaces)
