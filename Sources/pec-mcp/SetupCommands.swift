@@ -68,7 +68,7 @@ struct ClientSelection: ParsableArguments {
             print(
                 "\(dryRun ? "Would remove" : "Removed") \(server) from \(clientFile)\(bytes == nil ? " (pec's own file: deleted)" : "")"
             )
-        case .absent: print("There is no \(server) in \(clientFile): nothing to remove")
+        case .absent: print("There is no \(name) server in \(clientFile): nothing to remove")
         }
         if let backup { print("Backup of the previous file: \(backup)") }
         if dryRun, let entry { print(file.snippet(name: name, entry: entry)) }

@@ -33,6 +33,10 @@ extension JSONText {
             let close = object.range.upperBound - 1
             let interior = bytes[open..<close]
             if interior.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) {
+                if object.range != root?.range, !bytes.dropLast().contains(UInt8(ascii: "\n")) {
+                    // A file written on one line stays on one line (but `{}` alone is expanded).
+                    return [TextEdit(range: open..<close, replacement: " \(Self.compact(key: key, value: value)) ")]
+                }
                 return [TextEdit(range: open..<close, replacement: newline + inner + member + newline + indent)]
             }
             // Only comments inside: ours goes first, the comments stay.
@@ -82,8 +86,9 @@ extension JSONText {
         var edits: [TextEdit] = []
         var start = member.start
         var end = member.comma.map { $0 + 1 } ?? member.value.range.upperBound
-        if member.comma == nil, index > 0, let previousComma = members[index - 1].comma {
-            // The last member goes: the one before it becomes the last, without its comma.
+        if member.comma == nil, index > 0, let previousComma = members[index - 1].comma, !allowsComments {
+            // The last member goes: in plain JSON the one before it must lose its comma (in JSON with
+            // comments a trailing comma is allowed, and may well be the user's own: it stays).
             edits.append(TextEdit(range: previousComma..<(previousComma + 1), replacement: ""))
         }
         while end < bytes.count, bytes[end] == UInt8(ascii: " ") || bytes[end] == UInt8(ascii: "\t") { end += 1 }
