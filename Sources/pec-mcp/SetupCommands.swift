@@ -70,6 +70,10 @@ struct ClientSelection: ParsableArguments {
             )
         case .absent: print("There is no \(name) server in \(clientFile): nothing to remove")
         }
+        if case .add = change, !file.directoryExisted {
+            let directory = (file.path as NSString).deletingLastPathComponent
+            print("Note: \(directory) did not exist: is \(client.displayName) installed?")
+        }
         if let backup { print("Backup of the previous file: \(backup)") }
         if dryRun, let entry { print(file.snippet(name: name, entry: entry)) }
         if !dryRun, change.writes { print("Restart \(client.displayName) (or reload its MCP servers) to apply it.") }

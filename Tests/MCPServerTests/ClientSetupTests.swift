@@ -124,7 +124,7 @@ struct ClientSetupTests {
         #expect {
             try file.installing(name: "pec", entry: Self.entry, force: false)
         } throws: { error in
-            guard case SetupError.conflictingEntry(path, "pec", let existing) = error else { return false }
+            guard case SetupError.conflictingEntry(path, "pec", let existing, _) = error else { return false }
             return existing.contains("/old/pec-mcp")
         }
         let forced = try file.installing(name: "pec", entry: Self.entry, force: true)

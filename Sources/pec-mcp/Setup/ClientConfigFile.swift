@@ -39,6 +39,10 @@ struct ClientConfigFile: Sendable {
     /// nil: no file yet.
     let original: [UInt8]?
     let mode: mode_t?
+    /// The file's owner, given back after the rename when root edits someone else's file (sudo).
+    private let owner: (uid: uid_t, gid: gid_t)?
+    /// Whether the file's directory was there: when not, the client may not be installed at all.
+    let directoryExisted: Bool
     private let text: JSONText?
 
     init(client: MCPClient, path: String) throws(SetupError) {
@@ -58,13 +62,17 @@ struct ClientConfigFile: Sendable {
             }
             original = nil
             mode = nil
+            owner = nil
             text = nil
+            directoryExisted = FileManager.default.fileExists(atPath: (real as NSString).deletingLastPathComponent)
             return
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
             throw SetupError.unreadable(path: path, reason: "not a regular file")
         }
         mode = info.st_mode & 0o7777
+        owner = (info.st_uid, info.st_gid)
+        directoryExisted = true
         guard let data = FileManager.default.contents(atPath: real) else {
             throw SetupError.unreadable(path: path, reason: String(cString: strerror(errno)))
         }
@@ -110,7 +118,8 @@ struct ClientConfigFile: Sendable {
             throw SetupError.conflictingEntry(
                 path: path,
                 name: name,
-                existing: JSONText.compact(existing.value.value)
+                existing: JSONText.compact(existing.value.value),
+                wanted: JSONText.compact(entry)
             )
         }
         let edited = text.applying(text.replacement(ofValueOf: existing, with: entry))
@@ -150,6 +159,7 @@ struct ClientConfigFile: Sendable {
             case .add(let bytes), .replace(let bytes), .remove(let bytes?):
                 // A new file is private: its arguments name the account and its folders.
                 try SecureFiles.writeAtomically(Data(bytes), to: target, mode: mode ?? 0o600)
+                if let owner, getuid() == 0, owner.uid != 0 { _ = chown(realPath, owner.uid, owner.gid) }
             case .remove(nil):
                 try SecureFiles.remove(target)
             case .unchanged, .absent:

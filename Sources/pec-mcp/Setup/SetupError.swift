@@ -10,7 +10,7 @@ enum SetupError: Error, Sendable, Equatable, CustomStringConvertible {
     case notAnObject(path: String, key: String?)
     case duplicateKey(path: String, key: String)
     /// A server with our name is there with other settings: replaced only with --force.
-    case conflictingEntry(path: String, name: String, existing: String)
+    case conflictingEntry(path: String, name: String, existing: String, wanted: String)
     case cannotWrite(path: String, reason: String)
 
     var description: String {
@@ -33,8 +33,8 @@ enum SetupError: Error, Sendable, Equatable, CustomStringConvertible {
             "\"\(key)\" in \(path) is not a JSON object ({ … }); nothing was changed"
         case .duplicateKey(let path, let key):
             "\"\(key)\" appears more than once in \(path); nothing was changed: keep one"
-        case .conflictingEntry(let path, let name, let existing):
-            "\(path) already has a server named \"\(name)\" with other settings: \(existing); nothing was changed (--force replaces it, --name installs beside it)"
+        case .conflictingEntry(let path, let name, let existing, let wanted):
+            "\(path) already has a server named \"\(name)\" with other settings: \(existing), not \(wanted); nothing was changed (--force replaces it, --name NAME installs beside it)"
         case .cannotWrite(let path, let reason):
             "cannot write \(path): \(reason)"
         }
