@@ -24,69 +24,18 @@ struct PecMCP: AsyncParsableCommand {
               PEC_MCP_BODY_LIMIT            --body-limit
             Options given on the command line are added to (lists) or win over (single values) the environment.
             """,
-        version: "pec-mcp \(PECVersion.current)"
+        version: "pec-mcp \(PECVersion.current)",
+        // Beside the server, not instead of it: `pec-mcp [options]` with no subcommand serves, as always.
+        subcommands: [Install.self, Uninstall.self]
     )
 
-    @Option(help: "The account to use (its name or address); default: `pec auth default`, or the first one logged in.")
-    var account: String?
-
-    @Flag(help: "Offer no tool that sends or changes anything: pec_send is not listed at all.")
-    var readOnly = false
-
-    @Flag(
-        help:
-            "Offer pec_send (off by default: a PEC is legally binding). Needs --allow-recipient; not with --read-only."
-    )
-    var allowSend = false
-
-    @Option(
-        help: ArgumentHelp(
-            "A directory pec_send may attach files from (repeatable). Default: none, no attachments.",
-            valueName: "dir"
-        )
-    )
-    var attachmentsDir: [String] = []
-
-    @Option(
-        help: ArgumentHelp(
-            "The directory pec_get may save attachments into, and pec_evidence write dossiers into. Default: none.",
-            valueName: "dir"
-        )
-    )
-    var saveDir: String?
-
-    @Option(
-        help: ArgumentHelp(
-            "With --allow-send: pec_send may write only to this address, or a whole @domain (repeatable); * for anyone.",
-            valueName: "address"
-        )
-    )
-    var allowRecipient: [String] = []
-
-    @Option(
-        help: ArgumentHelp("Also trust these CA certificates for gestore signatures (repeatable).", valueName: "file")
-    )
-    var caFile: [String] = []
-
-    @Option(
-        help: ArgumentHelp(
-            "Characters of a message body returned at most (longer ones are cut, and say so). Default: \(ServerConfiguration.defaultBodyLimit).",
-            valueName: "n"
-        )
-    )
-    var bodyLimit: Int?
-
-    @Option(help: ArgumentHelp("Seconds to wait for the server on each step (default 30).", valueName: "seconds"))
-    var timeout: Double?
-
-    @Flag(help: "Log protocol steps and timings on stderr.")
-    var verbose = false
+    @OptionGroup var options: ServerOptions
 
     static func main() async {
         let start = ContinuousClock.now
-        let command: PecMCP
+        let parsed: ParsableCommand
         do {
-            command = try parse()
+            parsed = try parseAsRoot()
         } catch {
             let code = exitCode(for: error)
             if code.isSuccess {
@@ -96,8 +45,16 @@ struct PecMCP: AsyncParsableCommand {
             FileHandle.standardError.write(Data("pec-mcp: error: \(message(for: error))\n".utf8))
             Foundation.exit(1)
         }
+        guard let command = parsed as? PecMCP else {
+            runSetup(parsed)
+        }
         LoggingSystem.bootstrap { label in
-            StderrLogHandler(label: label, program: "pec-mcp", level: command.verbose ? .debug : .warning, start: start)
+            StderrLogHandler(
+                label: label,
+                program: "pec-mcp",
+                level: command.options.verbose ? .debug : .warning,
+                start: start
+            )
         }
         do {
             let configuration = try ServerConfiguration(command, environment: ProcessInfo.processInfo.environment)
@@ -111,5 +68,24 @@ struct PecMCP: AsyncParsableCommand {
             FileHandle.standardError.write(Data("pec-mcp: error: \(error)\n".utf8))
             Foundation.exit(1)
         }
+    }
+
+    /// `install` or `uninstall`: quick file edits, reported on stdout; errors as the server's are.
+    private static func runSetup(_ parsed: ParsableCommand) -> Never {
+        var command = parsed
+        do {
+            try command.run()
+            Foundation.exit(0)
+        } catch let error as SetupError {
+            FileHandle.standardError.write(Data("pec-mcp: error: \(error)\n".utf8))
+        } catch {
+            // `--help` too arrives here, as the help command's "error".
+            if exitCode(for: error).isSuccess {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            FileHandle.standardError.write(Data("pec-mcp: error: \(message(for: error))\n".utf8))
+        }
+        Foundation.exit(1)
     }
 }

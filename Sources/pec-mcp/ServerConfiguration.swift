@@ -23,23 +23,27 @@ struct ServerConfiguration: Sendable, Equatable {
     init() {}
 
     init(_ command: PecMCP, environment: [String: String]) throws(PECError) {
+        try self.init(command.options, environment: environment)
+    }
+
+    init(_ options: ServerOptions, environment: [String: String]) throws(PECError) {
         func list(_ name: String, separator: Character) -> [String] {
             (environment[name] ?? "").split(separator: separator).map {
                 $0.trimmingCharacters(in: .whitespaces)
             }.filter { !$0.isEmpty }
         }
         // PEC_ACCOUNT is read by PECContext, like pec's.
-        account = command.account
+        account = options.account
         let yes = ["1", "true", "yes"]
-        readOnly = command.readOnly || yes.contains(environment["PEC_MCP_READ_ONLY"]?.lowercased() ?? "")
-        allowSend = command.allowSend || yes.contains(environment["PEC_MCP_ALLOW_SEND"]?.lowercased() ?? "")
-        attachmentDirectories = try (list("PEC_MCP_ATTACHMENT_DIRS", separator: ":") + command.attachmentsDir).map {
+        readOnly = options.readOnly || yes.contains(environment["PEC_MCP_READ_ONLY"]?.lowercased() ?? "")
+        allowSend = options.allowSend || yes.contains(environment["PEC_MCP_ALLOW_SEND"]?.lowercased() ?? "")
+        attachmentDirectories = try (list("PEC_MCP_ATTACHMENT_DIRS", separator: ":") + options.attachmentsDir).map {
             path throws(PECError) in try Self.directory(path, option: "--attachments-dir")
         }
-        if let save = command.saveDir ?? environment["PEC_MCP_SAVE_DIR"].flatMap({ $0.isEmpty ? nil : $0 }) {
+        if let save = options.saveDir ?? environment["PEC_MCP_SAVE_DIR"].flatMap({ $0.isEmpty ? nil : $0 }) {
             saveDirectory = try Self.directory(save, option: "--save-dir")
         }
-        let recipients = list("PEC_MCP_ALLOWED_RECIPIENTS", separator: ",") + command.allowRecipient
+        let recipients = list("PEC_MCP_ALLOWED_RECIPIENTS", separator: ",") + options.allowRecipient
         if recipients.contains("*") {
             allowedRecipients = nil
         } else if !recipients.isEmpty {
@@ -57,17 +61,17 @@ struct ServerConfiguration: Sendable, Equatable {
                 hint: "or set PEC_MCP_ALLOWED_RECIPIENTS"
             )
         }
-        caFiles = list("PEC_MCP_CA_FILES", separator: ":") + command.caFile
+        caFiles = list("PEC_MCP_CA_FILES", separator: ":") + options.caFile
         for file in caFiles where !FileManager.default.isReadableFile(atPath: file) {
             throw PECError(.usage, "cannot read the CA file \(file) (--ca-file)")
         }
-        if let limit = command.bodyLimit ?? environment["PEC_MCP_BODY_LIMIT"].flatMap({ Int($0) }) {
+        if let limit = options.bodyLimit ?? environment["PEC_MCP_BODY_LIMIT"].flatMap({ Int($0) }) {
             guard limit >= 100 else { throw PECError(.usage, "--body-limit must be at least 100 characters") }
             bodyLimit = limit
         } else if let raw = environment["PEC_MCP_BODY_LIMIT"], !raw.isEmpty {
             throw PECError(.usage, "PEC_MCP_BODY_LIMIT must be a number of characters, not \"\(raw)\"")
         }
-        if let timeout = command.timeout {
+        if let timeout = options.timeout {
             self.timeout = try ConnectionTimeout(seconds: timeout).seconds
         }
     }

@@ -8,7 +8,8 @@ import Foundation
 
 /// Private files: refused when group or others may read or write them, written atomically
 /// (temporary file in the same directory, fsync, rename) with mode 0600.
-enum SecureFiles {
+/// Public for pec-mcp's client setup, which writes other programs' configuration files the same way.
+public enum SecureFiles {
     /// The file's bytes, or nil when it does not exist. Refuses a file others can read or write.
     static func readPrivate(_ url: URL) throws(PECError) -> Data? {
         let path = url.path
@@ -53,8 +54,8 @@ enum SecureFiles {
         }
     }
 
-    /// Writes `data` to `url` atomically with mode 0600; the directory must exist.
-    static func writeAtomically(_ data: Data, to url: URL) throws(PECError) {
+    /// Writes `data` to `url` atomically with `mode` (0600 unless told); the directory must exist.
+    public static func writeAtomically(_ data: Data, to url: URL, mode: mode_t = 0o600) throws(PECError) {
         let directory = url.deletingLastPathComponent().path
         let path = url.path
         var template = Array((directory + "/." + url.lastPathComponent + ".tmp-XXXXXX").utf8CString)
@@ -70,7 +71,7 @@ enum SecureFiles {
         }
         do {
             defer { close(fd) }
-            guard fchmod(fd, 0o600) == 0 else {
+            guard fchmod(fd, mode) == 0 else {
                 throw PECError(.io, "cannot set the mode of \(tempPath): \(describe(errno))")
             }
             var offset = 0
@@ -101,7 +102,7 @@ enum SecureFiles {
 
     /// Creates the directory (and parents) with mode 0700 when missing; an existing one is kept as is
     /// (the Python pec-cli creates it 0755).
-    static func ensureDirectory(_ url: URL) throws(PECError) {
+    public static func ensureDirectory(_ url: URL) throws(PECError) {
         var info = stat()
         if stat(url.path, &info) == 0 {
             guard (info.st_mode & S_IFMT) == S_IFDIR else {
@@ -123,7 +124,7 @@ enum SecureFiles {
     }
 
     /// Deletes a file; a missing file is fine.
-    static func remove(_ url: URL) throws(PECError) {
+    public static func remove(_ url: URL) throws(PECError) {
         if unlink(url.path) != 0, errno != ENOENT {
             throw PECError(.io, "cannot delete \(url.path): \(describe(errno))")
         }
