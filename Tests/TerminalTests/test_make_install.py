@@ -47,6 +47,8 @@ def test_every_file_in_its_standard_place(prefix):
         assert (prefix / "share/man/man1" / f"{tool}.1").stat().st_size > 0
     for name in SUBCOMMANDS:
         assert (prefix / "share/man/man1" / f"pec.{name}.1").is_file(), name
+    for name in ["install", "uninstall"]:
+        assert (prefix / "share/man/man1" / f"pec-mcp.{name}.1").is_file(), name
     listed = (prefix / "share/pec/installed-files").read_text().split()
     assert sorted(listed) == files_under(prefix), "the manifest lists exactly what was installed"
 
