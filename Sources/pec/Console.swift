@@ -4,10 +4,12 @@ import PECCore
 /// Where `pec` writes: results to stdout, everything else to stderr.
 enum Console {
     static func write(_ text: String) {
+        ProgressLine.shared.clear()
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 
     static func writeError(_ text: String) {
+        ProgressLine.shared.clear()
         FileHandle.standardError.write(Data(text.utf8))
     }
 

@@ -10,6 +10,10 @@ struct GlobalOptions: ParsableArguments {
     var verbose = false
 
     var renderer: OutputRenderer { OutputRenderer(format: json ? .json : .text) }
+
+    /// The progress line for long work, or nil: with --json, and with --verbose (whose own lines
+    /// would break into it), there is none.
+    var progress: ProgressHandler? { verbose ? nil : ProgressLine.handler(json: json) }
 }
 
 /// ArgumentParser only accepts a command's options after that command's name, so

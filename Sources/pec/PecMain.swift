@@ -78,6 +78,7 @@ enum PecMain {
             done.signal()
         }
         done.wait()
+        ProgressLine.shared.clear()
         return run.code
     }
 

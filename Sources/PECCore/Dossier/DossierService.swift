@@ -38,6 +38,9 @@ public struct DossierService: Sendable {
         self.now = now
     }
 
+    /// Told how the writing goes (`pec evidence` on a terminal).
+    public var progress: ProgressHandler?
+
     var ledger: SendLedger { receipts.ledger }
 
     public func make(_ request: DossierRequest) async throws -> DossierResult {
@@ -74,7 +77,7 @@ public struct DossierService: Sendable {
                     source: .bytes(Array(DossierHTML.render(assembly.report).utf8))
                 ),
             ]
-        _ = try DossierWriter.write(all, to: output)
+        _ = try DossierWriter.write(all, to: output, progress: progress)
         return DossierResult(
             path: output.path,
             zip: DossierWriter.isZip(output),

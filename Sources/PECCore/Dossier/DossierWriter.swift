@@ -43,7 +43,7 @@ struct DossierWriter {
     static func isZip(_ output: URL) -> Bool { output.pathExtension.lowercased() == "zip" }
 
     /// Writes `entries` and their `SHA256SUMS` at `output`; the SHA-256 of each file, by name.
-    static func write(_ entries: [Entry], to output: URL) throws -> [String: String] {
+    static func write(_ entries: [Entry], to output: URL, progress: ProgressHandler? = nil) throws -> [String: String] {
         let parent = output.deletingLastPathComponent()
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: parent.path, isDirectory: &isDirectory), isDirectory.boolValue
@@ -64,9 +64,13 @@ struct DossierWriter {
         let temporary = parent.appendingPathComponent(
             ".\(output.lastPathComponent).pec-\(UUID().uuidString.prefix(8)).partial"
         )
+        // Each file counts once written; SHA256SUMS is the last.
+        let written: (Int) -> Void = { count in
+            progress?(WorkProgress(.writingDossier, done: count, total: entries.count + 1, unit: .files))
+        }
         return isZip(output)
-            ? try writeZip(entries, temporary: temporary, output: output)
-            : try writeDirectory(entries, temporary: temporary, output: output)
+            ? try writeZip(entries, temporary: temporary, output: output, written: written)
+            : try writeDirectory(entries, temporary: temporary, output: output, written: written)
     }
 
     /// `sha256sum` format: the hash, two spaces, the name; in the entries' order.
@@ -76,7 +80,12 @@ struct DossierWriter {
 
     // MARK: - Directory
 
-    private static func writeDirectory(_ entries: [Entry], temporary: URL, output: URL) throws -> [String: String] {
+    private static func writeDirectory(
+        _ entries: [Entry],
+        temporary: URL,
+        output: URL,
+        written: (Int) -> Void
+    ) throws -> [String: String] {
         guard mkdir(temporary.path, 0o700) == 0 else {
             throw PECError(.io, "cannot create \(temporary.path): \(SecureFiles.describe(errno))")
         }
@@ -84,13 +93,15 @@ struct DossierWriter {
         var placed = false
         defer { if !placed { TemporaryFiles.removeDirectory(temporary) } }
         var sums: [String: String] = [:]
-        for entry in entries {
+        for (index, entry) in entries.enumerated() {
             let url = temporary.appendingPathComponent(entry.name)
             sums[entry.name] = try writeFile(url) { sink in try produce(entry, into: sink) }
+            written(index + 1)
         }
         _ = try writeFile(temporary.appendingPathComponent(checksumsName)) { sink in
             try sink(checksums(entries, sums)[...])
         }
+        written(entries.count + 1)
         try syncDirectory(temporary)
         try rename(temporary, to: output)
         placed = true
@@ -201,7 +212,12 @@ struct DossierWriter {
 
     /// Entries stored uncompressed: receipts and the message are mostly base64, which deflate shrinks
     /// little for its cost, and a stored entry is what any unzip reads back byte for byte.
-    private static func writeZip(_ entries: [Entry], temporary: URL, output: URL) throws -> [String: String] {
+    private static func writeZip(
+        _ entries: [Entry],
+        temporary: URL,
+        output: URL,
+        written: (Int) -> Void
+    ) throws -> [String: String] {
         let handle = try TemporaryFiles.create(temporary)
         try? handle.close()
         var placed = false
@@ -211,10 +227,12 @@ struct DossierWriter {
             // The file exists (created exclusively above); ZIPFoundation's .update mode writes into it.
             unlink(temporary.path)
             let archive = try Archive(url: temporary, accessMode: .create)
-            for entry in entries {
+            for (index, entry) in entries.enumerated() {
                 sums[entry.name] = try add(entry, to: archive)
+                written(index + 1)
             }
             _ = try add(Entry(name: checksumsName, source: .bytes(checksums(entries, sums))), to: archive)
+            written(entries.count + 1)
         } catch let error as PECError {
             throw error
         } catch {

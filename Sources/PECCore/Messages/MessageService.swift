@@ -16,6 +16,8 @@ public struct GetRequest: Sendable {
     /// (EN 319 532-1 §6.2.5). `pec get` says yes and reports `handover: true`; `pec_get` asks for it.
     /// When false, a REM dispatch is refused on its headers before any of its content is fetched.
     public var acceptHandover: Bool
+    /// Told how the download and the saving go (`pec` on a terminal).
+    public var progress: ProgressHandler?
 
     public init(
         id: UInt32,
@@ -57,7 +59,7 @@ extension MailboxService {
             try await Self.requireExisting(uid, in: mailbox, client: client)
             if !request.acceptHandover { try await Self.refuseHandover(uid, id: request.id, client: client) }
             // A fresh file per attempt: a retry after a broken connection starts over.
-            return try await client.spoolPlannedMessage(uid: uid)
+            return try await client.spoolPlannedMessage(uid: uid, progress: request.progress)
         }
         defer { TemporaryFiles.remove(spool.url) }
         let message = try SpooledMessage(file: spool.url, plan: spool.plan)
@@ -67,8 +69,18 @@ extension MailboxService {
         // Fetching a REM dispatch's content was its handover: say so, certified or not (the provider
         // decides on its own records whether ContentHandover evidence follows).
         if (details.pecType ?? details.claimedPECType) == .remDispatch { details.handover = true }
+        var saving = SavingProgress(
+            total: (request.saveEML == nil ? 0 : message.size)
+                + (writer == nil ? 0 : details.attachments.reduce(0) { $0 + $1.size }),
+            report: request.progress
+        )
         if let path = request.saveEML {
-            try MessageFiles.writeNew(to: path) { try message.writeRaw(to: $0) }
+            try MessageFiles.writeNew(to: path) { sink in
+                try message.writeRaw { chunk in
+                    try sink(chunk)
+                    saving.add(chunk.count)
+                }
+            }
         }
         if writer != nil {
             var saved: [String] = []
@@ -77,7 +89,10 @@ extension MailboxService {
                     // An enclosed message is saved as the .eml it is (decoded if it was sent
                     // base64 or quoted-printable, which message/global allows).
                     let url = try writer!.write(suggestedName: details.attachments[index].filename) { sink in
-                        try message.writeDecodedBody(of: entity, to: sink)
+                        try message.writeDecodedBody(of: entity) { chunk in
+                            try sink(chunk)
+                            saving.add(chunk.count)
+                        }
                     }
                     details.attachments[index].savedAs = url.path
                     saved.append(url.path)
@@ -90,6 +105,18 @@ extension MailboxService {
             }
         }
         return details
+    }
+
+    /// The bytes `get` has written of the message and attachments it saves.
+    private struct SavingProgress {
+        let total: Int
+        let report: ProgressHandler?
+        var done = 0
+
+        mutating func add(_ count: Int) {
+            done += count
+            report?(WorkProgress(.saving, done: done, total: total, unit: .bytes))
+        }
     }
 
     /// Throws when message `uid` is a REM dispatch, read from its headers only (BODY.PEEK of the REM

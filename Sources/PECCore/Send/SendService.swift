@@ -22,6 +22,8 @@ public struct SendService: Sendable {
     public var duplicateWindow: DuplicateWindow = .default
     /// Where accepted logins with the saved password are noted (see ``LoginHistory``).
     public var loginHistory: LoginHistory?
+    /// Told how the message's bytes go out (`pec send` on a terminal).
+    public var progress: ProgressHandler?
 
     public init(
         account: Account,
@@ -276,9 +278,12 @@ public struct SendService: Sendable {
                     return try await client.send(envelope) { writer in
                         copy.begin()
                         defer { copy.abandon() }
+                        var sent = 0
                         try await composed.write { chunk in
                             copy.write(chunk)
                             try await writer.write(Array(chunk))
+                            sent += chunk.count
+                            progress?(WorkProgress(.sending, done: sent, total: composed.size, unit: .bytes))
                         }
                         copy.finish()
                     }

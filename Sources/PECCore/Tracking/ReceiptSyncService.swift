@@ -54,6 +54,9 @@ public struct ReceiptSyncService: Sendable {
     let receipts: ReceiptEventReader
     let logger: Logger
 
+    /// Told how many of the new messages have been looked at (`pec sync` on a terminal).
+    public var progress: ProgressHandler?
+
     /// Messages whose headers are read per round trip; also how often the sync position is saved.
     static let batchSize = 250
     /// The headers that tell a receipt from other mail.
@@ -151,11 +154,13 @@ public struct ReceiptSyncService: Sendable {
                 pending = downloaded
                 if let (batch, readings) = previous {
                     result.add(try await record(batch, readings, folder, validity, evidence))
+                    progress?(WorkProgress(.syncing, done: result.scanned, total: uids.count, unit: .messages))
                 }
             }
             if let pending {
                 let readings = try await Self.next(of: &group)
                 result.add(try await record(pending, readings, folder, validity, evidence))
+                progress?(WorkProgress(.syncing, done: result.scanned, total: uids.count, unit: .messages))
             }
         }
         return result

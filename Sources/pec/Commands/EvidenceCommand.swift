@@ -76,7 +76,8 @@ struct EvidenceMakeCommand: AsyncParsableCommand {
 
     func run() async throws {
         // Ctrl-C leaves nothing: the dossier is written under a temporary name, removed on interrupt.
-        let service = try accountOptions.context().dossiers(caFiles: caFile.map { [$0] } ?? [])
+        var service = try accountOptions.context().dossiers(caFiles: caFile.map { [$0] } ?? [])
+        service.progress = global.progress
         let result =
             if let received {
                 try await service.makeReceived(

@@ -41,7 +41,7 @@ struct GetCommand: AsyncParsableCommand {
     var caFile: String?
 
     func run() async throws {
-        let request = GetRequest(
+        var request = GetRequest(
             id: message.id,
             folder: message.folder,
             options: MessageReader.Options(certification: cert, signature: verify, verbose: global.verbose),
@@ -49,6 +49,7 @@ struct GetCommand: AsyncParsableCommand {
             saveEML: saveEml,
             caFiles: caFile.map { [$0] } ?? []
         )
+        request.progress = global.progress
         let details = try await accountOptions.mailbox().get(request)
         try Console.write(global.renderer.render(record: details))
     }

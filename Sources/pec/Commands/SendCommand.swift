@@ -78,7 +78,8 @@ struct SendCommand: AsyncParsableCommand {
 
     func run() async throws {
         let text = try messageText()
-        let sender = try accountOptions.context().sender()
+        var sender = try accountOptions.context().sender()
+        sender.progress = global.progress
         let draft = OutgoingMessage(
             from: sender.account.address,
             to: splitAddresses(to),

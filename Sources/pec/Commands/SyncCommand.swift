@@ -28,9 +28,9 @@ struct SyncCommand: AsyncParsableCommand {
     var caFile: String?
 
     func run() async throws {
-        let result = try await accountOptions.context().receipts(caFiles: caFile.map { [$0] } ?? []).sync(
-            SyncRequest(folder: folder)
-        )
+        var receipts = try accountOptions.context().receipts(caFiles: caFile.map { [$0] } ?? [])
+        receipts.progress = global.progress
+        let result = try await receipts.sync(SyncRequest(folder: folder))
         try Console.write(global.renderer.render(record: result))
     }
 }

@@ -290,9 +290,11 @@ extension IMAPClient {
     func streamSection(
         uid: IMAP.UID,
         section: IMAP.SectionSpecifier,
+        progress: ProgressHandler? = nil,
         into sink: (ArraySlice<UInt8>) throws -> Void
     ) async throws -> Int {
         var written = 0
+        var total: Int?
         var sawMessage = false
         let address = settings.address
         try await uidFetch(IMAP.UIDSet([uid]), [.uid, .bodyPeek(section, range: nil)]) {
@@ -301,12 +303,15 @@ extension IMAPClient {
             case .attribute(.uid(let fetched)) where fetched == uid: sawMessage = true
             case .streamingBegin(_, _, let byteCount) where byteCount > ServerSizeLimits.spooledMessage:
                 throw ServerSizeLimits.messageTooLarge(byteCount, uid: uid, address: address)
+            case .streamingBegin(_, _, let byteCount):
+                total = byteCount
             case .streamingBytes(let bytes):
                 guard written + bytes.count <= ServerSizeLimits.spooledMessage else {
                     throw ServerSizeLimits.messageTooLarge(written + bytes.count, uid: uid, address: address)
                 }
                 try sink(bytes[...])
                 written += bytes.count
+                progress?(WorkProgress(.downloading, done: written, total: total, unit: .bytes))
             default: break
             }
         }

@@ -10,16 +10,24 @@ extension IMAPClient {
     /// ``spoolMessage(uid:)`` with ``SpooledMessage``'s first pass made on the bytes as they arrive,
     /// so reading the file afterwards needs no second pass over it. The plan is nil when the bytes are
     /// not readable MIME: ``SpooledMessage`` then reads the file and says why.
-    func spoolPlannedMessage(uid: IMAP.UID) async throws -> (url: URL, plan: SpooledMessage.Plan?) {
-        try await spoolMessage(uid: uid, planning: true)
+    func spoolPlannedMessage(
+        uid: IMAP.UID,
+        progress: ProgressHandler? = nil
+    ) async throws -> (url: URL, plan: SpooledMessage.Plan?) {
+        try await spoolMessage(uid: uid, planning: true, progress: progress)
     }
 
-    private func spoolMessage(uid: IMAP.UID, planning: Bool) async throws -> (url: URL, plan: SpooledMessage.Plan?) {
+    private func spoolMessage(
+        uid: IMAP.UID,
+        planning: Bool,
+        progress: ProgressHandler? = nil
+    ) async throws -> (url: URL, plan: SpooledMessage.Plan?) {
         let (url, handle) = try TemporaryFiles.createPrivate(suffix: ".eml")
         var planner = planning ? SpooledMessage.Planner() : nil
         do {
             defer { try? handle.close() }
-            _ = try await streamSection(uid: uid, section: IMAP.SectionSpecifier(part: [], kind: .complete)) {
+            let whole = IMAP.SectionSpecifier(part: [], kind: .complete)
+            _ = try await streamSection(uid: uid, section: whole, progress: progress) {
                 try handle.write(contentsOf: $0)
                 do {
                     try planner?.append($0)
