@@ -37,7 +37,7 @@ struct ClientSelection: ParsableArguments {
     }
 
     /// The text or JSON report of what was done (or, with --dry-run, would be).
-    func report(_ change: ClientConfigFile.Change, file: ClientConfigFile, entry: ConfigJSON?, backup: String?) {
+    func report(_ change: ClientConfigFile.Change, file: ClientConfigFile, entry: JSONValue?, backup: String?) {
         let created = file.original == nil
         let action: String
         switch change {
@@ -48,12 +48,13 @@ struct ClientSelection: ParsableArguments {
         case .absent: action = "absent"
         }
         if json {
-            var record: [(key: String, value: ConfigJSON)] = [
-                ("client", .string(client.rawValue)), ("path", .string(file.path)), ("name", .string(name)),
-                ("action", .string(action)), ("dry_run", .bool(dryRun)),
-                ("backup", backup.map(ConfigJSON.string) ?? .null),
+            var record: [JSONValue.Member] = [
+                JSONValue.Member("client", .string(client.rawValue)), JSONValue.Member("path", .string(file.path)),
+                JSONValue.Member("name", .string(name)), JSONValue.Member("action", .string(action)),
+                JSONValue.Member("dry_run", .bool(dryRun)),
+                JSONValue.Member("backup", backup.map(JSONValue.string) ?? .null),
             ]
-            if let entry { record.append(("entry", entry)) }
+            if let entry { record.append(JSONValue.Member("entry", entry)) }
             print(JSONText.compact(.object(record)))
             return
         }

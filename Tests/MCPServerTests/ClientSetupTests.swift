@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PECCore
 import Testing
 
 @testable import PECTestSupport
@@ -225,7 +226,11 @@ struct ClientSetupTests {
             Array(#"{"k\u00e8y": "a\"b\\c\n\ud83d\ude00", "n": -1.5e3}"#.utf8),
             allowsComments: false
         )
-        #expect(text.root?.value == .object([("kèy", .string("a\"b\\c\n😀")), ("n", .number("-1500"))]))
-        #expect(ConfigJSON.string("a\"b\\\u{01}").rendered(indent: "", unit: "") == #""a\"b\\\u0001""#)
+        let expected = JSONValue.object([
+            JSONValue.Member("kèy", .string("a\"b\\c\n😀")), JSONValue.Member("n", .number("-1500")),
+        ])
+        #expect(text.root?.value.means(expected) == true, "the same in meaning: -1.5e3 is -1500")
+        #expect(text.root?.value != expected, "kept as written")
+        #expect(JSONValue.string("a\"b\\\u{01}").rendered(indent: "", unit: "") == #""a\"b\\\u0001""#)
     }
 }

@@ -85,6 +85,13 @@ public indirect enum JSONValue: Equatable, Sendable {
         }
     }
 
+    /// `text` as a JSON string literal, quotes included (the escaping every JSON pec writes uses).
+    public static func quoted(_ text: String) -> String {
+        var out = ""
+        writeString(text, to: &out)
+        return out
+    }
+
     private static func writeString(_ s: String, to out: inout String) {
         out += "\""
         for scalar in s.unicodeScalars {

@@ -86,18 +86,21 @@ struct ClientConfigFile: Sendable {
     }
 
     /// The entry as the user would paste it by hand: `{ "mcpServers": { "pec": { … } } }`.
-    func snippet(name: String, entry: ConfigJSON) -> String {
-        ConfigJSON.object([(client.serversKey, .object([(name, entry)]))]).rendered(indent: "", unit: "  ")
+    func snippet(name: String, entry: JSONValue) -> String {
+        JSONValue.object([JSONValue.Member(client.serversKey, .object([JSONValue.Member(name, entry)]))]).rendered(
+            indent: "",
+            unit: "  "
+        )
     }
 
-    func installing(name: String, entry: ConfigJSON, force: Bool) throws(SetupError) -> Change {
+    func installing(name: String, entry: JSONValue, force: Bool) throws(SetupError) -> Change {
         guard let text, let root = text.root else {
             // No file, or an empty one: ours is the whole of it.
             return .add(Array((snippet(name: name, entry: entry) + "\n").utf8))
         }
         let rootMembers = try members(of: root, key: nil)
         guard let serversIndex = try index(of: client.serversKey, in: rootMembers) else {
-            let servers = ConfigJSON.object([(name, entry)])
+            let servers = JSONValue.object([JSONValue.Member(name, entry)])
             let edited = text.applying(text.insertion(of: client.serversKey, value: servers, into: root))
             return .add(try checked(edited, name: name, entry: entry))
         }
@@ -113,7 +116,7 @@ struct ClientConfigFile: Sendable {
             )
         }
         let existing = serverMembers[ours]
-        if existing.value.value == entry { return .unchanged }
+        if existing.value.value.means(entry) { return .unchanged }
         guard force else {
             throw SetupError.conflictingEntry(
                 path: path,
@@ -203,10 +206,10 @@ struct ClientConfigFile: Sendable {
 
     /// The edited text parsed again before anything is written, with our entry there (or gone):
     /// a bug in the editing must not leave the user with a file their client cannot read.
-    private func checked(_ bytes: [UInt8], name: String, entry: ConfigJSON?) throws(SetupError) -> [UInt8] {
+    private func checked(_ bytes: [UInt8], name: String, entry: JSONValue?) throws(SetupError) -> [UInt8] {
         guard let edited = try? JSONText(bytes, allowsComments: client.allowsComments),
             let servers = edited.root?.value[client.serversKey], case .object = servers,
-            servers[name] == entry
+            servers[name]?.means(entry ?? .null) ?? (entry == nil)
         else {
             throw SetupError.cannotWrite(
                 path: path,

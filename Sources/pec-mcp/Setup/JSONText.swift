@@ -1,78 +1,4 @@
-/// A JSON value, its object members in the order written (so what we add reads as the user would write it).
-indirect enum ConfigJSON: Sendable, Equatable {
-    case object([(key: String, value: ConfigJSON)])
-    case array([ConfigJSON])
-    case string(String)
-    /// As written: the configuration files' numbers are only compared and copied, never computed with.
-    case number(String)
-    case bool(Bool)
-    case null
-
-    static func == (left: ConfigJSON, right: ConfigJSON) -> Bool {
-        switch (left, right) {
-        // The same members in any order: JSON objects are unordered.
-        case let (.object(a), .object(b)):
-            guard a.count == b.count else { return false }
-            let byKey = Dictionary(b.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
-            return a.allSatisfy { byKey[$0.key] == $0.value }
-        case let (.array(a), .array(b)): return a == b
-        case let (.string(a), .string(b)): return a == b
-        case let (.number(a), .number(b)): return Double(a) == Double(b)
-        case let (.bool(a), .bool(b)): return a == b
-        case (.null, .null): return true
-        default: return false
-        }
-    }
-
-    subscript(key: String) -> ConfigJSON? {
-        guard case .object(let members) = self else { return nil }
-        return members.last { $0.key == key }?.value
-    }
-
-    /// Pretty-printed the way these configuration files usually are: members one a line, arrays of
-    /// scalars on one line. `indent` is the indentation of the line the value starts on.
-    func rendered(indent: String, unit: String) -> String {
-        switch self {
-        case .object(let members):
-            if members.isEmpty { return "{}" }
-            let inner = indent + unit
-            let lines = members.map {
-                inner + ConfigJSON.string($0.key).rendered(indent: inner, unit: unit) + ": "
-                    + $0.value.rendered(indent: inner, unit: unit)
-            }
-            return "{\n" + lines.joined(separator: ",\n") + "\n" + indent + "}"
-        case .array(let items):
-            return "[" + items.map { $0.rendered(indent: indent, unit: unit) }.joined(separator: ", ") + "]"
-        case .string(let text):
-            return Self.quoted(text)
-        case .number(let text):
-            return text
-        case .bool(let value):
-            return value ? "true" : "false"
-        case .null:
-            return "null"
-        }
-    }
-
-    private static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case let control where control.value < 0x20:
-                out +=
-                    "\\u" + String(repeating: "0", count: 4 - String(control.value, radix: 16).count)
-                    + String(control.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
-}
+import PECCore
 
 /// A parsed JSON text that remembers where each value and member is, so a file can be changed by
 /// inserting or cutting only the bytes of one entry: the user's formatting, key order and (in Zed's
@@ -83,7 +9,7 @@ struct JSONText: Sendable {
         enum Kind: Sendable {
             case object([Member])
             case array([Node])
-            case scalar(ConfigJSON)
+            case scalar(JSONValue)
         }
         var kind: Kind
         var range: Range<Int>
@@ -93,9 +19,9 @@ struct JSONText: Sendable {
             return nil
         }
 
-        var value: ConfigJSON {
+        var value: JSONValue {
             switch kind {
-            case .object(let members): .object(members.map { ($0.key, $0.value.value) })
+            case .object(let members): .object(members.map { JSONValue.Member($0.key, $0.value.value) })
             case .array(let items): .array(items.map(\.value))
             case .scalar(let value): value
             }
@@ -328,7 +254,7 @@ extension JSONText {
                 let text = try string()
                 return Node(kind: .scalar(.string(text)), range: start..<index)
             case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
-                for (word, scalar) in [("true", ConfigJSON.bool(true)), ("false", .bool(false)), ("null", .null)]
+                for (word, scalar) in [("true", JSONValue.bool(true)), ("false", .bool(false)), ("null", .null)]
                 where bytes[index...].starts(with: word.utf8) {
                     index += word.utf8.count
                     return Node(kind: .scalar(scalar), range: start..<index)

@@ -1,3 +1,5 @@
+import PECCore
+
 /// Changes to a JSON text that touch only the bytes of one member: everything else in the file stays
 /// byte for byte as the user (or their editor) wrote it.
 struct TextEdit: Sendable, Equatable {
@@ -20,14 +22,14 @@ extension JSONText {
     }
 
     /// Adds `"key": value` as the last member of `object`, indented like its other members.
-    func insertion(of key: String, value: ConfigJSON, into object: Node) -> [TextEdit] {
+    func insertion(of key: String, value: JSONValue, into object: Node) -> [TextEdit] {
         let unit = indentUnit
         let members = object.members ?? []
         guard let last = members.last else {
             let indent = indentation(ofLineAt: object.range.lowerBound)
             let inner = indent + unit
             let member =
-                ConfigJSON.string(key).rendered(indent: inner, unit: unit) + ": "
+                JSONValue.quoted(key) + ": "
                 + value.rendered(indent: inner, unit: unit)
             let open = object.range.lowerBound + 1
             let close = object.range.upperBound - 1
@@ -55,7 +57,7 @@ extension JSONText {
         }
         let indent = indentation(ofLineAt: last.start)
         let member =
-            ConfigJSON.string(key).rendered(indent: indent, unit: unit) + ": "
+            JSONValue.quoted(key) + ": "
             + value.rendered(indent: indent, unit: unit)
         var edits: [TextEdit] = []
         let anchor: Int
@@ -71,7 +73,7 @@ extension JSONText {
     }
 
     /// Puts `value` in place of a member's value, indented like the member.
-    func replacement(ofValueOf member: Member, with value: ConfigJSON) -> [TextEdit] {
+    func replacement(ofValueOf member: Member, with value: JSONValue) -> [TextEdit] {
         let text =
             startsLine(member.start)
             ? value.rendered(indent: indentation(ofLineAt: member.start), unit: indentUnit)
@@ -101,12 +103,12 @@ extension JSONText {
         return edits
     }
 
-    static func compact(key: String, value: ConfigJSON) -> String {
-        compact(.string(key)) + ": " + compact(value)
+    static func compact(key: String, value: JSONValue) -> String {
+        JSONValue.quoted(key) + ": " + compact(value)
     }
 
     /// On one line: `{ "command": "…", "args": ["…"] }`.
-    static func compact(_ value: ConfigJSON) -> String {
+    static func compact(_ value: JSONValue) -> String {
         switch value {
         case .object(let members):
             members.isEmpty

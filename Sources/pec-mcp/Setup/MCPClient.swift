@@ -1,4 +1,5 @@
 import ArgumentParser
+import PECCore
 
 /// The MCP clients `pec-mcp install` knows: where each keeps its servers, and in what form.
 enum MCPClient: String, CaseIterable, Sendable, ExpressibleByArgument {
@@ -30,8 +31,11 @@ enum MCPClient: String, CaseIterable, Sendable, ExpressibleByArgument {
     var ownsFile: Bool { self == .continue }
 
     /// The server entry: the same for all four (Zed's custom servers take `command` and `args` too).
-    func entry(command: String, arguments: [String]) -> ConfigJSON {
-        .object([("command", .string(command)), ("args", .array(arguments.map(ConfigJSON.string)))])
+    func entry(command: String, arguments: [String]) -> JSONValue {
+        .object([
+            JSONValue.Member("command", .string(command)),
+            JSONValue.Member("args", .array(arguments.map(JSONValue.string))),
+        ])
     }
 
     /// The file a server named `name` goes into, at this client's standard place on `platform`.
