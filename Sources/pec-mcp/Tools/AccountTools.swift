@@ -28,6 +28,9 @@ enum AccountTools {
                                 "smtp_host": Schema.string(),
                                 "password_storage": Schema.string(),
                                 "default": Schema.boolean(),
+                                "last_login": Schema.string(
+                                    "When the server last accepted this account's password (ISO 8601); absent: not yet."
+                                ),
                             ],
                             required: ["name", "address", "default"],
                             closed: false
