@@ -62,7 +62,9 @@ enum DoctorProbes {
                 .connectTimeout(TimeAmount(settings.timeout))
                 .connect(host: settings.endpoint.host, port: settings.endpoint.port)
                 .get()
-            let reached = channel.remoteAddress?.description ?? settings.address
+            let reached = channel.remoteAddress.flatMap { remote in
+                remote.ipAddress.map { remote.protocol == .inet6 ? "[\($0)]:\(remote.port ?? 0)" : "\($0):\(remote.port ?? 0)" }
+            } ?? settings.address
             try? await channel.close()
             return reached
         } catch {
