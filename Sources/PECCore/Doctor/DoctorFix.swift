@@ -61,14 +61,19 @@ public enum DoctorFix: Sendable, Equatable, Codable {
         }
         switch try c.decode(String.self, forKey: .action) {
         case "advice": self = .advice(try c.decode(String.self, forKey: .text))
-        case "check_host_name": self = .checkHostName(try mailProtocol(), host: try c.decode(String.self, forKey: .host))
-        case "check_server": self = .checkServer(try mailProtocol(), address: try c.decode(String.self, forKey: .address))
+        case "check_host_name":
+            self = .checkHostName(try mailProtocol(), host: try c.decode(String.self, forKey: .host))
+        case "check_server":
+            self = .checkServer(try mailProtocol(), address: try c.decode(String.self, forKey: .address))
         case "certificate_expires_soon":
             self = .certificateExpiresSoon(try mailProtocol(), notAfter: try c.decode(Date.self, forKey: .notAfter))
         case "missing_capabilities":
             self = .missingCapabilities(try mailProtocol(), try c.decode([String].self, forKey: .capabilities))
         case "restrict_mode":
-            self = .restrictMode(path: try c.decode(String.self, forKey: .path), mode: try c.decode(String.self, forKey: .mode))
+            self = .restrictMode(
+                path: try c.decode(String.self, forKey: .path),
+                mode: try c.decode(String.self, forKey: .mode)
+            )
         case "make_writable": self = .makeWritable(path: try c.decode(String.self, forKey: .path))
         case "free_disk_space": self = .freeDiskSpace(path: try c.decode(String.self, forKey: .path))
         case "fix_password_command": self = .fixPasswordCommand(address: try c.decode(String.self, forKey: .address))

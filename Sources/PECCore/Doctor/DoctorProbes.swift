@@ -21,7 +21,13 @@ enum DoctorProbes {
             DispatchQueue.global().async { finish(lookUp(host)) }
             let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
             DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
-                finish(.failure(ResolutionFailure(reason: "no answer from the resolver within \(NetworkFailure.seconds(timeout))")))
+                finish(
+                    .failure(
+                        ResolutionFailure(
+                            reason: "no answer from the resolver within \(NetworkFailure.seconds(timeout))"
+                        )
+                    )
+                )
             }
         }
     }
@@ -44,7 +50,12 @@ enum DoctorProbes {
         while let current = entry {
             var text = [CChar](repeating: 0, count: Int(NI_MAXHOST))
             if getnameinfo(
-                current.pointee.ai_addr, current.pointee.ai_addrlen, &text, socklen_t(text.count), nil, 0,
+                current.pointee.ai_addr,
+                current.pointee.ai_addrlen,
+                &text,
+                socklen_t(text.count),
+                nil,
+                0,
                 NI_NUMERICHOST
             ) == 0 {
                 let address = String(cString: text)
@@ -62,9 +73,12 @@ enum DoctorProbes {
                 .connectTimeout(TimeAmount(settings.timeout))
                 .connect(host: settings.endpoint.host, port: settings.endpoint.port)
                 .get()
-            let reached = channel.remoteAddress.flatMap { remote in
-                remote.ipAddress.map { remote.protocol == .inet6 ? "[\($0)]:\(remote.port ?? 0)" : "\($0):\(remote.port ?? 0)" }
-            } ?? settings.address
+            let reached =
+                channel.remoteAddress.flatMap { remote in
+                    remote.ipAddress.map {
+                        remote.protocol == .inet6 ? "[\($0)]:\(remote.port ?? 0)" : "\($0):\(remote.port ?? 0)"
+                    }
+                } ?? settings.address
             try? await channel.close()
             return reached
         } catch {
@@ -98,7 +112,8 @@ enum DoctorProbes {
     private static func ipText(_ bytes: [UInt8]) -> String {
         let family = bytes.count == 4 ? AF_INET : AF_INET6
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        let ok = bytes.withUnsafeBytes { raw in inet_ntop(family, raw.baseAddress, &text, socklen_t(text.count)) != nil }
+        let ok = bytes.withUnsafeBytes { raw in inet_ntop(family, raw.baseAddress, &text, socklen_t(text.count)) != nil
+        }
         return ok ? String(cString: text) : bytes.map(String.init).joined(separator: ".")
     }
 

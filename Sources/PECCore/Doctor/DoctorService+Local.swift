@@ -18,7 +18,8 @@ extension DoctorService {
         var problems: [String] = []
         var fixes: [DoctorFix] = []
         var failed = false
-        let privateFiles = account.passwordStorage == .file ? [store.credentialsFile, store.keyFile] : [store.credentialsFile]
+        let privateFiles =
+            account.passwordStorage == .file ? [store.credentialsFile, store.keyFile] : [store.credentialsFile]
         if let mode = Self.mode(of: store.directory.path), mode & 0o077 != 0 {
             problems.append("\(store.directory.path) is open to other users (mode \(Self.octal(mode)))")
             fixes.append(.restrictMode(path: store.directory.path, mode: "700"))
@@ -43,7 +44,8 @@ extension DoctorService {
         let source =
             switch account.passwordStorage {
             case .keyring: "the password is in the system keyring, which answers"
-            case .file: "the password is in \(store.credentialsFile.path), encrypted with \(store.keyFile.lastPathComponent) (mode 600)"
+            case .file:
+                "the password is in \(store.credentialsFile.path), encrypted with \(store.keyFile.lastPathComponent) (mode 600)"
             case .command: "the password command runs and prints a password"
             }
         if problems.isEmpty {
@@ -51,7 +53,13 @@ extension DoctorService {
         }
         let found = (password == nil ? [] : [source]) + problems
         return (
-            DoctorResult("credentials", failed ? .failed : .warning, found.joined(separator: "; "), fix: fixes, details: details),
+            DoctorResult(
+                "credentials",
+                failed ? .failed : .warning,
+                found.joined(separator: "; "),
+                fix: fixes,
+                details: details
+            ),
             password
         )
     }
@@ -133,7 +141,8 @@ extension DoctorService {
         guard let serverTime else {
             return .skipped(
                 "clock",
-                because: "no server says its time (the SMTP greeting and EHLO carry no date; IMAP has no command for it)"
+                because:
+                    "no server says its time (the SMTP greeting and EHLO carry no date; IMAP has no command for it)"
             )
         }
         let skew = now.timeIntervalSince(serverTime)

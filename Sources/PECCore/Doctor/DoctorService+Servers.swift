@@ -16,18 +16,7 @@ extension DoctorService {
         guard await reachable(.imap, settings, Self.imapChecks, recorder) else { return }
         do {
             try await IMAPClient.withConnection(settings, logger: logger) { client in
-                recorder.add(
-                    DoctorResult(
-                        "imap.greeting",
-                        .ok,
-                        client.greeting.map { "the server greets: \($0)" } ?? "the server greeted before STARTTLS",
-                        details: client.greeting.map { text in
-                            var details = DoctorDetails()
-                            details.greeting = text
-                            return details
-                        }
-                    )
-                )
+                recorder.add(greeting("imap.greeting", client.greeting))
                 guard let password else {
                     recorder.add(imapCapabilities(client.capabilities, loggedIn: false))
                     recorder.add(.skipped("imap.login", because: "no saved password (see credentials)"))
@@ -107,21 +96,11 @@ extension DoctorService {
         guard await reachable(.smtp, settings, Self.smtpChecks, recorder) else { return nil }
         do {
             return try await SMTPClient.withConnection(settings, logger: logger) { client in
-                let greeting = client.greeting.map(\.text)
-                recorder.add(
-                    DoctorResult(
-                        "smtp.greeting",
-                        .ok,
-                        greeting.map { "the server greets: \($0)" } ?? "the server greeted before STARTTLS",
-                        details: greeting.map { text in
-                            var details = DoctorDetails()
-                            details.greeting = text
-                            return details
-                        }
-                    )
-                )
+                recorder.add(greeting("smtp.greeting", client.greeting?.text))
                 recorder.add(ehlo(client.capabilities, understood: client.helloReply != nil))
-                let serverTime = Self.serverTime(in: (client.greeting?.lines ?? []) + (client.helloReply?.lines.prefix(1) ?? []))
+                let serverTime = Self.serverTime(
+                    in: (client.greeting?.lines ?? []) + (client.helloReply?.lines.prefix(1) ?? [])
+                )
                 guard let password else {
                     recorder.add(.skipped("smtp.login", because: "no saved password (see credentials)"))
                     return serverTime
@@ -153,7 +132,10 @@ extension DoctorService {
                 fix: [.advice("check the SMTP host and port (PEC submission is usually port 465)")]
             )
         }
-        let size = capabilities.maximumSize.map { "SIZE \(ByteCountFormatter.string(fromByteCount: Int64($0), countStyle: .file))" } ?? "no SIZE limit"
+        let size =
+            capabilities.maximumSize.map {
+                "SIZE \(ByteCountFormatter.string(fromByteCount: Int64($0), countStyle: .file))"
+            } ?? "no SIZE limit"
         let mechanisms = capabilities.authMechanisms.sorted().joined(separator: " ")
         guard !capabilities.authMechanisms.isDisjoint(with: ["PLAIN", "LOGIN"]) else {
             return DoctorResult(
@@ -168,6 +150,14 @@ extension DoctorService {
     }
 
     // MARK: - Shared steps
+
+    /// What the server said first (nil: it was read in cleartext by the STARTTLS dialog).
+    func greeting(_ check: String, _ text: String?) -> DoctorResult {
+        guard let text else { return DoctorResult(check, .ok, "the server greeted before STARTTLS") }
+        var details = DoctorDetails()
+        details.greeting = text
+        return DoctorResult(check, .ok, "the server greets: \(text)", details: details)
+    }
 
     /// DNS, TCP and TLS of one server; false (the rest skipped) when one failed.
     func reachable(
@@ -275,7 +265,9 @@ extension DoctorService {
     func loginFailure(_ check: String, _ error: PECError) -> DoctorResult {
         var fix = DoctorFix.from(error).filter { !isGenericPortAdvice($0) }
         if error.kind == .authenticationFailed || error.kind == .notAuthenticated {
-            fix = [.remedy(.login(address: account.address))] + fix.filter { $0 != .remedy(.login(address: account.address)) }
+            fix =
+                [.remedy(.login(address: account.address))]
+                + fix.filter { $0 != .remedy(.login(address: account.address)) }
         }
         return DoctorResult(check, .failed, error.message, fix: fix)
     }

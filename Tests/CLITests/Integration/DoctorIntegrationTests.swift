@@ -62,7 +62,9 @@ struct DoctorIntegrationTests {
         #expect(run.status == 0, "stdout: \(run.stdout)\nstderr: \(run.stderr)")
         let records = try Self.records(run)
         #expect(
-            records.map(\.check) == DoctorService.imapChecks + DoctorService.smtpChecks + ["credentials", "ledger", "clock"]
+            records.map(\.check) == DoctorService.imapChecks + DoctorService.smtpChecks + [
+                "credentials", "ledger", "clock",
+            ]
         )
         for (check, record) in records where check != "clock" {
             #expect(record["status"] as? String == "ok", "\(check): \(record)")

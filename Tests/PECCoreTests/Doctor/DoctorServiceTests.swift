@@ -26,7 +26,9 @@ struct DoctorServiceTests {
         #expect(warning.status == .warning)
         #expect(warning.fix == [.synchronizeClock])
         #expect(warning.found.contains("behind"))
-        #expect(DoctorService.clockCheck(serverTime: Self.now.addingTimeInterval(-900), now: Self.now).status == .failed)
+        #expect(
+            DoctorService.clockCheck(serverTime: Self.now.addingTimeInterval(-900), now: Self.now).status == .failed
+        )
         let skipped = DoctorService.clockCheck(serverTime: nil, now: Self.now)
         #expect(skipped.status == .skipped)
         #expect(skipped.fix.isEmpty)
