@@ -28,8 +28,7 @@ extension DoctorFix {
         case .freeDiskSpace(let path):
             "free some disk space on the file system of \(ShellQuoting.quoted(path))"
         case .fixPasswordCommand(let address):
-            "run the password command yourself: it must print the password on its first line; or log in again "
-                + "with `pec auth login --address \(address) --password-command COMMAND`"
+            "to use another command: `pec auth login --address \(address) --password-command COMMAND`"
         case .synchronizeClock:
             "turn on network time synchronisation (`timedatectl set-ntp true`)"
         }

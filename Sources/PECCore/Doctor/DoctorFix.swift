@@ -21,7 +21,7 @@ public enum DoctorFix: Sendable, Equatable, Codable {
     case makeWritable(path: String)
     /// The disk holding this path is (almost) full.
     case freeDiskSpace(path: String)
-    /// The account's password command fails or prints nothing.
+    /// The account's password command fails or prints nothing: log in with one that works.
     case fixPasswordCommand(address: String)
     /// This computer's clock is off: turn on time synchronisation (NTP).
     case synchronizeClock

@@ -38,8 +38,15 @@ extension DoctorService {
             password = nil
             failed = true
             problems.insert(error.message, at: 0)
-            if account.passwordStorage == .command { fixes.append(.fixPasswordCommand(address: account.address)) }
-            fixes += DoctorFix.from(error).filter { !fixes.contains($0) }
+            // The store's remedies name no address; here it is known, and a command is changed by logging in anew.
+            let again: DoctorFix =
+                account.passwordStorage == .command
+                ? .fixPasswordCommand(address: account.address) : .remedy(.login(address: account.address))
+            fixes += DoctorFix.from(error).map { fix in
+                if case .remedy(.login) = fix { return again }
+                return fix
+            }
+            if !fixes.contains(again) { fixes.append(again) }
         }
         let source =
             switch account.passwordStorage {

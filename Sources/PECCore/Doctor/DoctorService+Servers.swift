@@ -19,7 +19,7 @@ extension DoctorService {
                 recorder.add(greeting("imap.greeting", client.greeting))
                 guard let password else {
                     recorder.add(imapCapabilities(client.capabilities, loggedIn: false))
-                    recorder.add(.skipped("imap.login", because: "no saved password (see credentials)"))
+                    recorder.add(.skipped("imap.login", because: "no password (the credentials check failed)"))
                     recorder.add(.skipped("imap.folders", because: "imap.login was skipped"))
                     return
                 }
@@ -45,15 +45,23 @@ extension DoctorService {
         var details = DoctorDetails()
         details.capabilities = offered.map(\.rawValue).sorted()
         details.missingCapabilities = missing.isEmpty ? nil : missing
-        let when = loggedIn ? "" : " before login"
+        let names = Self.wantedIMAPCapabilities.map(\.rawValue).joined(separator: ", ")
         if missing.isEmpty {
-            let names = Self.wantedIMAPCapabilities.map(\.rawValue).joined(separator: ", ")
-            return DoctorResult("imap.capabilities", .ok, "\(names) offered\(when)", details: details)
+            return DoctorResult("imap.capabilities", .ok, "\(names) offered", details: details)
+        }
+        // Servers name some only after login (Dovecot: MOVE, UIDPLUS, SPECIAL-USE): no verdict yet.
+        guard loggedIn else {
+            return DoctorResult(
+                "imap.capabilities",
+                .skipped,
+                "only the capabilities before login are known, without \(missing.joined(separator: ", "))",
+                details: details
+            )
         }
         return DoctorResult(
             "imap.capabilities",
             .warning,
-            "the server does not offer \(missing.joined(separator: ", "))\(when)",
+            "the server does not offer \(missing.joined(separator: ", "))",
             fix: [.missingCapabilities(.imap, missing)],
             details: details
         )
@@ -102,7 +110,7 @@ extension DoctorService {
                     in: (client.greeting?.lines ?? []) + (client.helloReply?.lines.prefix(1) ?? [])
                 )
                 guard let password else {
-                    recorder.add(.skipped("smtp.login", because: "no saved password (see credentials)"))
+                    recorder.add(.skipped("smtp.login", because: "no password (the credentials check failed)"))
                     return serverTime
                 }
                 do {

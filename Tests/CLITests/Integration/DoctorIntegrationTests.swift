@@ -184,6 +184,35 @@ struct DoctorIntegrationTests {
         #expect(try Self.record("smtp.login", in: run)["status"] as? String == "ok")
     }
 
+    @Test("a password command that fails: credentials fails with its fix, the logins are skipped")
+    func failingPasswordCommand() throws {
+        let sandbox = try SandboxHarness()
+        defer { sandbox.cleanUp() }
+        let passwordFile = sandbox.configHome.appendingPathComponent("password")
+        try (sandbox.password + "\n").write(to: passwordFile, atomically: true, encoding: .utf8)
+        let login = try sandbox.pec([
+            "--json", "auth", "login", "--address", sandbox.address("luca.verdi"), "--imap-host", sandbox.host,
+            "--imap-port", "\(sandbox.imapsPort)", "--smtp-host", sandbox.host, "--smtp-port", "\(sandbox.smtpsPort)",
+            "--ca-file", sandbox.caFile, "--password-command", "cat \(passwordFile.path)",
+        ])
+        try #require(login.status == 0, "stderr: \(login.stderr)")
+        let good = try sandbox.pec(["doctor", "--json"])
+        #expect(good.status == 0, "stdout: \(good.stdout)")
+        #expect(
+            (try Self.record("credentials", in: good)["found"] as? String)?.contains("password command runs") == true
+        )
+        #expect(!good.stdout.contains("\"\(sandbox.password)\""))
+
+        try FileManager.default.removeItem(at: passwordFile)
+        let run = try sandbox.pec(["doctor", "--json"])
+        #expect(run.status == 1)
+        let credentials = try Self.record("credentials", in: run)
+        #expect(credentials["status"] as? String == "failed", "\(credentials)")
+        #expect(Self.fixActions(credentials).contains("fix_password_command"))
+        #expect(try Self.record("imap.login", in: run)["status"] as? String == "skipped")
+        #expect(try Self.record("smtp.login", in: run)["status"] as? String == "skipped")
+    }
+
     @Test("no saved account: exit 2")
     func noAccount() throws {
         let sandbox = try SandboxHarness()
