@@ -16,6 +16,10 @@ extension DoctorFix {
             "nothing answers at \(address): check the \(service.rawValue.uppercased()) port (usually "
                 + "\(service.implicitTLSPort)), that the server is running and that no firewall blocks it; "
                 + "log in again with --\(service.rawValue)-port to change it"
+        case .useCertificateName(let service, let names):
+            "log in again with --\(service.rawValue)-host \(names.first ?? "HOST"): the certificate is for "
+                + "\(names.joined(separator: ", ")) (if the host is right, the server has the wrong certificate: tell "
+                + "your provider)"
         case .certificateExpiresSoon(let service, let notAfter):
             "the \(service.rawValue.uppercased()) server's certificate expires on "
                 + "\(notAfter.formatted(.iso8601.year().month().day())): tell your provider; pec refuses it after that"

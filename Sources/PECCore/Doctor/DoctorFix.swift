@@ -11,6 +11,8 @@ public enum DoctorFix: Sendable, Equatable, Codable {
     case checkHostName(ServerEndpoint.MailProtocol, host: String)
     /// Nothing answers at that address: check the port, that the server runs, a firewall.
     case checkServer(ServerEndpoint.MailProtocol, address: String)
+    /// The certificate is for other names than the account's host: connect with one of them.
+    case useCertificateName(ServerEndpoint.MailProtocol, names: [String])
     /// The certificate expires soon: only the provider can renew it.
     case certificateExpiresSoon(ServerEndpoint.MailProtocol, notAfter: Date)
     /// The server lacks capabilities pec uses; pec works around them, more slowly.
@@ -38,6 +40,7 @@ public enum DoctorFix: Sendable, Equatable, Codable {
         case .advice: "advice"
         case .checkHostName: "check_host_name"
         case .checkServer: "check_server"
+        case .useCertificateName: "use_certificate_name"
         case .certificateExpiresSoon: "certificate_expires_soon"
         case .missingCapabilities: "missing_capabilities"
         case .restrictMode: "restrict_mode"
@@ -49,7 +52,7 @@ public enum DoctorFix: Sendable, Equatable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case action, text, host, address, path, mode, capabilities
+        case action, text, host, address, path, mode, capabilities, names
         case mailProtocol = "protocol"
         case notAfter = "not_after"
     }
@@ -65,6 +68,8 @@ public enum DoctorFix: Sendable, Equatable, Codable {
             self = .checkHostName(try mailProtocol(), host: try c.decode(String.self, forKey: .host))
         case "check_server":
             self = .checkServer(try mailProtocol(), address: try c.decode(String.self, forKey: .address))
+        case "use_certificate_name":
+            self = .useCertificateName(try mailProtocol(), names: try c.decode([String].self, forKey: .names))
         case "certificate_expires_soon":
             self = .certificateExpiresSoon(try mailProtocol(), notAfter: try c.decode(Date.self, forKey: .notAfter))
         case "missing_capabilities":
@@ -95,6 +100,9 @@ public enum DoctorFix: Sendable, Equatable, Codable {
         case .checkServer(let service, let address):
             try c.encode(service, forKey: .mailProtocol)
             try c.encode(address, forKey: .address)
+        case .useCertificateName(let service, let names):
+            try c.encode(service, forKey: .mailProtocol)
+            try c.encode(names, forKey: .names)
         case .certificateExpiresSoon(let service, let notAfter):
             try c.encode(service, forKey: .mailProtocol)
             try c.encode(notAfter, forKey: .notAfter)

@@ -1,6 +1,7 @@
 import COpenSSL
 import Dispatch
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -124,6 +125,77 @@ enum DoctorProbes {
         case .tlsv12: "TLS 1.2"
         case .tlsv13: "TLS 1.3"
         case nil: nil
+        }
+    }
+}
+
+extension DoctorProbes {
+    /// The names on the certificate a server presents, read over a handshake that verifies
+    /// nothing: only to say, after the verified handshake refused the host name, which names the
+    /// certificate has. Nothing is sent on that connection; it is closed at once.
+    static func certificateNames(_ settings: ConnectionSettings) async -> [String]? {
+        guard settings.endpoint.security == .implicitTLS else { return nil }
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.certificateVerification = .none
+        guard let context = try? NIOSSLContext(configuration: configuration) else { return nil }
+        do {
+            let channel = try await ClientBootstrap(group: EventLoops.shared)
+                .connectTimeout(TimeAmount(settings.timeout))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: context, serverHostname: nil)
+                        )
+                        try channel.pipeline.syncOperations.addHandler(
+                            HandshakeWaiter(promise: channel.eventLoop.makePromise())
+                        )
+                    }
+                }
+                .connect(host: settings.endpoint.host, port: settings.endpoint.port)
+                .get()
+            defer { channel.close(promise: nil) }
+            let waiter = try await channel.pipeline.handler(type: HandshakeWaiter.self).get()
+            let timer = channel.eventLoop.scheduleTask(in: TimeAmount(settings.timeout)) {
+                waiter.finish(.failure(ChannelError.connectTimeout(TimeAmount(settings.timeout))))
+            }
+            defer { timer.cancel() }
+            try await waiter.promise.futureResult.get()
+            return try await channel.nioSSL_peerCertificate().get().map { describe($0).names }
+        } catch {
+            Logger(label: "pec.doctor").debug("reading the certificate's names: \(error)")
+            return nil
+        }
+    }
+
+    /// Fulfils its promise when the TLS handshake has completed (fails it when the channel closes or
+    /// the timer fires first). Used on the channel's event loop only, which orders `finish` calls.
+    private final class HandshakeWaiter: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = ByteBuffer
+        let promise: EventLoopPromise<Void>
+        private var finished = false
+
+        init(promise: EventLoopPromise<Void>) {
+            self.promise = promise
+        }
+
+        func finish(_ result: Result<Void, any Error>) {
+            guard !finished else { return }
+            finished = true
+            promise.completeWith(result)
+        }
+
+        /// Bytes after TLS (the greeting, which mail servers send at once) mean the handshake is done.
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            finish(.success(()))
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            finish(.failure(ChannelError.eof))
+            context.fireChannelInactive()
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            finish(.failure(error))
         }
     }
 }

@@ -239,6 +239,8 @@ extension DoctorService {
                 let session = try await stream.tlsPeer()
                 return (DoctorProbes.name(of: session.version), session.certificate)
             }
+        } catch let error as PECError where error == NetworkFailure.certificateMismatch(settings) {
+            return await hostNameMismatch(service, settings, error)
         } catch let error as PECError {
             return .failed(check, error)
         } catch {
@@ -267,6 +269,27 @@ extension DoctorService {
             )
         }
         return DoctorResult(check, .ok, found, details: details)
+    }
+
+    /// The certificate is not for the account's host: which names it has, and to log in with one.
+    func hostNameMismatch(
+        _ service: ServerEndpoint.MailProtocol,
+        _ settings: ConnectionSettings,
+        _ error: PECError
+    ) async -> DoctorResult {
+        let check = "\(service.rawValue).tls"
+        guard let names = await DoctorProbes.certificateNames(settings), !names.isEmpty else {
+            return .failed(check, error)
+        }
+        var details = DoctorDetails()
+        details.certificateNames = names
+        return DoctorResult(
+            check,
+            .failed,
+            "\(error.message): it is for \(names.joined(separator: ", "))",
+            fix: [.useCertificateName(service, names: names)],
+            details: details
+        )
     }
 
     /// A rejected login: the error, and logging in again with the right password.

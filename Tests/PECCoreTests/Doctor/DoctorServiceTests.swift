@@ -41,7 +41,7 @@ struct DoctorServiceTests {
             .checkServer(.smtp, address: "127.0.0.1:1"), .checkHostName(.imap, host: "imap.example"),
             .restrictMode(path: "/x", mode: "600"), .makeWritable(path: "/s"), .synchronizeClock,
             .missingCapabilities(.imap, ["MOVE"]), .fixPasswordCommand(address: "a@pec.it"),
-            .certificateExpiresSoon(.imap, notAfter: Self.now),
+            .certificateExpiresSoon(.imap, notAfter: Self.now), .useCertificateName(.smtp, names: ["localhost"]),
         ]
         let data = try JSONEncoder().encode(fixes)
         #expect(try JSONDecoder().decode([DoctorFix].self, from: data) == fixes)
