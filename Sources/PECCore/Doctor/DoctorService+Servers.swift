@@ -27,11 +27,12 @@ extension DoctorService {
                     try await client.login(username: account.address, password: password)
                 } catch let error as PECError {
                     recorder.add(imapCapabilities(client.capabilities, loggedIn: false))
-                    recorder.add(loginFailure("imap.login", error))
+                    recorder.add(loginFailure("imap.login", .imap, error))
                     recorder.skipRemaining(Self.imapChecks, after: "imap.login")
                     return
                 }
                 recorder.add(imapCapabilities(client.capabilities, loggedIn: true))
+                LoginHistory(environment: environment).recordAccepted(account.address)
                 recorder.add(DoctorResult("imap.login", .ok, "logged in as \(account.address)"))
                 recorder.add(try await folders(client))
             }
@@ -117,7 +118,7 @@ extension DoctorService {
                     try await client.authenticate(user: account.address, password: password)
                     recorder.add(DoctorResult("smtp.login", .ok, "AUTH accepted for \(account.address) (nothing sent)"))
                 } catch let error as PECError {
-                    recorder.add(loginFailure("smtp.login", error))
+                    recorder.add(loginFailure("smtp.login", .smtp, error))
                 }
                 return serverTime
             }
@@ -292,15 +293,22 @@ extension DoctorService {
         )
     }
 
-    /// A rejected login: the error, and logging in again with the right password.
-    func loginFailure(_ check: String, _ error: PECError) -> DoctorResult {
-        var fix = DoctorFix.from(error).filter { !isGenericPortAdvice($0) }
-        if error.kind == .authenticationFailed || error.kind == .notAuthenticated {
-            fix =
-                [.remedy(.login(address: account.address))]
-                + fix.filter { $0 != .remedy(.login(address: account.address)) }
+    /// A rejected login: said as for any saved password (one that worked before has likely
+    /// expired), with logging in again as the fix.
+    func loginFailure(_ check: String, _ service: ServerEndpoint.MailProtocol, _ error: PECError) -> DoctorResult {
+        guard error.kind == .authenticationFailed || error.kind == .notAuthenticated else {
+            return .failed(check, error)
         }
-        return DoctorResult(check, .failed, error.message, fix: fix)
+        let rejection = LoginHistory.rejection(
+            of: error,
+            address: account.address,
+            server: service,
+            lastAccepted: LoginHistory(environment: environment).lastAccepted(account.address),
+            now: now()
+        )
+        var fix = rejection.remedies.map { DoctorFix.remedy($0) }
+        if fix.isEmpty { fix = [.remedy(.login(address: account.address))] }
+        return DoctorResult(check, .failed, rejection.message, fix: fix)
     }
 
     /// An error that ended a session before its body had reported everything: it belongs to the
