@@ -235,8 +235,10 @@ extension DoctorService {
         let peer: (version: String?, certificate: NIOSSLCertificate?)
         do {
             peer = try await NetworkStream.withStream(settings, startTLS: dialog, logger: logger) { stream in
-                // With implicit TLS the handshake completes by the first bytes (the greeting).
-                if dialog == nil { _ = try await stream.read() }
+                // The handshake has completed once bytes come through it: the greeting with implicit
+                // TLS; after STARTTLS the server waits for a command, so a NOOP (changes nothing).
+                if dialog != nil { try await stream.write(Array((service == .imap ? "D1 NOOP\r\n" : "NOOP\r\n").utf8)) }
+                _ = try await stream.read()
                 let session = try await stream.tlsPeer()
                 return (DoctorProbes.name(of: session.version), session.certificate)
             }

@@ -208,6 +208,22 @@ struct DoctorIntegrationTests {
         #expect(try Self.record("smtp.login", in: run)["status"] as? String == "skipped")
     }
 
+    @Test("an IMAP account with STARTTLS: TLS is checked after the upgrade, with its certificate")
+    func startTLS() throws {
+        let sandbox = try SandboxHarness()
+        defer { sandbox.cleanUp() }
+        let port = try #require(ProcessInfo.processInfo.environment["PEC_SANDBOX_IMAP_PORT"])
+        let login = try sandbox.login("luca.verdi", extra: ["--imap-port", port, "--imap-security", "starttls"])
+        try #require(login.status == 0, "stderr: \(login.stderr)")
+        let run = try sandbox.pec(["doctor", "--json"])
+        #expect(run.status == 0, "stdout: \(run.stdout)")
+        let tls = try Self.record("imap.tls", in: run)
+        #expect(tls["status"] as? String == "ok")
+        let details = try #require(tls["details"] as? [String: Any])
+        #expect((details["certificate"] as? [String: Any])?["subject"] as? String == "CN=localhost", "\(tls)")
+        #expect(try Self.record("imap.greeting", in: run)["found"] as? String == "the server greeted before STARTTLS")
+    }
+
     @Test("no saved account: exit 2")
     func noAccount() throws {
         let sandbox = try SandboxHarness()
