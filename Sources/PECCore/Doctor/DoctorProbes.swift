@@ -67,8 +67,15 @@ enum DoctorProbes {
         return .success(addresses)
     }
 
+    /// Why a TCP connection failed: the error, and whether nothing answered at all (refused, or
+    /// no answer in time), which the doctor says as "check the server and the port".
+    struct ConnectFailure: Error {
+        var error: PECError
+        var nothingAnswers: Bool
+    }
+
     /// Opens and closes a TCP connection; returns the address it reached.
-    static func connect(_ settings: ConnectionSettings) async throws(PECError) -> String {
+    static func connect(_ settings: ConnectionSettings) async throws(ConnectFailure) -> String {
         do {
             let channel = try await ClientBootstrap(group: EventLoops.shared)
                 .connectTimeout(TimeAmount(settings.timeout))
@@ -83,8 +90,16 @@ enum DoctorProbes {
             try? await channel.close()
             return reached
         } catch {
-            throw NetworkFailure.pecError(for: error, settings: settings, phase: .connecting)
+            let failure = NetworkFailure.pecError(for: error, settings: settings, phase: .connecting)
+            throw ConnectFailure(error: failure, nothingAnswers: isRefused(error) || failure.kind == .timeout)
         }
+    }
+
+    private static func isRefused(_ error: any Error) -> Bool {
+        if let error = error as? NIOConnectionError {
+            return error.connectionErrors.contains { isRefused($0.error) }
+        }
+        return (error as? IOError)?.errnoCode == ECONNREFUSED
     }
 
     /// What a report shows of a certificate (subject, issuer, validity), and the names it is for.

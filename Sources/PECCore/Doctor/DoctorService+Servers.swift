@@ -200,11 +200,12 @@ extension DoctorService {
             let reached = try await DoctorProbes.connect(settings)
             recorder.add(DoctorResult("\(prefix).tcp", .ok, "connected to \(reached)"))
         } catch {
-            var fix = DoctorFix.from(error)
-            if error.message.contains("refused") || error.kind == .timeout {
-                fix = [.checkServer(service, address: settings.address)] + fix.filter { !isGenericPortAdvice($0) }
-            }
-            recorder.add(DoctorResult("\(prefix).tcp", .failed, error.message, fix: fix))
+            // A structured fix in place of the error's worded hint, which says the same.
+            let fix =
+                error.nothingAnswers
+                ? [.checkServer(service, address: settings.address)] + error.error.remedies.map { .remedy($0) }
+                : DoctorFix.from(error.error)
+            recorder.add(DoctorResult("\(prefix).tcp", .failed, error.error.message, fix: fix))
             recorder.skipRemaining(checks, after: "\(prefix).tcp")
             return false
         }
@@ -215,11 +216,6 @@ extension DoctorService {
             return false
         }
         return true
-    }
-
-    private func isGenericPortAdvice(_ fix: DoctorFix) -> Bool {
-        if case .advice = fix { return true }
-        return false
     }
 
     /// A TLS handshake (after the protocol's STARTTLS where the account uses it) with the account's
