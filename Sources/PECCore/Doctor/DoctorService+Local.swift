@@ -34,6 +34,8 @@ extension DoctorService {
         let password: String?
         do {
             password = try store.password(for: account)
+        } catch  where error.kind == .io && failed {
+            password = nil  // the store refused a file others can read: the modes above say so
         } catch {
             password = nil
             failed = true

@@ -92,4 +92,31 @@ struct DoctorServiceTests {
         #expect(credentials.result.status == .failed)
         #expect(credentials.result.fix.contains(.remedy(.login(address: "a@pec.sandbox"))))
     }
+
+    @Test("credentials: a file store others can read fails with the chmod, once")
+    func looseCredentialsFile() throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("pec-doctor-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let store = AccountStore(
+            environment: ["XDG_CONFIG_HOME": home.path, "HOME": home.path, "PEC_CREDENTIAL_STORE": "file"]
+        )
+        let account = Account(
+            address: "a@pec.sandbox",
+            imap: ServerEndpoint(host: "127.0.0.1", port: 1),
+            smtp: ServerEndpoint(host: "127.0.0.1", port: 1)
+        )
+        try store.save(account, password: "secret")
+        let saved = try store.account(named: nil)
+        let doctor = DoctorService(account: saved, store: store)
+        let good = doctor.credentialsCheck()
+        #expect(good.result.status == .ok, "\(good.result)")
+        #expect(good.password == "secret")
+        #expect(!good.result.found.contains("secret"))
+
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: store.credentialsFile.path)
+        let loose = doctor.credentialsCheck()
+        #expect(loose.result.status == .failed)
+        #expect(loose.password == nil)
+        #expect(loose.result.fix == [.restrictMode(path: store.credentialsFile.path, mode: "600")])
+    }
 }
