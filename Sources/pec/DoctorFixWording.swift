@@ -28,7 +28,7 @@ extension DoctorFix {
         case .restrictMode(let path, let mode):
             "chmod \(mode) \(ShellQuoting.quoted(path))"
         case .makeWritable(let path):
-            "chmod u+w \(ShellQuoting.quoted(path)) (or set XDG_STATE_HOME to a writable directory)"
+            "chmod u+w \(ShellQuoting.quoted(path)) (or point XDG_STATE_HOME at a writable directory)"
         case .freeDiskSpace(let path):
             "free some disk space on the file system of \(ShellQuoting.quoted(path))"
         case .fixPasswordCommand(let address):

@@ -95,6 +95,15 @@ extension DoctorService {
                 )
             }
         }
+        if let mode = Self.mode(of: url.path), mode & 0o200 == 0 {
+            return DoctorResult(
+                "ledger",
+                .failed,
+                "the ledger \(url.path) is read-only (mode \(Self.octal(mode))): pec cannot record sends",
+                fix: [.makeWritable(path: url.path)],
+                details: details
+            )
+        }
         let steps: (applied: Int, known: Int)
         do {
             steps = try SendLedger(at: url).schemaSteps()

@@ -74,6 +74,12 @@ struct DoctorServiceTests {
         let writable = doctor.ledgerCheck()
         #expect(writable.status == .ok || writable.status == .warning, "\(writable)")
         #expect(writable.details?.schemaSteps == LedgerSchema.makeMigrator().migrations.count)
+
+        let file = directory.appendingPathComponent("ledger.sqlite")
+        try FileManager.default.setAttributes([.posixPermissions: 0o400], ofItemAtPath: file.path)
+        let readOnlyFile = doctor.ledgerCheck()
+        #expect(readOnlyFile.status == .failed)
+        #expect(readOnlyFile.fix == [.makeWritable(path: file.path)])
     }
 
     @Test("credentials: no saved password fails with `log in`, and the logins are then skipped")
