@@ -137,6 +137,36 @@ struct DoctorIntegrationTests {
         #expect(try Self.record("smtp.login", in: run)["status"] as? String == "ok")
     }
 
+    @Test("a certificate that expires in 5 days: imap.tls warns with the date, the checks go on")
+    func certificateExpiringSoon() async throws {
+        let setup = try Setup()
+        defer { setup.sandbox.cleanUp() }
+        let certificate = setup.sandbox.configHome.appendingPathComponent("soon.pem").path
+        let key = setup.sandbox.configHome.appendingPathComponent("soon.key").path
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        openssl.arguments = [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "5", "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", certificate,
+        ]
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        try #require(openssl.terminationStatus == 0)
+        let server = try await FakeServer.wrongHostIMAPS(certificate: certificate, key: key)
+        try setup.editCredentials { text in
+            text.replacingOccurrences(of: "\"port\" : \(setup.sandbox.imapsPort)", with: "\"port\" : \(server.port)")
+                .replacingOccurrences(of: setup.sandbox.caFile, with: certificate)
+        }
+        let run = try setup.sandbox.pec(["doctor", "--json", "--timeout", "3"])
+        await server.close()
+        let tls = try Self.record("imap.tls", in: run)
+        #expect(tls["status"] as? String == "warning", "\(tls)")
+        #expect(Self.fixActions(tls) == ["certificate_expires_soon"])
+        #expect((tls["found"] as? String)?.contains("expires in less than 14 days") == true)
+        #expect(try Self.record("imap.greeting", in: run)["status"] as? String == "ok")
+    }
+
     @Test("a stopped SMTP server: smtp.tcp fails with connection refused and says to check the server")
     func stoppedSMTPServer() throws {
         let setup = try Setup()
