@@ -103,6 +103,7 @@ final class SMTPClient {
     /// EHLO, and what the server offers; HELO (offering nothing) if EHLO is not understood.
     func hello() async throws {
         capabilities = SMTPCapabilities()
+        helloReply = nil
         let reply = try await exchange(.ehlo(clientName: clientName))
         if reply.code == 250 {
             capabilities = SMTPCapabilities(ehloReply: reply)
