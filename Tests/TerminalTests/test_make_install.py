@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("PEC_BIN_DIR") or ROOT / ".build" / "debug")
 SUBCOMMANDS = ["auth", "auth.login", "auth.status", "auth.logout", "auth.default", "list", "search", "folders",
                "mark-read", "mark-unread", "move", "get", "verify", "send", "trace", "sync", "status", "watch",
-               "events", "evidence", "providers"]
+               "events", "evidence", "providers", "doctor"]
 
 
 def make(*args, timeout=600):

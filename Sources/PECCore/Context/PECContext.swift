@@ -108,6 +108,11 @@ public final class PECContext: Sendable {
         DossierService(receipts: try receipts(caFiles: caFiles, keeper: keeper))
     }
 
+    /// The checks of `pec doctor` for the chosen account.
+    public func doctor() throws(PECError) -> DoctorService {
+        DoctorService(account: try account(), store: store, timeout: timeout?.seconds)
+    }
+
     /// The send ledger at its default place, opened on first use and then shared.
     public func ledger() throws -> SendLedger {
         try openLedger.withLockedValue { open in

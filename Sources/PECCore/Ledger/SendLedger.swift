@@ -58,6 +58,17 @@ public final class SendLedger: Sendable {
         try LedgerSchema.prepare(pool, path: url.path)
     }
 
+    /// The schema steps applied to this ledger, and those this pec knows (equal once opened).
+    public func schemaSteps() throws(PECError) -> (applied: Int, known: Int) {
+        let migrator = LedgerSchema.makeMigrator()
+        do {
+            let applied = try pool.read { db in try migrator.appliedIdentifiers(db).count }
+            return (applied, migrator.migrations.count)
+        } catch {
+            throw LedgerErrors.map(error, path: url.path, action: "read")
+        }
+    }
+
     /// How many times opening is tried when SQLite reports the file busy.
     static let maximumOpenAttempts = 5
 

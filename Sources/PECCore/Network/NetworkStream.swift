@@ -194,6 +194,13 @@ final class NetworkStream: MailByteStream {
         return ScheduledWrite { scheduled.cancel() }
     }
 
+    /// The negotiated TLS version and the server's certificate, once TLS is up (for `pec doctor`).
+    func tlsPeer() async throws -> (version: TLSVersion?, certificate: NIOSSLCertificate?) {
+        let version = try await channel.nioSSL_tlsVersion().get()
+        let certificate = try await channel.nioSSL_peerCertificate().get()
+        return (version, certificate)
+    }
+
     /// SNI cannot carry an IP address; certificates are then matched against the address itself.
     private static func serverName(for host: String) -> String? {
         var v4 = in_addr()

@@ -20,6 +20,9 @@ final class SMTPClient {
     private var parser = SMTPReplyParser()
     /// From the last EHLO; empty after HELO.
     private(set) var capabilities = SMTPCapabilities()
+    /// The greeting and the EHLO reply, for `pec doctor` (no greeting after STARTTLS: the dialog read it).
+    private(set) var greeting: SMTPReply?
+    private(set) var helloReply: SMTPReply?
     /// Set once the session cannot go on (a message abandoned in the middle, an unreadable reply):
     /// every later command throws it instead of writing anything.
     private var unusable: PECError?
@@ -76,6 +79,7 @@ final class SMTPClient {
         let started = ContinuousClock.now
         let reply = try await nextReply()
         if let failure = Self.greetingFailure(reply, address: settings.address) { throw failure }
+        greeting = reply
         logger.debug("greeting from \(settings.address) after \(NetworkFailure.short(ContinuousClock.now - started))")
     }
 
@@ -99,9 +103,11 @@ final class SMTPClient {
     /// EHLO, and what the server offers; HELO (offering nothing) if EHLO is not understood.
     func hello() async throws {
         capabilities = SMTPCapabilities()
+        helloReply = nil
         let reply = try await exchange(.ehlo(clientName: clientName))
         if reply.code == 250 {
             capabilities = SMTPCapabilities(ehloReply: reply)
+            helloReply = reply
             return
         }
         guard reply.code == 500 || reply.code == 502 else { throw failure(of: .ehlo(clientName: clientName), reply) }

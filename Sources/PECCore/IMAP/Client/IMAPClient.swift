@@ -14,6 +14,8 @@ final class IMAPClient {
     var capabilities: Set<IMAP.Capability> = []
     /// The server greeted with PREAUTH (over TLS): the session is already logged in.
     var preauthenticated = false
+    /// The greeting's text (nil after STARTTLS, whose dialog read it in cleartext), for `pec doctor`.
+    private(set) var greeting: String?
     /// The mailbox selected last, so that repeated selects of the same one are free.
     var selected: SelectedMailbox?
 
@@ -60,6 +62,7 @@ final class IMAPClient {
         switch condition {
         case .ok, .preauth:
             if case .capability(let list) = text.code { capabilities = Set(list) }
+            greeting = text.text
             preauthenticated = condition == .preauth
             logger.debug(
                 "greeting from \(settings.address) after \(NetworkFailure.short(ContinuousClock.now - started))"
