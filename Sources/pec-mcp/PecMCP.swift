@@ -42,7 +42,7 @@ struct PecMCP: AsyncParsableCommand {
                 print(fullMessage(for: error))
                 Foundation.exit(0)
             }
-            FileHandle.standardError.write(Data("pec-mcp: error: \(message(for: error))\n".utf8))
+            try? FileHandle.standardError.write(contentsOf: Data("pec-mcp: error: \(message(for: error))\n".utf8))
             Foundation.exit(1)
         }
         guard let command = parsed as? PecMCP else {
@@ -62,10 +62,10 @@ struct PecMCP: AsyncParsableCommand {
                 transport: LineStdioTransport(logger: Logger(label: "pec-mcp.stdio"))
             )
         } catch let error as PECError {
-            FileHandle.standardError.write(Data("pec-mcp: error: \(error.agentText)\n".utf8))
+            try? FileHandle.standardError.write(contentsOf: Data("pec-mcp: error: \(error.agentText)\n".utf8))
             Foundation.exit(1)
         } catch {
-            FileHandle.standardError.write(Data("pec-mcp: error: \(error)\n".utf8))
+            try? FileHandle.standardError.write(contentsOf: Data("pec-mcp: error: \(error)\n".utf8))
             Foundation.exit(1)
         }
     }
@@ -77,14 +77,14 @@ struct PecMCP: AsyncParsableCommand {
             try command.run()
             Foundation.exit(0)
         } catch let error as SetupError {
-            FileHandle.standardError.write(Data("pec-mcp: error: \(error)\n".utf8))
+            try? FileHandle.standardError.write(contentsOf: Data("pec-mcp: error: \(error)\n".utf8))
         } catch {
             // `--help` too arrives here, as the help command's "error".
             if exitCode(for: error).isSuccess {
                 print(fullMessage(for: error))
                 Foundation.exit(0)
             }
-            FileHandle.standardError.write(Data("pec-mcp: error: \(message(for: error))\n".utf8))
+            try? FileHandle.standardError.write(contentsOf: Data("pec-mcp: error: \(message(for: error))\n".utf8))
         }
         Foundation.exit(1)
     }

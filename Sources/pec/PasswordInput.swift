@@ -34,7 +34,7 @@ enum PasswordInput {
     }
 
     private static func readHidden(prompt: String) throws -> String {
-        FileHandle.standardError.write(Data(prompt.utf8))
+        try? FileHandle.standardError.write(contentsOf: Data(prompt.utf8))
         var saved = termios()
         let canHide = tcgetattr(STDIN_FILENO, &saved) == 0
         if canHide {
@@ -54,7 +54,7 @@ enum PasswordInput {
                 signal(SIGINT, previousInterruptHandler)
                 savedTerminal = nil
             }
-            FileHandle.standardError.write(Data("\n".utf8))
+            try? FileHandle.standardError.write(contentsOf: Data("\n".utf8))
         }
         guard let line = Swift.readLine(strippingNewline: true), !line.isEmpty else {
             throw PECError(.usage, "no password given")

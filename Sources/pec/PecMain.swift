@@ -9,6 +9,8 @@ import PECCore
 @main
 enum PecMain {
     static func main() {
+        // A closed pipe is an error from write, which Console handles, not a signal that kills us.
+        signal(SIGPIPE, SIG_IGN)
         let code = run(Array(CommandLine.arguments.dropFirst()))
         exit(code.rawValue)
     }

@@ -49,7 +49,7 @@ final class ProgressLine: @unchecked Sendable {
         lastDrawn = now
         let line = Self.describe(progress, elapsed: now - started)
         // \r and erase-to-end-of-line: the line is redrawn where it is, whatever was longer before.
-        FileHandle.standardError.write(Data("\r\(Self.fitted(line))\u{1B}[K".utf8))
+        try? FileHandle.standardError.write(contentsOf: Data("\r\(Self.fitted(line))\u{1B}[K".utf8))
         visible = true
     }
 
@@ -59,7 +59,7 @@ final class ProgressLine: @unchecked Sendable {
         defer { lock.unlock() }
         guard visible else { return }
         visible = false
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        try? FileHandle.standardError.write(contentsOf: Data("\r\u{1B}[K".utf8))
     }
 
     static func worthShowing(_ progress: WorkProgress) -> Bool {

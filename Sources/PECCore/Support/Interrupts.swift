@@ -48,6 +48,12 @@ public enum Interrupts {
         }
     }
 
+    /// Ends the process now with `code`, deleting the temporary files first, as an interrupt does
+    /// (for a reader that went away: `pec list | head`).
+    public static func exitNow(_ code: Int32) -> Never {
+        exit(removingFilesWith: code)
+    }
+
     private static func exit(removingFilesWith code: Int32) -> Never {
         TemporaryFiles.removeAll()
         Foundation.exit(code)

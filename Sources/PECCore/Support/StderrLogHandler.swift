@@ -32,6 +32,6 @@ public struct StderrLogHandler: LogHandler {
         // A logged server reply or header stays on its line, as in every other text output.
         let text = TextFormatter.oneLine("\(event.message)\(extra)")
         let line = "\(program): [+\(String(format: "%.1f", millis)) ms] \(label): \(text)\n"
-        FileHandle.standardError.write(Data(line.utf8))
+        try? FileHandle.standardError.write(contentsOf: Data(line.utf8))
     }
 }
