@@ -13,15 +13,18 @@ import NIOSSL
 enum DoctorProbes {
     /// The addresses `host` resolves to, via getaddrinfo (the resolver the connection uses). A
     /// resolver that hangs is given up on after `timeout`; its thread finishes on its own.
+    /// The lookup and the timer each have a thread of their own: on a busy machine, Dispatch's few
+    /// workers may all be blocked, and the timer would fire late.
     static func resolve(_ host: String, timeout: Duration) async -> Result<[String], ResolutionFailure> {
         let once = NIOLockedValueBox(false)
         return await withCheckedContinuation { continuation in
             let finish: @Sendable (Result<[String], ResolutionFailure>) -> Void = { result in
                 if once.claimOnce() { continuation.resume(returning: result) }
             }
-            DispatchQueue.global().async { finish(lookUp(host)) }
+            Thread.detachNewThread { finish(lookUp(host)) }
             let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
+            Thread.detachNewThread {
+                Thread.sleep(forTimeInterval: seconds)
                 finish(
                     .failure(
                         ResolutionFailure(
