@@ -13,27 +13,29 @@ import NIOSSL
 enum DoctorProbes {
     /// The addresses `host` resolves to, via getaddrinfo (the resolver the connection uses). A
     /// resolver that hangs is given up on after `timeout`; its thread finishes on its own.
-    /// The lookup and the timer each have a thread of their own: on a busy machine, Dispatch's few
-    /// workers may all be blocked, and the timer would fire late.
     static func resolve(_ host: String, timeout: Duration) async -> Result<[String], ResolutionFailure> {
-        let once = NIOLockedValueBox(false)
-        return await withCheckedContinuation { continuation in
-            let finish: @Sendable (Result<[String], ResolutionFailure>) -> Void = { result in
-                if once.claimOnce() { continuation.resume(returning: result) }
-            }
-            Thread.detachNewThread { finish(lookUp(host)) }
-            let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-            Thread.detachNewThread {
-                Thread.sleep(forTimeInterval: seconds)
-                finish(
-                    .failure(
-                        ResolutionFailure(
-                            reason: "no answer from the resolver within \(NetworkFailure.seconds(timeout))"
-                        )
-                    )
-                )
-            }
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: resolveWaiting(host, timeout: timeout)) }
         }
+    }
+
+    /// ``resolve(_:timeout:)`` on the calling thread, which waits for the lookup's own thread at most
+    /// `timeout` (getaddrinfo itself cannot be given one).
+    static func resolveWaiting(_ host: String, timeout: Duration) -> Result<[String], ResolutionFailure> {
+        let answer = NIOLockedValueBox<Result<[String], ResolutionFailure>?>(nil)
+        let answered = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            let result = lookUp(host)
+            answer.withLockedValue { $0 = result }
+            answered.signal()
+        }
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        guard answered.wait(timeout: .now() + seconds) == .success, let result = answer.withLockedValue({ $0 }) else {
+            return .failure(
+                ResolutionFailure(reason: "no answer from the resolver within \(NetworkFailure.seconds(timeout))")
+            )
+        }
+        return result
     }
 
     struct ResolutionFailure: Error, Equatable {
