@@ -1,4 +1,56 @@
+import Foundation
+
 extension LedgerSchema {
+    /// Refuses a database whose tables pec did not create, or one migrated by a newer pec; otherwise brings the
+    /// schema up to date. Runs in a write transaction: under its lock, two workers starting at once migrate once.
+    static func preparePostgres(_ db: any LedgerConnection, settings: PostgresLedgerSettings) throws {
+        let name = settings.displayName
+        if let schema = settings.schema {
+            // A validated SQL name (PostgresLedgerSettings): safe to splice.
+            try db.execute("CREATE SCHEMA IF NOT EXISTS \(schema)", [])
+        }
+        if try !exists(db, table: "ledger_migrations") {
+            guard try !exists(db, table: "sends") else {
+                throw PECError(
+                    .io,
+                    "\(name) is not a pec send ledger (it has a table sends that pec did not create)",
+                    hint: "name another database in \(PostgresLedgerSettings.environmentKey), or a schema of pec's "
+                        + "own with schema=NAME"
+                )
+            }
+            try db.execute(
+                "CREATE TABLE ledger_migrations (identifier TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                []
+            )
+        }
+        let applied = Set(
+            try db.fetchAll("SELECT identifier FROM ledger_migrations", []).map {
+                try $0.decode(String.self, "identifier")
+            }
+        )
+        let unknown = applied.subtracting(migrations.map(\.identifier)).sorted()
+        guard unknown.isEmpty else {
+            throw PECError(
+                .io,
+                "the send ledger \(name) was updated by a newer version of pec (schema steps unknown to this one: "
+                    + "\(unknown.joined(separator: ", ")))",
+                hint: "update pec to the newest version; an older pec cannot use this ledger safely"
+            )
+        }
+        for migration in migrations where !applied.contains(migration.identifier) {
+            // One statement at a time: the extended protocol takes no more. No statement here holds a ';'.
+            for statement in migration.postgres.split(separator: ";") {
+                let statement = statement.trimmingCharacters(in: .whitespacesAndNewlines)
+                if !statement.isEmpty { try db.execute(statement, []) }
+            }
+            try db.execute("INSERT INTO ledger_migrations (identifier) VALUES (?)", [migration.identifier])
+        }
+    }
+
+    private static func exists(_ db: any LedgerConnection, table: String) throws -> Bool {
+        try db.fetchOne("SELECT to_regclass(?) IS NOT NULL AS present", [table])?.decode(Bool.self, "present") ?? false
+    }
+
     /// The migrations in PostgreSQL's dialect, column for column the SQLite ones, with these differences:
     /// - dates are TIMESTAMPTZ (SQLite keeps GRDB's text), flags BOOLEAN, integers BIGINT;
     /// - `sends` and `send_recipients` have an explicit `rowid` (SQLite's implicit one), which orders sends

@@ -45,6 +45,16 @@ public final class SendLedger: Sendable {
         self.init(store: try SQLiteLedgerDatabase(at: url), url: url, now: now)
     }
 
+    /// The ledger `environment` selects: the PostgreSQL database of `PEC_LEDGER_URL` when it is set (postgres-nio
+    /// is touched only then), else the file at ``defaultLocation(environment:)``.
+    static func open(environment: [String: String]) throws(PECError) -> SendLedger {
+        let location = defaultLocation(environment: environment)
+        guard let settings = try PostgresLedgerSettings.fromEnvironment(environment) else {
+            return try SendLedger(at: location)
+        }
+        return SendLedger(store: try PostgresLedgerDatabase(settings: settings), url: location)
+    }
+
     /// The ledger in `store`; `url` is where a file ledger would be (see ``url``).
     init(store: any LedgerDatabase, url: URL, now: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
