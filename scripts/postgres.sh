@@ -31,14 +31,8 @@ install_packages() {
     [ -n "$(bin_dir)" ] || missing="$missing postgresql"
     command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
     [ -z "$missing" ] && return 0
-    [ "$(id -u)" = 0 ] || die "missing packages:$missing (install them as root: apt-get install$missing)"
-    say "installing$missing"
-    # The package's postinst starts the system cluster: forbid that, the tests start their own.
-    policy=/usr/sbin/policy-rc.d; made_policy=""
-    if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod 755 "$policy"; made_policy=1; fi
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
-    [ -n "$made_policy" ] && rm -f "$policy"
+    # shellcheck disable=SC2086
+    "$(dirname "$0")/apt-install-quietly.sh" postgres $missing
     return 0
 }
 

@@ -120,17 +120,17 @@ final class PostgresLedgerDatabase: LedgerDatabase {
     }
 
     private func makeTLS() throws -> PostgresConnection.Configuration.TLS {
-        var tls = TLSConfiguration.makeClientConfiguration()
         switch settings.tlsMode {
         case .disable:
             return .disable
         case .prefer, .require:
             // libpq's meaning: encrypted, but the certificate is not checked.
+            var tls = TLSConfiguration.makeClientConfiguration()
             tls.certificateVerification = .none
             let context = try NIOSSLContext(configuration: tls)
             return settings.tlsMode == .prefer ? .prefer(context) : .require(context)
         case .verifyFull:
-            tls.certificateVerification = .fullVerification
+            var tls = SystemCertificates.verifyingClientConfiguration()
             if let file = settings.rootCertificate {
                 guard FileManager.default.isReadableFile(atPath: file) else {
                     throw PECError(
@@ -139,6 +139,7 @@ final class PostgresLedgerDatabase: LedgerDatabase {
                         hint: "name a readable PEM file with the CA that issued the PostgreSQL server's certificate"
                     )
                 }
+                // libpq's meaning: this CA alone, not the system's roots besides.
                 tls.trustRoots = .file(file)
             }
             return .require(try NIOSSLContext(configuration: tls))
