@@ -8,8 +8,8 @@ import PostgresNIO
 
 /// The ledger in a PostgreSQL database, shared by a team's workers (`PEC_LEDGER_URL`).
 ///
-/// A synchronous facade over postgres-nio, as GRDB is synchronous: each statement is sent on NIO's shared event
-/// loops and the calling thread waits for its answer (never an event-loop thread: `wait()` refuses those). One
+/// A synchronous facade over postgres-nio, as GRDB is synchronous: each statement is sent on the ledger's own event
+/// loop and the calling thread waits for its answer (never that loop's thread: `wait()` refuses it). One
 /// connection per ledger, opened on first use and again after it broke, used by one transaction at a time.
 ///
 /// Writes take a transaction-scoped advisory lock on the ledger (its schema) before their first statement, then
@@ -27,6 +27,9 @@ final class PostgresLedgerDatabase: LedgerDatabase {
 
     /// The first key of the advisory write lock ("PECL", as SQLite's application_id); the second is the schema's.
     static let writeLockKey: Int32 = 0x5045_434C
+    /// Its own thread, not the mail connections' (``EventLoops/shared``): a ledger call made on that loop would wait
+    /// for an answer the same blocked thread has to read. Created on first use: a file ledger never starts it.
+    static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     /// How long connecting may take before the ledger reports the server unreachable.
     static let connectTimeout: TimeAmount = .seconds(10)
 
@@ -94,7 +97,7 @@ final class PostgresLedgerDatabase: LedgerDatabase {
     private func connected(_ open: inout PostgresConnection?) throws -> PostgresConnection {
         if let connection = open, !connection.isClosed { return connection }
         let connection = try PostgresConnection.connect(
-            on: MultiThreadedEventLoopGroup.singleton.next(),
+            on: Self.eventLoops.next(),
             configuration: try makeConfiguration(),
             id: 1,
             logger: Self.logger
