@@ -19,6 +19,9 @@ TEST_REM_SANDBOX_DIR ?= /tmp/pec-sandbox-rem-test
 TEST_REM_SANDBOX = PEC_SANDBOX_STANDARD=rem PEC_SANDBOX_IMAPS_PORT=29994 PEC_SANDBOX_IMAP_PORT=29144 \
 	PEC_SANDBOX_SMTPS_PORT=29466 PEC_SANDBOX_SLOW_SECONDS=2
 REM_SANDBOX_DIR ?= /tmp/pec-sandbox-rem
+# `make test` also starts a throw-away PostgreSQL (scripts/postgres.sh) so the ledger suite runs on both stores.
+TEST_POSTGRES_DIR ?= /tmp/pec-postgres-test
+TEST_POSTGRES = PEC_TEST_POSTGRES_PORT=29432
 
 .PHONY: help deps dev build install install-files uninstall check-install test sandbox-test lint clean sandbox-up sandbox-down bench fuzz
 
@@ -27,7 +30,7 @@ help:
 	@echo "make uninstall      remove everything make install put into $(PREFIX)"
 	@echo "make dev            debug build (.build/debug/pec, .build/debug/pec-mcp)"
 	@echo "make check-install  install into a fresh minimal Debian 12 (debootstrap, root) with only the runtime packages, and run there"
-	@echo "make test           start a local PEC sandbox (and a REM-mode one), run every test against them, stop them"
+	@echo "make test           start a local PEC sandbox (a REM-mode one, a PostgreSQL), run every test against them, stop them"
 	@echo "make sandbox-up     start the local PEC sandbox (Dovecot + provider simulator) in $(SANDBOX_DIR)"
 	@echo "make sandbox-down   stop it"
 	@echo "make lint           swift format lint"
@@ -62,17 +65,19 @@ uninstall:
 check-install:
 	@scripts/check-fresh-debian.sh
 
-# One sandbox for the whole run (and a REM-mode one beside it, on its own ports), stopped whatever happens (both
-# at once: each takes seconds to stop); every suite runs even when one fails.
+# One sandbox for the whole run (and a REM-mode one beside it, on its own ports, and a PostgreSQL for the ledger),
+# stopped whatever happens (all at once: each takes seconds to stop); every suite runs even when one fails.
 # The Swift tests run inside a private D-Bus session with an unlocked gnome-keyring, so the
 # Secret Service path is tested for real; tests that need no keyring run pec without that bus.
 test: deps
 	@scripts/install-test-deps.sh
 	$(SWIFT) build --build-tests
-	@trap 'sandbox/sandbox.sh down "$(TEST_SANDBOX_DIR)" & sandbox/sandbox.sh down "$(TEST_REM_SANDBOX_DIR)"; wait' EXIT INT TERM; \
+	@trap 'sandbox/sandbox.sh down "$(TEST_SANDBOX_DIR)" & sandbox/sandbox.sh down "$(TEST_REM_SANDBOX_DIR)" & \
+		scripts/postgres.sh down "$(TEST_POSTGRES_DIR)"; wait' EXIT INT TERM; \
 	$(TEST_SANDBOX) sandbox/sandbox.sh up "$(TEST_SANDBOX_DIR)" || exit 1; \
 	$(TEST_REM_SANDBOX) sandbox/sandbox.sh up "$(TEST_REM_SANDBOX_DIR)" || exit 1; \
-	set -a; . "$(TEST_SANDBOX_DIR)/env"; set +a; \
+	$(TEST_POSTGRES) scripts/postgres.sh up "$(TEST_POSTGRES_DIR)" || exit 1; \
+	set -a; . "$(TEST_SANDBOX_DIR)/env"; . "$(TEST_POSTGRES_DIR)/env"; set +a; \
 	export PEC_REM_SANDBOX_DIR="$(TEST_REM_SANDBOX_DIR)"; \
 	export PEC_BIN_DIR="$$($(SWIFT) build --show-bin-path)"; \
 	rc=0; \

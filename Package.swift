@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", exact: "0.9.20"),
         // Webhook delivery of receipt events (`pec watch --webhook`): HTTPS over the same NIO and NIOSSL.
         .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
+        // The ledger on PostgreSQL (`PEC_LEDGER_URL`), for teams whose workers share one state.
+        .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
     ],
     targets: [
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
@@ -60,6 +62,7 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 "COpenSSL",
                 "CLibSecret",
                 "CXMLSec",

@@ -49,14 +49,9 @@ install_packages() {
     command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
     python3 -c 'import venv, ensurepip' 2>/dev/null || missing="$missing python3-venv"
     [ -z "$missing" ] && return 0
-    [ "$(id -u)" = 0 ] || die "missing packages:$missing (install them as root: apt-get install$missing)"
-    say "installing$missing"
-    # dovecot's postinst tries to start the system service: forbid that, we start our own.
-    policy=/usr/sbin/policy-rc.d; made_policy=""
-    if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod 755 "$policy"; made_policy=1; fi
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
-    [ -n "$made_policy" ] && rm -f "$policy"
+    # dovecot's postinst tries to start the system service: the helper forbids that, we start our own.
+    # shellcheck disable=SC2086
+    "$HERE/../scripts/apt-install-quietly.sh" sandbox $missing
     return 0
 }
 

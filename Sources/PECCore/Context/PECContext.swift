@@ -113,11 +113,12 @@ public final class PECContext: Sendable {
         DoctorService(account: try account(), store: store, timeout: timeout?.seconds)
     }
 
-    /// The send ledger at its default place, opened on first use and then shared.
+    /// The send ledger, opened on first use and then shared: the PostgreSQL database `PEC_LEDGER_URL` names,
+    /// else the file at its default place.
     public func ledger() throws -> SendLedger {
         try openLedger.withLockedValue { open in
             if let open { return open }
-            let ledger = try SendLedger(at: SendLedger.defaultLocation(environment: environment))
+            let ledger = try SendLedger.open(environment: environment)
             open = ledger
             return ledger
         }

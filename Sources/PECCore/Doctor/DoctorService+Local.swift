@@ -77,6 +77,7 @@ extension DoctorService {
 
     /// The send ledger opens with the current schema, its directory is writable, the disk has room.
     func ledgerCheck() -> DoctorResult {
+        if environment["PEC_LEDGER_URL"]?.isEmpty == false { return sharedLedgerCheck() }
         let url = SendLedger.defaultLocation(environment: environment)
         let directory = url.deletingLastPathComponent().path
         var details = DoctorDetails()
@@ -136,6 +137,25 @@ extension DoctorService {
             )
         }
         return DoctorResult("ledger", .ok, "\(opened), \(freeText) free", details: details)
+    }
+
+    /// The PostgreSQL ledger of `PEC_LEDGER_URL`: it opens (server, TLS, login) with the current schema.
+    func sharedLedgerCheck() -> DoctorResult {
+        var details = DoctorDetails()
+        do {
+            let ledger = try SendLedger.open(environment: environment)
+            let steps = try ledger.schemaSteps()
+            details.path = ledger.store.displayName
+            details.schemaSteps = steps.applied
+            return DoctorResult(
+                "ledger",
+                .ok,
+                "\(ledger.store.displayName) opens, schema current (\(steps.applied) steps)",
+                details: details
+            )
+        } catch {
+            return .failed("ledger", error, details: details)
+        }
     }
 
     static func mode(of path: String) -> mode_t? {

@@ -6,17 +6,39 @@ enum LedgerSchema {
     /// `PRAGMA application_id` of a ledger ("PECL"): tells a pec ledger from any other SQLite file.
     static let applicationID: Int32 = 0x5045_434C
 
-    /// Every schema change, in order. Adding one is one `registerMigration` line here plus its function below;
-    /// a registered migration must never be edited once released (existing ledgers have already run it).
+    /// One schema change, in each store's dialect (``postgres`` in LedgerSchema+PostgreSQL.swift): both stores
+    /// run the same steps under the same identifiers, so a ledger's version means the same on both.
+    struct Migration: Sendable {
+        var identifier: String
+        var sqlite: @Sendable (Database) throws -> Void
+        var postgres: String
+    }
+
+    /// Every schema change, in order. Adding one is one line here plus its functions; a registered migration
+    /// must never be edited once released (existing ledgers have already run it).
+    static let migrations: [Migration] = [
+        Migration(identifier: "v1-sends", sqlite: createSends, postgres: Postgres.createSends),
+        Migration(identifier: "v2-inbox-bookmark", sqlite: addInboxBookmark, postgres: Postgres.addInboxBookmark),
+        Migration(
+            identifier: "v3-tracking-events",
+            sqlite: createTrackingEvents,
+            postgres: Postgres.createTrackingEvents
+        ),
+        Migration(
+            identifier: "v4-content-fingerprint",
+            sqlite: addContentFingerprint,
+            postgres: Postgres.addContentFingerprint
+        ),
+        Migration(identifier: "v5-rem", sqlite: addREM, postgres: Postgres.addREM),
+        Migration(identifier: "v6-ref", sqlite: addRef, postgres: Postgres.addRef),
+        Migration(identifier: "v7-delivery", sqlite: createDelivery, postgres: Postgres.createDelivery),
+    ]
+
     static func makeMigrator() -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1-sends", migrate: createSends)
-        migrator.registerMigration("v2-inbox-bookmark", migrate: addInboxBookmark)
-        migrator.registerMigration("v3-tracking-events", migrate: createTrackingEvents)
-        migrator.registerMigration("v4-content-fingerprint", migrate: addContentFingerprint)
-        migrator.registerMigration("v5-rem", migrate: addREM)
-        migrator.registerMigration("v6-ref", migrate: addRef)
-        migrator.registerMigration("v7-delivery", migrate: createDelivery)
+        for migration in migrations {
+            migrator.registerMigration(migration.identifier, migrate: migration.sqlite)
+        }
         return migrator
     }
 

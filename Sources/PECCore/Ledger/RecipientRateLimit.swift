@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// At most `maxSends` messages to one recipient within `window`: `pec-mcp`'s brake on an agent
 /// that sends in a loop. Counted in the ledger, so a restarted server remembers what it sent.
@@ -46,7 +45,7 @@ public struct RecipientRateLimited: Error, Sendable, Equatable {
 extension SendLedger {
     /// The first of `recipients` that has reached `limit` at time `at`, or nil.
     static func rateLimited(
-        _ db: Database,
+        _ db: any LedgerConnection,
         recipients: [String],
         limit: RecipientRateLimit,
         at: Date
@@ -54,15 +53,14 @@ extension SendLedger {
         let windowStart = at.addingTimeInterval(-limit.window)
         let counted = LedgerSendStatus.allCases.filter(\.mayHaveBeenSubmitted).map(\.rawValue)
         for recipient in recipients {
-            let attempts = try Date.fetchAll(
-                db,
-                sql: """
-                    SELECT s.last_attempt_at FROM sends s JOIN send_recipients r ON r.message_id = s.message_id
-                    WHERE r.address = ? AND s.last_attempt_at > ? AND s.status IN (\(counted.map { _ in "?" }.joined(separator: ",")))
-                    ORDER BY s.last_attempt_at DESC
-                    """,
-                arguments: StatementArguments([recipient, windowStart] as [any DatabaseValueConvertible] + counted)
-            )
+            let attempts = try db.fetchAll(
+                """
+                SELECT s.last_attempt_at FROM sends s JOIN send_recipients r ON r.message_id = s.message_id
+                WHERE lower(r.address) = lower(?) AND s.last_attempt_at > ? AND s.status IN (\(counted.map { _ in "?" }.joined(separator: ",")))
+                ORDER BY s.last_attempt_at DESC
+                """,
+                [recipient, windowStart] + (counted as [any LedgerBindable])
+            ).map { try $0.decode(Date.self, "last_attempt_at") }
             if attempts.count >= limit.maxSends {
                 return RecipientRateLimited(
                     recipient: recipient,

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// A receipt event a delivery target refused for good (`pec events --parked`).
 public struct ParkedEvent: Encodable, Sendable, Equatable {
@@ -35,10 +34,11 @@ extension SendLedger {
     /// The last event `target` acknowledged; nil before its first use.
     public func deliveredSeq(target: String) throws(PECError) -> Int64? {
         try read { db in
-            try Int64.fetchOne(
-                db,
-                sql: "SELECT delivered_seq FROM delivery_cursors WHERE target = ?",
-                arguments: [target]
+            try db.fetchValue(
+                Int64.self,
+                column: "delivered_seq",
+                "SELECT delivered_seq FROM delivery_cursors WHERE target = ?",
+                [target]
             )
         }
     }
@@ -47,11 +47,13 @@ extension SendLedger {
     public func setDeliveredSeq(_ seq: Int64, target: String) throws(PECError) {
         try write(action: "record the delivery position in") { db in
             try db.execute(
-                sql: """
-                    INSERT INTO delivery_cursors (target, delivered_seq) VALUES (?, ?)
-                    ON CONFLICT (target) DO UPDATE SET delivered_seq = max(delivered_seq, excluded.delivered_seq)
-                    """,
-                arguments: [target, seq]
+                """
+                INSERT INTO delivery_cursors (target, delivered_seq) VALUES (?, ?)
+                ON CONFLICT (target) DO UPDATE SET delivered_seq = CASE
+                    WHEN excluded.delivered_seq > delivery_cursors.delivered_seq THEN excluded.delivered_seq
+                    ELSE delivery_cursors.delivered_seq END
+                """,
+                [target, seq]
             )
         }
     }
@@ -61,13 +63,12 @@ extension SendLedger {
     public func outbox(target: String, account: String, limit: Int) throws(PECError) -> [TrackingEvent] {
         let cursor = try deliveredSeq(target: target) ?? 0
         return try read { db in
-            let requeued = try Row.fetchAll(
-                db,
-                sql: Self.eventsSelect + """
-                     JOIN parked_events p ON p.seq = tracking_events.seq AND p.target = ? AND p.requeued = 1
+            let requeued = try db.fetchAll(
+                Self.eventsSelect + """
+                     JOIN parked_events p ON p.seq = tracking_events.seq AND p.target = ? AND p.requeued = ?
                      ORDER BY tracking_events.seq LIMIT ?
                     """,
-                arguments: [target, limit]
+                [target, true, limit]
             ).map(Self.decodeEvent)
             if !requeued.isEmpty { return requeued }
             return try Self.events(db, after: cursor, limit: limit, account: account)
@@ -79,12 +80,12 @@ extension SendLedger {
         try write(action: "park the events in") { db in
             for seq in seqs {
                 try db.execute(
-                    sql: """
-                        INSERT INTO parked_events (target, seq, reason, parked_at, requeued) VALUES (?, ?, ?, ?, 0)
-                        ON CONFLICT (target, seq) DO UPDATE SET reason = excluded.reason,
-                            parked_at = excluded.parked_at, requeued = 0
-                        """,
-                    arguments: [target, seq, reason, date]
+                    """
+                    INSERT INTO parked_events (target, seq, reason, parked_at, requeued) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (target, seq) DO UPDATE SET reason = excluded.reason,
+                        parked_at = excluded.parked_at, requeued = excluded.requeued
+                    """,
+                    [target, seq, reason, date, false]
                 )
             }
         }
@@ -94,7 +95,10 @@ extension SendLedger {
     public func unpark(_ seqs: [Int64], target: String) throws(PECError) {
         try write(action: "update the parked events in") { db in
             for seq in seqs {
-                try db.execute(sql: "DELETE FROM parked_events WHERE target = ? AND seq = ?", arguments: [target, seq])
+                try db.execute(
+                    "DELETE FROM parked_events WHERE target = ? AND seq = ?",
+                    [target, seq]
+                )
             }
         }
     }
@@ -102,24 +106,23 @@ extension SendLedger {
     /// Every parked event (of `target` only, when given), oldest first.
     public func parkedEvents(target: String? = nil) throws(PECError) -> [ParkedEvent] {
         try read { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT tracking_events.*, sends.ref AS ref, p.target AS target, p.reason AS reason,
-                        p.parked_at AS parked_at, p.requeued AS requeued
-                    FROM tracking_events LEFT JOIN sends USING (message_id)
-                    JOIN parked_events p ON p.seq = tracking_events.seq
-                    WHERE (? IS NULL OR p.target = ?) ORDER BY p.parked_at, tracking_events.seq
-                    """,
-                arguments: [target, target]
+            let rows = try db.fetchAll(
+                """
+                SELECT tracking_events.*, sends.ref AS ref, p.target AS target, p.reason AS reason,
+                    p.parked_at AS parked_at, p.requeued AS requeued
+                FROM tracking_events LEFT JOIN sends USING (message_id)
+                JOIN parked_events p ON p.seq = tracking_events.seq
+                WHERE (? IS NULL OR p.target = ?) ORDER BY p.parked_at, tracking_events.seq
+                """,
+                [target, target]
             )
             return try rows.map { row in
                 ParkedEvent(
                     event: try Self.decodeEvent(row),
-                    target: try row.decode(String.self, forColumn: "target"),
-                    reason: try row.decode(String.self, forColumn: "reason"),
-                    parkedAt: try row.decode(Date.self, forColumn: "parked_at"),
-                    requeued: try row.decode(Bool.self, forColumn: "requeued")
+                    target: try row.decode(String.self, "target"),
+                    reason: try row.decode(String.self, "reason"),
+                    parkedAt: try row.decode(Date.self, "parked_at"),
+                    requeued: try row.decode(Bool.self, "requeued")
                 )
             }
         }
@@ -130,10 +133,9 @@ extension SendLedger {
     public func requeueParked(target: String? = nil) throws(PECError) -> Int {
         try write(action: "re-queue the parked events in") { db in
             try db.execute(
-                sql: "UPDATE parked_events SET requeued = 1 WHERE requeued = 0 AND (? IS NULL OR target = ?)",
-                arguments: [target, target]
+                "UPDATE parked_events SET requeued = ? WHERE requeued = ? AND (? IS NULL OR target = ?)",
+                [true, false, target, target]
             )
-            return db.changesCount
         }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// How far `pec sync` has read one folder: UIDs up to `lastUID` under `uidValidity`.
 public struct SyncedFolder: Sendable, Equatable {
@@ -24,25 +23,24 @@ extension SendLedger {
             for var event in events {
                 event.messageID = try MessageReference.normalizedMessageID(event.messageID)
                 event.recordedAt = recordedAt
-                try Self.insertEvent(db, event)
-                guard db.changesCount > 0 else {
+                guard let seq = try Self.insertEvent(db, event) else {
                     // The same receipt, read before when nothing vouched for it (e.g. its CA was not
                     // given): a reading that vouches now makes it trusted. Never the reverse.
                     if event.trusted { try Self.upgradeTrust(db, event) }
                     continue
                 }
-                event.seq = db.lastInsertedRowID
+                event.seq = seq
                 stored.append(event)
             }
             if let folder {
                 try db.execute(
-                    sql: """
-                        INSERT INTO tracking_folders (account, folder, uidvalidity, last_uid, synced_at)
-                        VALUES (?, ?, ?, ?, ?)
-                        ON CONFLICT (account, folder) DO UPDATE SET uidvalidity = excluded.uidvalidity,
-                            last_uid = excluded.last_uid, synced_at = excluded.synced_at
-                        """,
-                    arguments: [
+                    """
+                    INSERT INTO tracking_folders (account, folder, uidvalidity, last_uid, synced_at)
+                    VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (account, folder) DO UPDATE SET uidvalidity = excluded.uidvalidity,
+                        last_uid = excluded.last_uid, synced_at = excluded.synced_at
+                    """,
+                    [
                         folder.account, folder.name, Int64(folder.position.uidValidity),
                         Int64(folder.position.lastUID), recordedAt,
                     ]
@@ -112,12 +110,12 @@ extension SendLedger {
                 ? nil
                 : "non accettazione\(event.errore.map { ": \($0)" } ?? "")\(event.erroreEsteso.map { " (\($0))" } ?? "")"
             try write(action: "record the receipt's outcome in") { db in
-                try db.execute(
-                    sql: """
-                        UPDATE sends SET status = ?, error = COALESCE(?, error)
-                        WHERE message_id = ? AND status IN (?, ?)
-                        """,
-                    arguments: [
+                _ = try db.execute(
+                    """
+                    UPDATE sends SET status = ?, error = COALESCE(?, error)
+                    WHERE message_id = ? AND status IN (?, ?)
+                    """,
+                    [
                         resolved.rawValue, reason, send.messageID, LedgerSendStatus.uncertain.rawValue,
                         LedgerSendStatus.sending.rawValue,
                     ]
@@ -145,27 +143,31 @@ extension SendLedger {
         // Chunks keep well below SQLite's limit on bound parameters.
         for start in stride(from: 0, to: distinct.count, by: 500) {
             let chunk = distinct[start..<min(start + 500, distinct.count)]
-            var arguments: StatementArguments = [account, folder, Int64(uidValidity)]
+            var arguments: [any LedgerBindable] = [account, folder, Int64(uidValidity)]
             for uid in chunk { arguments += [Int64(uid)] }
-            let rows = try read { db in
-                try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT uid, sha256, size, evidence_path, max(trusted) AS trusted FROM tracking_events
-                        WHERE account = ? AND folder = ? AND uidvalidity = ? AND sha256 IS NOT NULL
-                            AND evidence_path IS NOT NULL AND size IS NOT NULL
-                            AND uid IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ", ")))
-                        GROUP BY uid, sha256
-                        """,
-                    arguments: arguments
-                )
+            let found = try read { db in
+                try db.fetchAll(
+                    """
+                    SELECT uid, sha256, max(size) AS size, max(evidence_path) AS evidence_path,
+                        max(CASE WHEN trusted THEN 1 ELSE 0 END) AS trusted
+                    FROM tracking_events
+                    WHERE account = ? AND folder = ? AND uidvalidity = ? AND sha256 IS NOT NULL
+                        AND evidence_path IS NOT NULL AND size IS NOT NULL
+                        AND uid IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ", ")))
+                    GROUP BY uid, sha256
+                    """,
+                    arguments
+                ).compactMap { row -> (UInt32, StoredReceipt)? in
+                    guard let uid = UInt32(exactly: try row.decode(Int64.self, "uid")),
+                        let sha256 = try? row.decode(String.self, "sha256"),
+                        let size = try? row.decode(Int.self, "size"),
+                        let path = try? row.decode(String.self, "evidence_path")
+                    else { return nil }
+                    let trusted = (try? row.decode(Bool.self, "trusted")) ?? false
+                    return (uid, StoredReceipt(sha256: sha256, size: size, path: path, trusted: trusted))
+                }
             }
-            for row in rows {
-                guard let uid = UInt32(exactly: row["uid"] as Int64? ?? -1), let sha256 = row["sha256"] as String?,
-                    let size = row["size"] as Int?, let path = row["evidence_path"] as String?
-                else { continue }
-                stored[uid] = StoredReceipt(sha256: sha256, size: size, path: path, trusted: row["trusted"] ?? false)
-            }
+            for (uid, receipt) in found { stored[uid] = receipt }
         }
         return stored
     }
@@ -173,14 +175,13 @@ extension SendLedger {
     /// Where `sync` stopped in a folder, or nil when it never read it.
     public func syncedFolder(account: String, folder: String) throws(PECError) -> SyncedFolder? {
         try read { db in
-            let row = try Row.fetchOne(
-                db,
-                sql: "SELECT uidvalidity, last_uid FROM tracking_folders WHERE account = ? AND folder = ?",
-                arguments: [account, folder]
+            let row = try db.fetchOne(
+                "SELECT uidvalidity, last_uid FROM tracking_folders WHERE account = ? AND folder = ?",
+                [account, folder]
             )
             guard let row,
-                let validity = UInt32(exactly: try row.decode(Int64.self, forColumn: "uidvalidity")),
-                let last = UInt32(exactly: try row.decode(Int64.self, forColumn: "last_uid"))
+                let validity = UInt32(exactly: try row.decode(Int64.self, "uidvalidity")),
+                let last = UInt32(exactly: try row.decode(Int64.self, "last_uid"))
             else { return nil }
             return SyncedFolder(uidValidity: validity, lastUID: last)
         }
@@ -192,10 +193,9 @@ extension SendLedger {
     public func events(messageID: String) throws(PECError) -> [TrackingEvent] {
         let messageID = try MessageReference.normalizedMessageID(messageID)
         return try read { db in
-            try Row.fetchAll(
-                db,
-                sql: Self.eventsSelect + " WHERE tracking_events.message_id = ? ORDER BY seq",
-                arguments: [messageID]
+            try db.fetchAll(
+                Self.eventsSelect + " WHERE tracking_events.message_id = ? ORDER BY seq",
+                [messageID]
             ).map(Self.decodeEvent)
         }
     }
@@ -213,22 +213,24 @@ extension SendLedger {
     }
 
     /// The one query behind ``feed(after:limit:account:)``, the watch's printing and the outboxes.
-    static func events(_ db: Database, after seq: Int64, limit: Int, account: String?) throws -> [TrackingEvent] {
-        try Row.fetchAll(
-            db,
-            sql: Self.eventsSelect
+    static func events(_ db: any LedgerConnection, after seq: Int64, limit: Int, account: String?) throws
+        -> [TrackingEvent]
+    {
+        try db.fetchAll(
+            Self.eventsSelect
                 + " WHERE (? IS NULL OR tracking_events.account = ?) AND seq > ? ORDER BY seq LIMIT ?",
-            arguments: [account, account, seq, limit]
+            [account, account, seq, limit]
         ).map(Self.decodeEvent)
     }
 
     /// The Message-ID the gestore's identificativo belongs to, from the events already stored.
     public func messageID(identificativo: String) throws(PECError) -> String? {
         try read { db in
-            try String.fetchOne(
-                db,
-                sql: "SELECT message_id FROM tracking_events WHERE identificativo = ? ORDER BY seq LIMIT 1",
-                arguments: [identificativo]
+            try db.fetchValue(
+                String.self,
+                column: "message_id",
+                "SELECT message_id FROM tracking_events WHERE identificativo = ? ORDER BY seq LIMIT 1",
+                [identificativo]
             )
         }
     }
@@ -237,13 +239,12 @@ extension SendLedger {
     /// those whose deadlines can still pass.
     public func submittedSends(account: String, since: Date) throws(PECError) -> [LedgerSend] {
         try read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM sends WHERE account = ? AND last_attempt_at >= ? AND status IN ('sent', 'uncertain')
-                    ORDER BY last_attempt_at, rowid
-                    """,
-                arguments: [account, since]
+            try db.fetchAll(
+                """
+                SELECT * FROM sends WHERE account = ? AND last_attempt_at >= ? AND status IN ('sent', 'uncertain')
+                ORDER BY last_attempt_at, rowid
+                """,
+                [account, since]
             ).map { try Self.decodeSend(db, $0) }
         }
     }
@@ -253,10 +254,11 @@ extension SendLedger {
     /// The last event `watch` printed for `account`; nil before its first run.
     public func printedSeq(account: String) throws(PECError) -> Int64? {
         try read { db in
-            try Int64.fetchOne(
-                db,
-                sql: "SELECT printed_seq FROM tracking_cursors WHERE account = ?",
-                arguments: [account]
+            try db.fetchValue(
+                Int64.self,
+                column: "printed_seq",
+                "SELECT printed_seq FROM tracking_cursors WHERE account = ?",
+                [account]
             )
         }
     }
@@ -265,52 +267,56 @@ extension SendLedger {
     public func setPrintedSeq(_ seq: Int64, account: String) throws(PECError) {
         try write(action: "record the watch position in") { db in
             try db.execute(
-                sql: """
-                    INSERT INTO tracking_cursors (account, printed_seq) VALUES (?, ?)
-                    ON CONFLICT (account) DO UPDATE SET printed_seq = max(printed_seq, excluded.printed_seq)
-                    """,
-                arguments: [account, seq]
+                """
+                INSERT INTO tracking_cursors (account, printed_seq) VALUES (?, ?)
+                ON CONFLICT (account) DO UPDATE SET printed_seq = CASE
+                    WHEN excluded.printed_seq > tracking_cursors.printed_seq THEN excluded.printed_seq
+                    ELSE tracking_cursors.printed_seq END
+                """,
+                [account, seq]
             )
         }
     }
 
     /// The number of the newest event stored, 0 when none.
     public func lastEventSeq() throws(PECError) -> Int64 {
-        try read { db in try Int64.fetchOne(db, sql: "SELECT max(seq) FROM tracking_events") ?? 0 }
+        try read { db in
+            try db.fetchValue(Int64.self, column: "seq", "SELECT max(seq) AS seq FROM tracking_events", []) ?? 0
+        }
     }
 
     // MARK: - Rows
 
-    private static func insertEvent(_ db: Database, _ event: TrackingEvent) throws {
-        // OR IGNORE on unique_key only: re-reading a receipt (a resync, another folder) adds nothing.
-        let statement = try db.cachedStatement(
-            sql: """
-                INSERT INTO tracking_events (unique_key, account, message_id, kind, recipient, at, recorded_at,
-                    gestore, identificativo, errore, errore_esteso, trusted, signature, deadline, external_recipients,
-                    receipt_message_id, folder, uid, uidvalidity, sha256, size, evidence_path, warnings, rem_event)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (unique_key) DO NOTHING
-                """
-        )
-        try statement.execute(
-            arguments: [
+    /// The new event's `seq`, or nil when it was stored before.
+    private static func insertEvent(_ db: any LedgerConnection, _ event: TrackingEvent) throws -> Int64? {
+        // DO NOTHING on unique_key only: re-reading a receipt (a resync, another folder) adds nothing.
+        try db.insert(
+            """
+            INSERT INTO tracking_events (unique_key, account, message_id, kind, recipient, at, recorded_at,
+                gestore, identificativo, errore, errore_esteso, trusted, signature, deadline, external_recipients,
+                receipt_message_id, folder, uid, uidvalidity, sha256, size, evidence_path, warnings, rem_event)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (unique_key) DO NOTHING
+            """,
+            [
                 event.uniqueKey, event.account, event.messageID, event.kind.rawValue, event.recipient, event.at,
                 event.recordedAt, event.gestore, event.identificativo, event.errore, event.erroreEsteso,
                 event.trusted, try json(event.signature), event.deadline?.rawValue, try json(event.externalRecipients),
                 event.evidence?.receiptMessageID, event.evidence?.folder, event.evidence.map { Int64($0.uid) },
                 event.evidence.map { Int64($0.uidValidity) }, event.evidence?.sha256, event.evidence?.size,
                 event.evidence?.path, try json(event.warnings), event.remEvent?.rawValue,
-            ]
+            ],
+            returning: "seq"
         )
     }
 
-    private static func upgradeTrust(_ db: Database, _ event: TrackingEvent) throws {
+    private static func upgradeTrust(_ db: any LedgerConnection, _ event: TrackingEvent) throws {
         try db.execute(
-            sql: """
-                UPDATE tracking_events SET trusted = 1, signature = ?, warnings = ?
-                WHERE unique_key = ? AND trusted = 0
-                """,
-            arguments: [try json(event.signature), try json(event.warnings), event.uniqueKey]
+            """
+            UPDATE tracking_events SET trusted = ?, signature = ?, warnings = ?
+            WHERE unique_key = ? AND trusted = ?
+            """,
+            [true, try json(event.signature), try json(event.warnings), event.uniqueKey, false]
         )
     }
 
@@ -318,36 +324,36 @@ extension SendLedger {
     static let eventsSelect =
         "SELECT tracking_events.*, sends.ref AS ref FROM tracking_events LEFT JOIN sends USING (message_id)"
 
-    static func decodeEvent(_ row: Row) throws -> TrackingEvent {
+    static func decodeEvent(_ row: LedgerRow) throws -> TrackingEvent {
         var evidence: ReceiptEvidence?
-        if let sha256 = try row.decode(String?.self, forColumn: "sha256") {
-            guard let uid = UInt32(exactly: try row.decode(Int64.self, forColumn: "uid")),
-                let validity = UInt32(exactly: try row.decode(Int64.self, forColumn: "uidvalidity"))
+        if let sha256 = try row.decode(String?.self, "sha256") {
+            guard let uid = UInt32(exactly: try row.decode(Int64.self, "uid")),
+                let validity = UInt32(exactly: try row.decode(Int64.self, "uidvalidity"))
             else { throw UnreadableLedgerValue(column: "uid") }
             evidence = ReceiptEvidence(
-                receiptMessageID: try row.decode(String?.self, forColumn: "receipt_message_id"),
-                folder: try row.decode(String.self, forColumn: "folder"),
+                receiptMessageID: try row.decode(String?.self, "receipt_message_id"),
+                folder: try row.decode(String.self, "folder"),
                 uid: uid,
                 uidValidity: validity,
                 sha256: sha256,
-                size: try row.decode(Int?.self, forColumn: "size"),
-                path: try row.decode(String?.self, forColumn: "evidence_path")
+                size: try row.decode(Int?.self, "size"),
+                path: try row.decode(String?.self, "evidence_path")
             )
         }
-        let deadline = try row.decode(String?.self, forColumn: "deadline")
+        let deadline = try row.decode(String?.self, "deadline")
         var event = TrackingEvent(
-            seq: try row.decode(Int64.self, forColumn: "seq"),
+            seq: try row.decode(Int64.self, "seq"),
             kind: try decodeEnum(ReceiptEventKind.self, row, "kind"),
-            messageID: try row.decode(String.self, forColumn: "message_id"),
-            account: try row.decode(String.self, forColumn: "account"),
-            recipient: try row.decode(String?.self, forColumn: "recipient"),
-            at: try row.decode(Date.self, forColumn: "at"),
-            recordedAt: try row.decode(Date.self, forColumn: "recorded_at"),
-            gestore: try row.decode(String?.self, forColumn: "gestore"),
-            identificativo: try row.decode(String?.self, forColumn: "identificativo"),
-            errore: try row.decode(String?.self, forColumn: "errore"),
-            erroreEsteso: try row.decode(String?.self, forColumn: "errore_esteso"),
-            trusted: try row.decode(Bool.self, forColumn: "trusted"),
+            messageID: try row.decode(String.self, "message_id"),
+            account: try row.decode(String.self, "account"),
+            recipient: try row.decode(String?.self, "recipient"),
+            at: try row.decode(Date.self, "at"),
+            recordedAt: try row.decode(Date.self, "recorded_at"),
+            gestore: try row.decode(String?.self, "gestore"),
+            identificativo: try row.decode(String?.self, "identificativo"),
+            errore: try row.decode(String?.self, "errore"),
+            erroreEsteso: try row.decode(String?.self, "errore_esteso"),
+            trusted: try row.decode(Bool.self, "trusted"),
             signature: try fromJSON(SignatureCheck.self, row, "signature"),
             deadline: try deadline.map {
                 guard let value = TrackingDeadline(rawValue: $0) else {
@@ -356,12 +362,12 @@ extension SendLedger {
                 return value
             },
             externalRecipients: try fromJSON([String].self, row, "external_recipients"),
-            remEvent: try row.decode(String?.self, forColumn: "rem_event").map(REMEvent.init(rawValue:)),
+            remEvent: try row.decode(String?.self, "rem_event").map(REMEvent.init(rawValue:)),
             evidence: evidence,
             warnings: try fromJSON([String].self, row, "warnings")
         )
-        if row.hasColumn("ref") { event.ref = try row.decode(String?.self, forColumn: "ref") }
-        if let key = try row.decode(String?.self, forColumn: "unique_key") {
+        if row.hasColumn("ref") { event.ref = try row.decode(String?.self, "ref") }
+        if let key = try row.decode(String?.self, "unique_key") {
             event.eventID = (try? SHA256Digest.hash(Array(key.utf8))).map {
                 "evt_" + String(SHA256Digest.hex($0).prefix(32))
             }
@@ -374,8 +380,10 @@ extension SendLedger {
         return String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
     }
 
-    private static func fromJSON<Value: Decodable>(_ type: Value.Type, _ row: Row, _ column: String) throws -> Value? {
-        guard let text = try row.decode(String?.self, forColumn: column) else { return nil }
+    private static func fromJSON<Value: Decodable>(_ type: Value.Type, _ row: LedgerRow, _ column: String) throws
+        -> Value?
+    {
+        guard let text = try row.decode(String?.self, column) else { return nil }
         do {
             return try JSONDecoder().decode(type, from: Data(text.utf8))
         } catch {

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 extension SendLedger {
     /// When each send from `address` (any account, any case) that may have reached the server was last
@@ -8,16 +7,15 @@ extension SendLedger {
     public func submissionTimes(from address: String, since start: Date) throws(PECError) -> [Date] {
         let counted = LedgerSendStatus.allCases.filter(\.mayHaveBeenSubmitted).map(\.rawValue)
         return try read { db in
-            try Date.fetchAll(
-                db,
-                sql: """
-                    SELECT last_attempt_at FROM sends
-                    WHERE lower(from_address) = lower(?) AND last_attempt_at > ?
-                        AND status IN (\(counted.map { _ in "?" }.joined(separator: ",")))
-                    ORDER BY last_attempt_at DESC
-                    """,
-                arguments: StatementArguments([address, start] as [any DatabaseValueConvertible] + counted)
-            )
+            try db.fetchAll(
+                """
+                SELECT last_attempt_at FROM sends
+                WHERE lower(from_address) = lower(?) AND last_attempt_at > ?
+                    AND status IN (\(counted.map { _ in "?" }.joined(separator: ",")))
+                ORDER BY last_attempt_at DESC
+                """,
+                [address, start] + (counted as [any LedgerBindable])
+            ).map { try $0.decode(Date.self, "last_attempt_at") }
         }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 #if canImport(Glibc)
     import Glibc
@@ -10,18 +9,16 @@ import GRDB
 /// The local record of every PEC this machine submitted, so that the same message is never sent twice by accident:
 /// a PEC has the legal weight of a registered letter.
 ///
-/// One SQLite file in WAL mode, shared by every `pec` and `pec-mcp` process of the user. Each operation is one
-/// transaction; ``beginAttempt(_:)`` takes the write lock before it reads, so two processes cannot both start
-/// sending the same Message-ID.
+/// By default one SQLite file in WAL mode, shared by every `pec` and `pec-mcp` process of the user; with
+/// `PEC_LEDGER_URL`, a PostgreSQL database shared by a team's workers (``LedgerDatabase`` is the interface both
+/// stores implement). Each operation is one transaction; ``beginAttempt(_:)`` takes the write lock before it reads,
+/// so two processes cannot both start sending the same Message-ID.
 public final class SendLedger: Sendable {
-    /// The database file.
+    /// The database file; for a PostgreSQL ledger, where the file would be: the evidence store sits beside it.
     public let url: URL
-    private let pool: DatabasePool
+    let store: any LedgerDatabase
     /// Injected by tests that need attempts at known times.
     let now: @Sendable () -> Date
-
-    /// How long a process waits for another one's write transaction before giving up.
-    static let busyTimeout: TimeInterval = 5
 
     /// `$XDG_STATE_HOME/pec/ledger.sqlite` when `XDG_STATE_HOME` is set and absolute (the XDG spec ignores relative
     /// values), else `$HOME/.local/state/pec/ledger.sqlite`.
@@ -44,57 +41,37 @@ public final class SendLedger: Sendable {
         try self.init(at: url, now: { Date() })
     }
 
-    init(at url: URL, now: @escaping @Sendable () -> Date) throws(PECError) {
-        self.url = url
-        self.now = now
-        try SecureFiles.ensureDirectory(url.deletingLastPathComponent())
-        try Self.createPrivateFile(url)
-        var configuration = Configuration()
-        configuration.label = "pec.ledger"
-        configuration.foreignKeysEnabled = true
-        // Another pec process may hold the write lock for a moment: wait for it instead of failing at once.
-        configuration.busyMode = .timeout(Self.busyTimeout)
-        pool = try Self.openPool(path: url.path, configuration: configuration)
-        try LedgerSchema.prepare(pool, path: url.path)
+    convenience init(at url: URL, now: @escaping @Sendable () -> Date) throws(PECError) {
+        self.init(store: try SQLiteLedgerDatabase(at: url), url: url, now: now)
     }
 
     /// The schema steps applied to this ledger, and those this pec knows (equal once opened).
     public func schemaSteps() throws(PECError) -> (applied: Int, known: Int) {
-        let migrator = LedgerSchema.makeMigrator()
         do {
-            let applied = try pool.read { db in try migrator.appliedIdentifiers(db).count }
-            return (applied, migrator.migrations.count)
+            let applied = try store.read { db in
+                try db.fetchValue(Int64.self, column: "n", "SELECT count(*) AS n FROM \(store.migrationsTable)", [])
+            }
+            return (Int(applied ?? 0), LedgerSchema.migrations.count)
         } catch {
-            throw LedgerErrors.map(error, path: url.path, action: "read")
+            throw store.ledgerError(error, action: "read")
         }
     }
 
-    /// How many times opening is tried when SQLite reports the file busy.
-    static let maximumOpenAttempts = 5
-
-    /// A DatabasePool always runs in WAL mode: readers never block the writer, nor the other way round.
-    ///
-    /// Opening is retried a few times on SQLITE_BUSY: when two processes switch a brand-new file to WAL at the same
-    /// moment, one `PRAGMA journal_mode = WAL` fails at once without waiting for the busy timeout (a known SQLite
-    /// behaviour). WAL mode is stored in the file, so this can only happen while the ledger is being created.
-    private static func openPool(path: String, configuration: Configuration) throws(PECError) -> DatabasePool {
-        var lastError: (any Error)?
-        for attempt in 1...maximumOpenAttempts {
-            do {
-                return try DatabasePool(path: path, configuration: configuration)
-            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && attempt < maximumOpenAttempts {
-                lastError = error
-                // Random, so two processes that collided do not collide again.
-                usleep(UInt32.random(in: 10_000...50_000))
-            } catch {
-                throw LedgerErrors.map(error, path: path, action: "open")
-            }
+    /// The ledger `environment` selects: the PostgreSQL database of `PEC_LEDGER_URL` when it is set (postgres-nio
+    /// is touched only then), else the file at ``defaultLocation(environment:)``.
+    static func open(environment: [String: String]) throws(PECError) -> SendLedger {
+        let location = defaultLocation(environment: environment)
+        guard let settings = try PostgresLedgerSettings.fromEnvironment(environment) else {
+            return try SendLedger(at: location)
         }
-        throw LedgerErrors.map(
-            lastError ?? PECError(.internal, "opening \(path) was never attempted"),
-            path: path,
-            action: "open"
-        )
+        return SendLedger(store: try PostgresLedgerDatabase(settings: settings), url: location)
+    }
+
+    /// The ledger in `store`; `url` is where a file ledger would be (see ``url``).
+    init(store: any LedgerDatabase, url: URL, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = store
+        self.url = url
+        self.now = now
     }
 
     // MARK: - Sending
@@ -132,27 +109,33 @@ public final class SendLedger: Sendable {
             }
             if existing != nil {
                 try db.execute(
-                    sql: """
-                        UPDATE sends SET account = ?, from_address = ?, subject = ?, prepared_at = ?,
-                            last_attempt_at = ?, attempts = attempts + 1, status = ?, smtp_reply = NULL, error = NULL,
-                            size = ?, content_fingerprint = ?, ref = ?
-                        WHERE message_id = ?
-                        """,
-                    arguments: [
+                    """
+                    UPDATE sends SET account = ?, from_address = ?, subject = ?, prepared_at = ?,
+                        last_attempt_at = ?, attempts = attempts + 1, status = ?, smtp_reply = NULL, error = NULL,
+                        size = ?, content_fingerprint = ?, ref = ?
+                    WHERE message_id = ?
+                    """,
+                    [
                         send.account, send.from, send.subject, send.preparedAt, attemptAt,
                         LedgerSendStatus.sending.rawValue, send.size, send.contentFingerprint, send.ref, messageID,
                     ]
                 )
-                try db.execute(sql: "DELETE FROM send_recipients WHERE message_id = ?", arguments: [messageID])
-                try db.execute(sql: "DELETE FROM send_attachments WHERE message_id = ?", arguments: [messageID])
+                try db.execute(
+                    "DELETE FROM send_recipients WHERE message_id = ?",
+                    [messageID]
+                )
+                try db.execute(
+                    "DELETE FROM send_attachments WHERE message_id = ?",
+                    [messageID]
+                )
             } else {
                 try db.execute(
-                    sql: """
-                        INSERT INTO sends (message_id, account, from_address, subject, prepared_at, first_attempt_at,
-                            last_attempt_at, attempts, status, size, content_fingerprint, ref)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
-                        """,
-                    arguments: [
+                    """
+                    INSERT INTO sends (message_id, account, from_address, subject, prepared_at, first_attempt_at,
+                        last_attempt_at, attempts, status, size, content_fingerprint, ref)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
+                    """,
+                    [
                         messageID, send.account, send.from, send.subject, send.preparedAt, attemptAt, attemptAt,
                         LedgerSendStatus.sending.rawValue, send.size, send.contentFingerprint, send.ref,
                     ]
@@ -184,18 +167,19 @@ public final class SendLedger: Sendable {
     ) throws(PECError) {
         let messageID = try MessageReference.normalizedMessageID(messageID)
         try write(action: "record the outcome in") { db in
-            try db.execute(
-                sql: "UPDATE sends SET status = ?, smtp_reply = ?, error = ? WHERE message_id = ?",
-                arguments: [status.rawValue, smtpReply, error, messageID]
-            )
-            guard db.changesCount > 0 else { throw self.notFound(messageID) }
+            guard
+                try db.execute(
+                    "UPDATE sends SET status = ?, smtp_reply = ?, error = ? WHERE message_id = ?",
+                    [status.rawValue, smtpReply, error, messageID]
+                ) > 0
+            else { throw self.notFound(messageID) }
             for recipient in recipients {
                 try db.execute(
-                    sql: """
-                        UPDATE send_recipients SET accepted = ?, smtp_code = ?, smtp_text = ?
-                        WHERE message_id = ? AND address = ?
-                        """,
-                    arguments: [recipient.accepted, recipient.code, recipient.text, messageID, recipient.address]
+                    """
+                    UPDATE send_recipients SET accepted = ?, smtp_code = ?, smtp_text = ?
+                    WHERE message_id = ? AND lower(address) = lower(?)
+                    """,
+                    [recipient.accepted, recipient.code, recipient.text, messageID, recipient.address]
                 )
             }
         }
@@ -206,11 +190,12 @@ public final class SendLedger: Sendable {
         let messageID = try MessageReference.normalizedMessageID(messageID)
         let identificativo = try Self.normalizedIdentificativo(identificativo)
         try write(action: "record the identificativo in") { db in
-            try db.execute(
-                sql: "UPDATE sends SET identificativo = ? WHERE message_id = ?",
-                arguments: [identificativo, messageID]
-            )
-            guard db.changesCount > 0 else { throw self.notFound(messageID) }
+            guard
+                try db.execute(
+                    "UPDATE sends SET identificativo = ? WHERE message_id = ?",
+                    [identificativo, messageID]
+                ) > 0
+            else { throw self.notFound(messageID) }
         }
     }
 
@@ -220,11 +205,12 @@ public final class SendLedger: Sendable {
     public func setMessageSHA256(_ sha256: String, forMessageID messageID: String) throws(PECError) {
         let messageID = try MessageReference.normalizedMessageID(messageID)
         try write(action: "record the message digest in") { db in
-            try db.execute(
-                sql: "UPDATE sends SET message_sha256 = ? WHERE message_id = ?",
-                arguments: [sha256.lowercased(), messageID]
-            )
-            guard db.changesCount > 0 else { throw self.notFound(messageID) }
+            guard
+                try db.execute(
+                    "UPDATE sends SET message_sha256 = ? WHERE message_id = ?",
+                    [sha256.lowercased(), messageID]
+                ) > 0
+            else { throw self.notFound(messageID) }
         }
     }
 
@@ -232,10 +218,11 @@ public final class SendLedger: Sendable {
     public func messageSHA256(forMessageID messageID: String) throws(PECError) -> String? {
         let messageID = try MessageReference.normalizedMessageID(messageID)
         return try read { db in
-            try String.fetchOne(
-                db,
-                sql: "SELECT message_sha256 FROM sends WHERE message_id = ?",
-                arguments: [messageID]
+            try db.fetchValue(
+                String.self,
+                column: "message_sha256",
+                "SELECT message_sha256 FROM sends WHERE message_id = ?",
+                [messageID]
             )
         }
     }
@@ -244,11 +231,12 @@ public final class SendLedger: Sendable {
     public func setInboxBookmark(_ bookmark: InboxBookmark, forMessageID messageID: String) throws(PECError) {
         let messageID = try MessageReference.normalizedMessageID(messageID)
         try write(action: "record the INBOX position in") { db in
-            try db.execute(
-                sql: "UPDATE sends SET inbox_uidvalidity = ?, inbox_uidnext = ? WHERE message_id = ?",
-                arguments: [Int64(bookmark.uidValidity), Int64(bookmark.uidNext), messageID]
-            )
-            guard db.changesCount > 0 else { throw self.notFound(messageID) }
+            guard
+                try db.execute(
+                    "UPDATE sends SET inbox_uidvalidity = ?, inbox_uidnext = ? WHERE message_id = ?",
+                    [Int64(bookmark.uidValidity), Int64(bookmark.uidNext), messageID]
+                ) > 0
+            else { throw self.notFound(messageID) }
         }
     }
 
@@ -275,21 +263,20 @@ public final class SendLedger: Sendable {
     }
 
     private static func fetchSameContent(
-        _ db: Database,
+        _ db: any LedgerConnection,
         fingerprint: String,
         since: Date,
         excluding messageID: String?
     ) throws -> LedgerSend? {
         let submitted = LedgerSendStatus.allCases.filter(\.mayHaveBeenSubmitted).map { "'\($0.rawValue)'" }
-        let row = try Row.fetchOne(
-            db,
-            sql: """
-                SELECT * FROM sends
-                WHERE content_fingerprint = ? AND last_attempt_at >= ? AND message_id IS NOT ?
-                    AND status IN (\(submitted.joined(separator: ", ")))
-                ORDER BY last_attempt_at DESC, rowid DESC LIMIT 1
-                """,
-            arguments: [fingerprint, since, messageID]
+        let row = try db.fetchOne(
+            """
+            SELECT * FROM sends
+            WHERE content_fingerprint = ? AND last_attempt_at >= ? AND (? IS NULL OR message_id <> ?)
+                AND status IN (\(submitted.joined(separator: ", ")))
+            ORDER BY last_attempt_at DESC, rowid DESC LIMIT 1
+            """,
+            [fingerprint, since, messageID, messageID]
         )
         return try row.map { try decodeSend(db, $0) }
     }
@@ -309,13 +296,12 @@ public final class SendLedger: Sendable {
         guard limit > 0 else { return [] }
         return try read { db in
             let filter = account == nil ? "" : "WHERE account = ?"
-            var arguments: StatementArguments = []
+            var arguments: [any LedgerBindable] = []
             if let account { arguments += [account] }
             arguments += [limit]
-            let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM sends \(filter) ORDER BY last_attempt_at DESC, rowid DESC LIMIT ?",
-                arguments: arguments
+            let rows = try db.fetchAll(
+                "SELECT * FROM sends \(filter) ORDER BY last_attempt_at DESC, rowid DESC LIMIT ?",
+                arguments
             )
             return try rows.map { try Self.decodeSend(db, $0) }
         }
@@ -330,56 +316,51 @@ public final class SendLedger: Sendable {
         case rateLimited(RecipientRateLimited)
     }
 
-    /// Runs `body` in an IMMEDIATE transaction: the write lock is taken before the first read, so what `body` reads
-    /// cannot change before it writes (and SQLite's busy timeout applies; a deferred transaction upgraded to a
-    /// write fails at once with SQLITE_BUSY when another process wrote meanwhile).
-    func write<T>(action: String, _ body: (Database) throws -> T) throws(PECError) -> T {
+    /// Runs `body` in a write transaction: the write lock is taken before the first read, so what `body` reads
+    /// cannot change before it writes (``LedgerDatabase/write(_:)``).
+    func write<T>(action: String, _ body: (any LedgerConnection) throws -> T) throws(PECError) -> T {
         do {
-            return try pool.writeWithoutTransaction { db in
-                var result: T?
-                try db.inTransaction(.immediate) {
-                    result = try body(db)
-                    return .commit
-                }
-                guard let result else {
-                    throw PECError(.internal, "a ledger transaction committed without a result")
-                }
-                return result
-            }
+            return try store.write(body)
         } catch {
-            throw LedgerErrors.map(error, path: url.path, action: action)
+            throw store.ledgerError(error, action: action)
         }
     }
 
-    func read<T>(_ body: (Database) throws -> T) throws(PECError) -> T {
+    func read<T>(_ body: (any LedgerConnection) throws -> T) throws(PECError) -> T {
         do {
-            return try pool.read(body)
+            return try store.read(body)
         } catch {
-            throw LedgerErrors.map(error, path: url.path, action: "read")
+            throw store.ledgerError(error, action: "read")
         }
     }
 
     // MARK: - Rows
 
-    private static func insertRecipients(_ db: Database, messageID: String, to: [String], cc: [String]) throws {
+    private static func insertRecipients(_ db: any LedgerConnection, messageID: String, to: [String], cc: [String])
+        throws
+    {
         let recipients = to.map { ($0, LedgerRecipient.Role.to) } + cc.map { ($0, LedgerRecipient.Role.cc) }
         for (address, role) in recipients {
-            // OR IGNORE: an address given twice (or in both To and Cc) is one recipient; the first role wins.
+            // DO NOTHING: an address given twice (or in both To and Cc) is one recipient; the first role wins.
             try db.execute(
-                sql: "INSERT OR IGNORE INTO send_recipients (message_id, address, role) VALUES (?, ?, ?)",
-                arguments: [messageID, address, role.rawValue]
+                "INSERT INTO send_recipients (message_id, address, role) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                [messageID, address, role.rawValue]
             )
         }
     }
 
-    private static func insertAttachments(_ db: Database, messageID: String, _ attachments: [LedgerAttachment]) throws {
+    private static func insertAttachments(
+        _ db: any LedgerConnection,
+        messageID: String,
+        _ attachments: [LedgerAttachment]
+    ) throws {
         for (position, attachment) in attachments.enumerated() {
             try db.execute(
-                sql: """
-                    INSERT INTO send_attachments (message_id, position, filename, content_type, size, sha256)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
+                """
+                INSERT INTO send_attachments (message_id, position, filename, content_type, size, sha256)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+                [
                     messageID, position, attachment.filename, attachment.contentType, attachment.size,
                     attachment.sha256,
                 ]
@@ -387,89 +368,85 @@ public final class SendLedger: Sendable {
         }
     }
 
-    /// Cached statements: `sync` looks sends up for every receipt.
-    static func fetchSend(_ db: Database, messageID: String) throws -> LedgerSend? {
-        let statement = try db.cachedStatement(sql: "SELECT * FROM sends WHERE message_id = ?")
-        let row = try Row.fetchOne(statement, arguments: [messageID])
+    static func fetchSend(_ db: any LedgerConnection, messageID: String) throws -> LedgerSend? {
+        let row = try db.fetchOne("SELECT * FROM sends WHERE message_id = ?", [messageID])
         return try row.map { try decodeSend(db, $0) }
     }
 
     /// The latest send with that (normalized) identificativo.
-    static func fetchSend(_ db: Database, identificativo: String) throws -> LedgerSend? {
-        let statement = try db.cachedStatement(
-            sql: "SELECT * FROM sends WHERE identificativo = ? ORDER BY last_attempt_at DESC, rowid DESC LIMIT 1"
+    static func fetchSend(_ db: any LedgerConnection, identificativo: String) throws -> LedgerSend? {
+        let row = try db.fetchOne(
+            "SELECT * FROM sends WHERE identificativo = ? ORDER BY last_attempt_at DESC, rowid DESC LIMIT 1",
+            [identificativo]
         )
-        let row = try Row.fetchOne(statement, arguments: [identificativo])
         return try row.map { try decodeSend(db, $0) }
     }
 
     /// A `sends` row with its recipients and attachments. Decoding throws rather than traps on unexpected content:
     /// the file may have been edited by hand.
-    static func decodeSend(_ db: Database, _ row: Row) throws -> LedgerSend {
-        let messageID = try row.decode(String.self, forColumn: "message_id")
-        let recipientRows = try Row.fetchAll(
-            db,
+    static func decodeSend(_ db: any LedgerConnection, _ row: LedgerRow) throws -> LedgerSend {
+        let messageID = try row.decode(String.self, "message_id")
+        let recipientRows = try db.fetchAll(
             // rowid: insertion order, i.e. To then Cc as given.
-            sql: """
-                SELECT address, role, accepted, smtp_code, smtp_text FROM send_recipients
-                WHERE message_id = ? ORDER BY rowid
-                """,
-            arguments: [messageID]
+            """
+            SELECT address, role, accepted, smtp_code, smtp_text FROM send_recipients
+            WHERE message_id = ? ORDER BY rowid
+            """,
+            [messageID]
         )
-        let attachmentRows = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT filename, content_type, size, sha256 FROM send_attachments
-                WHERE message_id = ? ORDER BY position
-                """,
-            arguments: [messageID]
+        let attachmentRows = try db.fetchAll(
+            """
+            SELECT filename, content_type, size, sha256 FROM send_attachments
+            WHERE message_id = ? ORDER BY position
+            """,
+            [messageID]
         )
         var send = LedgerSend(
             messageID: messageID,
-            account: try row.decode(String.self, forColumn: "account"),
-            fromAddress: try row.decode(String.self, forColumn: "from_address"),
-            subject: try row.decode(String.self, forColumn: "subject"),
-            preparedAt: try row.decode(Date.self, forColumn: "prepared_at"),
-            firstAttemptAt: try row.decode(Date.self, forColumn: "first_attempt_at"),
-            lastAttemptAt: try row.decode(Date.self, forColumn: "last_attempt_at"),
-            attempts: try row.decode(Int.self, forColumn: "attempts"),
+            account: try row.decode(String.self, "account"),
+            fromAddress: try row.decode(String.self, "from_address"),
+            subject: try row.decode(String.self, "subject"),
+            preparedAt: try row.decode(Date.self, "prepared_at"),
+            firstAttemptAt: try row.decode(Date.self, "first_attempt_at"),
+            lastAttemptAt: try row.decode(Date.self, "last_attempt_at"),
+            attempts: try row.decode(Int.self, "attempts"),
             status: try decodeEnum(LedgerSendStatus.self, row, "status"),
-            smtpReply: try row.decode(String?.self, forColumn: "smtp_reply"),
-            error: try row.decode(String?.self, forColumn: "error"),
-            identificativo: try row.decode(String?.self, forColumn: "identificativo"),
-            size: try row.decode(Int.self, forColumn: "size"),
+            smtpReply: try row.decode(String?.self, "smtp_reply"),
+            error: try row.decode(String?.self, "error"),
+            identificativo: try row.decode(String?.self, "identificativo"),
+            size: try row.decode(Int.self, "size"),
             inboxBookmark: try InboxBookmark(
-                uidValidity: row.decode(Int64?.self, forColumn: "inbox_uidvalidity"),
-                uidNext: row.decode(Int64?.self, forColumn: "inbox_uidnext")
+                uidValidity: row.decode(Int64?.self, "inbox_uidvalidity"),
+                uidNext: row.decode(Int64?.self, "inbox_uidnext")
             ),
             recipients: try recipientRows.map { recipient in
                 LedgerRecipient(
-                    address: try recipient.decode(String.self, forColumn: "address"),
+                    address: try recipient.decode(String.self, "address"),
                     role: try decodeEnum(LedgerRecipient.Role.self, recipient, "role"),
-                    accepted: try recipient.decode(Bool?.self, forColumn: "accepted"),
-                    smtpCode: try recipient.decode(Int?.self, forColumn: "smtp_code"),
-                    smtpText: try recipient.decode(String?.self, forColumn: "smtp_text")
+                    accepted: try recipient.decode(Bool?.self, "accepted"),
+                    smtpCode: try recipient.decode(Int?.self, "smtp_code"),
+                    smtpText: try recipient.decode(String?.self, "smtp_text")
                 )
             },
             attachments: try attachmentRows.map { attachment in
                 LedgerAttachment(
-                    filename: try attachment.decode(String.self, forColumn: "filename"),
-                    contentType: try attachment.decode(String.self, forColumn: "content_type"),
-                    size: try attachment.decode(Int.self, forColumn: "size"),
-                    sha256: try attachment.decode(String.self, forColumn: "sha256")
+                    filename: try attachment.decode(String.self, "filename"),
+                    contentType: try attachment.decode(String.self, "content_type"),
+                    size: try attachment.decode(Int.self, "size"),
+                    sha256: try attachment.decode(String.self, "sha256")
                 )
             }
         )
-        send.ref = try row.decode(String?.self, forColumn: "ref")
+        send.ref = try row.decode(String?.self, "ref")
         return send
     }
 
     static func decodeEnum<Value: RawRepresentable<String>>(
         _ type: Value.Type,
-        _ row: Row,
+        _ row: LedgerRow,
         _ column: String
     ) throws -> Value {
-        let text = try row.decode(String.self, forColumn: column)
+        let text = try row.decode(String.self, column)
         guard let value = Value(rawValue: text) else {
             throw UnreadableLedgerValue(column: column)
         }
@@ -501,33 +478,9 @@ public final class SendLedger: Sendable {
     private func notFound(_ messageID: String) -> PECError {
         PECError(
             .notFound,
-            "\(messageID) is not in the send ledger \(url.path)",
+            "\(messageID) is not in the send ledger \(store.displayName)",
             hint: "`pec` records only messages it sent itself"
         )
-    }
-
-    /// SQLite creates a missing database 0644. Creating the file first with 0600 keeps subjects and recipients
-    /// private, and SQLite gives the -wal and -shm files the database file's mode.
-    private static func createPrivateFile(_ url: URL) throws(PECError) {
-        let path = url.path
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            let code = errno
-            throw PECError(
-                .io,
-                "cannot open the send ledger \(path): \(SecureFiles.describe(code))",
-                hint: "check the owner and permissions of \(path) and of its directory"
-            )
-        }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
-            throw PECError(.io, "\(path) is not a regular file", hint: "remove it, or point pec at another ledger")
-        }
-        if info.st_mode & 0o077 != 0 {
-            // A ledger copied or created by hand: tighten it. Failing to (not our file) does not stop the send.
-            _ = fchmod(fd, 0o600)
-        }
     }
 
     /// `$HOME`, else the password database's home, else `/` (as ``AccountStore`` does).

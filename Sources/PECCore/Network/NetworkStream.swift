@@ -214,12 +214,7 @@ final class NetworkStream: MailByteStream {
     }
 
     private static func newTLSContext(_ settings: ConnectionSettings) throws -> NIOSSLContext {
-        var configuration = TLSConfiguration.makeClientConfiguration()
-        if let directory = SystemCertificates.hashedDirectory {
-            configuration.trustRoots = .file(directory)
-        }
-        configuration.minimumTLSVersion = .tlsv12
-        configuration.certificateVerification = .fullVerification
+        var configuration = SystemCertificates.verifyingClientConfiguration()
         if let caFile = settings.caFile {
             guard FileManager.default.isReadableFile(atPath: caFile) else {
                 throw PECError(

@@ -1,5 +1,6 @@
 import COpenSSL
 import Foundation
+import NIOSSL
 
 /// The operating system's trust store, for TLS (NIO) and for signatures (OpenSSL).
 enum SystemCertificates {
@@ -16,4 +17,16 @@ enum SystemCertificates {
         }
         return hashed ? directory : nil
     }()
+
+    /// A client configuration that checks the server's certificate and name against the system's roots (read
+    /// through ``hashedDirectory`` when it has the links), TLS 1.2 or later.
+    static func verifyingClientConfiguration() -> TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let directory = hashedDirectory {
+            configuration.trustRoots = .file(directory)
+        }
+        configuration.minimumTLSVersion = .tlsv12
+        configuration.certificateVerification = .fullVerification
+        return configuration
+    }
 }

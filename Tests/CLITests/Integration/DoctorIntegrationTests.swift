@@ -209,6 +209,34 @@ struct DoctorIntegrationTests {
         #expect(try Self.record("smtp.login", in: run)["status"] as? String == "ok")
     }
 
+    @Test(
+        "a PostgreSQL ledger (PEC_LEDGER_URL): checked there, not in the file; a wrong password fails the ledger check",
+        .enabled(if: ProcessInfo.processInfo.environment["PEC_TEST_POSTGRES_URL"] != nil, "needs its PostgreSQL")
+    )
+    func sharedLedger() throws {
+        let setup = try Setup()
+        defer { setup.sandbox.cleanUp() }
+        let url = try #require(ProcessInfo.processInfo.environment["PEC_TEST_POSTGRES_URL"])
+        let schema = "doctor_\(UUID().uuidString.prefix(8).lowercased())"
+        func doctor(_ ledgerURL: String) throws -> PecRun {
+            var environment = setup.sandbox.environment()
+            environment["PEC_LEDGER_URL"] = ledgerURL + "?schema=\(schema)"
+            return try PecRun.run(["doctor", "--json", "--timeout", "10"], environment: environment)
+        }
+        let good = try doctor(url)
+        #expect(good.status == 0, "stdout: \(good.stdout)")
+        let ledger = try Self.record("ledger", in: good)
+        #expect((ledger["found"] as? String)?.hasPrefix("postgresql://") == true, "\(ledger)")
+        #expect((ledger["found"] as? String)?.contains("schema current") == true, "\(ledger)")
+        let password = try #require(URLComponents(string: url)?.password)
+        #expect(!good.stdout.contains(password), "the database password is never shown")
+
+        let wrong = try doctor(url.replacingOccurrences(of: ":\(password)@", with: ":not-the-password@"))
+        #expect(wrong.status == 1, "stdout: \(wrong.stdout)")
+        #expect(try Self.record("ledger", in: wrong)["status"] as? String == "failed")
+        #expect(!wrong.stdout.contains("not-the-password"))
+    }
+
     @Test("a password command that fails: credentials fails with its fix, the logins are skipped")
     func failingPasswordCommand() throws {
         let sandbox = try SandboxHarness()

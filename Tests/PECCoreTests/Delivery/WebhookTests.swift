@@ -101,9 +101,12 @@ struct WebhookTests {
         #expect(entries[1]["pec_event"] as? String == "pec_acceptance")
     }
 
-    @Test("the outbox: a cursor that only moves forward, parked events listed and queued again")
-    func outboxInTheLedger() throws {
-        let sandbox = try LedgerSandbox()
+    @Test(
+        "the outbox: a cursor that only moves forward, parked events listed and queued again",
+        arguments: LedgerStore.available
+    )
+    func outboxInTheLedger(store: LedgerStore) throws {
+        let sandbox = try LedgerSandbox(store: store)
         let ledger = try sandbox.open()
         let stored = try ledger.recordEvents([
             Fixture.event(.acceptance, after: 1, seq: 0),

@@ -13,9 +13,12 @@ struct RecipientRateLimitTests {
         return send
     }
 
-    @Test("the fourth send to one recipient within the window is refused, in the same transaction")
-    func fourthRefused() throws {
-        let sandbox = try LedgerSandbox()
+    @Test(
+        "the fourth send to one recipient within the window is refused, in the same transaction",
+        arguments: LedgerStore.available
+    )
+    func fourthRefused(store: LedgerStore) throws {
+        let sandbox = try LedgerSandbox(store: store)
         let clock = TestClock()
         let ledger = try sandbox.open(clock: clock)
         for n in 1...3 {
@@ -45,9 +48,12 @@ struct RecipientRateLimitTests {
         try ledger.beginAttempt(send(5, to: ["ufficio@pec.example.it"], limit: nil))
     }
 
-    @Test("other recipients, failed attempts and sends older than the window do not count")
-    func whatCounts() throws {
-        let sandbox = try LedgerSandbox()
+    @Test(
+        "other recipients, failed attempts and sends older than the window do not count",
+        arguments: LedgerStore.available
+    )
+    func whatCounts(store: LedgerStore) throws {
+        let sandbox = try LedgerSandbox(store: store)
         let clock = TestClock()
         let ledger = try sandbox.open(clock: clock)
         for n in 1...2 {
@@ -84,9 +90,9 @@ struct RecipientRateLimitTests {
         try ledger.beginAttempt(send(6, to: ["a@pec.example.it"], limit: limit))
     }
 
-    @Test("the limit survives reopening the ledger (a restarted pec-mcp)")
-    func survivesReopen() throws {
-        let sandbox = try LedgerSandbox()
+    @Test("the limit survives reopening the ledger (a restarted pec-mcp)", arguments: LedgerStore.available)
+    func survivesReopen(store: LedgerStore) throws {
+        let sandbox = try LedgerSandbox(store: store)
         let clock = TestClock()
         do {
             let ledger = try sandbox.open(clock: clock)

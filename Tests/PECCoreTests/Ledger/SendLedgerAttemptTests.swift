@@ -5,9 +5,12 @@ import Testing
 
 @Suite("SendLedger: attempts, outcomes and duplicates")
 struct SendLedgerAttemptTests {
-    @Test("beginAttempt records a new send as `sending`, attempt 1, with recipients and attachments")
-    func beginRecordsNewSend() throws {
-        let sandbox = try LedgerSandbox()
+    @Test(
+        "beginAttempt records a new send as `sending`, attempt 1, with recipients and attachments",
+        arguments: LedgerStore.available
+    )
+    func beginRecordsNewSend(store: LedgerStore) throws {
+        let sandbox = try LedgerSandbox(store: store)
         let clock = TestClock()
         let ledger = try sandbox.open(clock: clock)
         let send = LedgerFixtures.newSend(to: ["a@pec.example.it", "b@pec.example.it"], cc: ["c@pec.example.it"])
@@ -30,9 +33,12 @@ struct SendLedgerAttemptTests {
         #expect(try ledger.send(messageID: send.messageID) == stored)
     }
 
-    @Test("sent, then beginAttempt again: LedgerDuplicate carrying the earlier record")
-    func sentIsDuplicate() throws {
-        let sandbox = try LedgerSandbox()
+    @Test(
+        "sent, then beginAttempt again: LedgerDuplicate carrying the earlier record",
+        arguments: LedgerStore.available
+    )
+    func sentIsDuplicate(store: LedgerStore) throws {
+        let sandbox = try LedgerSandbox(store: store)
         let ledger = try sandbox.open(clock: TestClock())
         let send = LedgerFixtures.newSend()
         try ledger.beginAttempt(send)
@@ -55,9 +61,12 @@ struct SendLedgerAttemptTests {
         #expect(try ledger.send(messageID: send.messageID) == duplicate.existing)
     }
 
-    @Test("uncertain, then beginAttempt again: duplicate (it may have been delivered)")
-    func uncertainIsDuplicate() throws {
-        let sandbox = try LedgerSandbox()
+    @Test(
+        "uncertain, then beginAttempt again: duplicate (it may have been delivered)",
+        arguments: LedgerStore.available
+    )
+    func uncertainIsDuplicate(store: LedgerStore) throws {
+        let sandbox = try LedgerSandbox(store: store)
         let ledger = try sandbox.open()
         let send = LedgerFixtures.newSend()
         try ledger.beginAttempt(send)
@@ -73,9 +82,12 @@ struct SendLedgerAttemptTests {
         #expect(duplicate.description.contains("may already have been sent"))
     }
 
-    @Test("`sending` left by a process that died mid-send: duplicate from a new process")
-    func crashedSendingIsDuplicate() throws {
-        let sandbox = try LedgerSandbox()
+    @Test(
+        "`sending` left by a process that died mid-send: duplicate from a new process",
+        arguments: LedgerStore.available
+    )
+    func crashedSendingIsDuplicate(store: LedgerStore) throws {
+        let sandbox = try LedgerSandbox(store: store)
         let send = LedgerFixtures.newSend()
         do {
             // The "crashed" process: began, never recorded an outcome.
@@ -91,10 +103,11 @@ struct SendLedgerAttemptTests {
 
     @Test(
         "failed or refused, then beginAttempt again: the row is reused with attempts 2",
-        arguments: [LedgerSendStatus.failed, .refused]
+        arguments: LedgerStore.available,
+        [LedgerSendStatus.failed, .refused]
     )
-    func failedIsRetried(status: LedgerSendStatus) throws {
-        let sandbox = try LedgerSandbox()
+    func failedIsRetried(store: LedgerStore, status: LedgerSendStatus) throws {
+        let sandbox = try LedgerSandbox(store: store)
         let ledger = try sandbox.open(clock: TestClock())
         let first = try ledger.beginAttempt(LedgerFixtures.newSend(to: ["old@pec.example.it"]))
         try ledger.recordOutcome(
@@ -118,9 +131,12 @@ struct SendLedgerAttemptTests {
         #expect(try ledger.recentSends(account: nil, limit: 10).count == 1)
     }
 
-    @Test("recordOutcome stores each recipient's answer, matching addresses without regard to case")
-    func recipientOutcomes() throws {
-        let sandbox = try LedgerSandbox()
+    @Test(
+        "recordOutcome stores each recipient's answer, matching addresses without regard to case",
+        arguments: LedgerStore.available
+    )
+    func recipientOutcomes(store: LedgerStore) throws {
+        let sandbox = try LedgerSandbox(store: store)
         let ledger = try sandbox.open()
         let send = LedgerFixtures.newSend(
             to: ["Ufficio@PEC.example.it", "b@pec.example.it", "ufficio@pec.example.it"],
@@ -163,9 +179,9 @@ struct SendLedgerAttemptTests {
         )
     }
 
-    @Test("recordOutcome and setIdentificativo for an unknown Message-ID: not_found")
-    func unknownMessageID() throws {
-        let sandbox = try LedgerSandbox()
+    @Test("recordOutcome and setIdentificativo for an unknown Message-ID: not_found", arguments: LedgerStore.available)
+    func unknownMessageID(store: LedgerStore) throws {
+        let sandbox = try LedgerSandbox(store: store)
         let ledger = try sandbox.open()
         let outcome = try #require(throws: PECError.self) {
             try ledger.recordOutcome(messageID: "<nope@x>", status: .sent, smtpReply: nil, error: nil, recipients: [])
@@ -178,9 +194,9 @@ struct SendLedgerAttemptTests {
         #expect(try ledger.send(messageID: "nope@x") == nil)
     }
 
-    @Test("Message-IDs are found with or without angle brackets and stored with them")
-    func angleBrackets() throws {
-        let sandbox = try LedgerSandbox()
+    @Test("Message-IDs are found with or without angle brackets and stored with them", arguments: LedgerStore.available)
+    func angleBrackets(store: LedgerStore) throws {
+        let sandbox = try LedgerSandbox(store: store)
         let ledger = try sandbox.open()
         let stored = try ledger.beginAttempt(LedgerFixtures.newSend("bare.id@pec.example.it"))
         #expect(stored.messageID == "<bare.id@pec.example.it>")
@@ -199,9 +215,9 @@ struct SendLedgerAttemptTests {
         }
     }
 
-    @Test("the identificativo learned from a receipt finds the send")
-    func identificativoLookup() throws {
-        let sandbox = try LedgerSandbox()
+    @Test("the identificativo learned from a receipt finds the send", arguments: LedgerStore.available)
+    func identificativoLookup(store: LedgerStore) throws {
+        let sandbox = try LedgerSandbox(store: store)
         let ledger = try sandbox.open()
         try ledger.beginAttempt(LedgerFixtures.newSend("<one@pec.example.it>"))
         try ledger.beginAttempt(LedgerFixtures.newSend("<two@pec.example.it>"))
@@ -213,9 +229,9 @@ struct SendLedgerAttemptTests {
         #expect(try ledger.send(messageID: "one@pec.example.it")?.identificativo == nil)
     }
 
-    @Test("recentSends: newest attempt first, limited, filtered by account")
-    func recentSends() throws {
-        let sandbox = try LedgerSandbox()
+    @Test("recentSends: newest attempt first, limited, filtered by account", arguments: LedgerStore.available)
+    func recentSends(store: LedgerStore) throws {
+        let sandbox = try LedgerSandbox(store: store)
         let ledger = try sandbox.open(clock: TestClock())
         for index in 1...5 {
             let account = index.isMultiple(of: 2) ? "even@pec.example.it" : "odd@pec.example.it"
@@ -248,9 +264,9 @@ struct SendLedgerAttemptTests {
         #expect(try ledger.recentSends(account: nil, limit: 1).map(\.messageID) == ["<m1@pec.example.it>"])
     }
 
-    @Test("beginAttempt refuses a send without recipients")
-    func noRecipients() throws {
-        let sandbox = try LedgerSandbox()
+    @Test("beginAttempt refuses a send without recipients", arguments: LedgerStore.available)
+    func noRecipients(store: LedgerStore) throws {
+        let sandbox = try LedgerSandbox(store: store)
         let ledger = try sandbox.open()
         let error = try #require(throws: PECError.self) {
             try ledger.beginAttempt(LedgerFixtures.newSend(to: [], cc: []))
@@ -258,9 +274,12 @@ struct SendLedgerAttemptTests {
         #expect(error.kind == .invalidInput)
     }
 
-    @Test("JSON uses snake_case keys, leaves absent values out (output decides about empties) and decodes back")
-    func jsonShape() throws {
-        let sandbox = try LedgerSandbox()
+    @Test(
+        "JSON uses snake_case keys, leaves absent values out (output decides about empties) and decodes back",
+        arguments: LedgerStore.available
+    )
+    func jsonShape(store: LedgerStore) throws {
+        let sandbox = try LedgerSandbox(store: store)
         // Whole seconds: `.iso8601` JSON dates have no fractional part, and the round trip must be exact.
         let ledger = try sandbox.open(clock: TestClock())
         let stored = try ledger.beginAttempt(LedgerFixtures.newSend())
@@ -289,9 +308,12 @@ struct SendLedgerAttemptTests {
 
 @Suite("SendLedger: the INBOX bookmark")
 struct SendLedgerBookmarkTests {
-    @Test("a bookmark is stored with its send and read back; unknown ids are not found")
-    func bookmark() throws {
-        let sandbox = try LedgerSandbox()
+    @Test(
+        "a bookmark is stored with its send and read back; unknown ids are not found",
+        arguments: LedgerStore.available
+    )
+    func bookmark(store: LedgerStore) throws {
+        let sandbox = try LedgerSandbox(store: store)
         let ledger = try sandbox.open()
         let started = try ledger.beginAttempt(LedgerFixtures.newSend())
         #expect(started.inboxBookmark == nil)

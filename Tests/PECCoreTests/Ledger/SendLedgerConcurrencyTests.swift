@@ -12,9 +12,12 @@ struct SendLedgerConcurrencyTests {
         case failed(String)
     }
 
-    @Test("two ledgers racing to begin the same Message-ID: exactly one wins, every time")
-    func concurrentBeginAttempt() async throws {
-        let sandbox = try LedgerSandbox()
+    @Test(
+        "two ledgers racing to begin the same Message-ID: exactly one wins, every time",
+        arguments: LedgerStore.available
+    )
+    func concurrentBeginAttempt(store: LedgerStore) async throws {
+        let sandbox = try LedgerSandbox(store: store)
         // Two instances = two independent SQLite connections to the file, as two pec processes would have.
         let first = try sandbox.open()
         let second = try sandbox.open()

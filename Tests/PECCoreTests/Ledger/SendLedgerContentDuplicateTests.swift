@@ -19,10 +19,13 @@ struct SendLedgerContentDuplicateTests {
         try ledger.recordOutcome(messageID: send.messageID, status: status, smtpReply: nil, error: nil, recipients: [])
     }
 
-    @Test("sent, uncertain or still sending within the window: refused, naming the earlier send")
-    func blocking() throws {
+    @Test(
+        "sent, uncertain or still sending within the window: refused, naming the earlier send",
+        arguments: LedgerStore.available
+    )
+    func blocking(store: LedgerStore) throws {
         for status in [LedgerSendStatus.sent, .uncertain, .sending] {
-            let sandbox = try LedgerSandbox()
+            let sandbox = try LedgerSandbox(store: store)
             let ledger = try sandbox.open(clock: TestClock())
             try ledger.beginAttempt(Self.send(1))
             if status != .sending { try end(ledger, Self.send(1), status) }
@@ -33,16 +36,19 @@ struct SendLedgerContentDuplicateTests {
         }
     }
 
-    @Test("a refused or failed earlier attempt, one outside the window, no window, other content: not refused")
-    func notBlocking() throws {
+    @Test(
+        "a refused or failed earlier attempt, one outside the window, no window, other content: not refused",
+        arguments: LedgerStore.available
+    )
+    func notBlocking(store: LedgerStore) throws {
         for status in [LedgerSendStatus.refused, .failed] {
-            let sandbox = try LedgerSandbox()
+            let sandbox = try LedgerSandbox(store: store)
             let ledger = try sandbox.open(clock: TestClock())
             try ledger.beginAttempt(Self.send(1))
             try end(ledger, Self.send(1), status)
             #expect(try ledger.beginAttempt(Self.send(2)).status == .sending, "\(status)")
         }
-        let sandbox = try LedgerSandbox()
+        let sandbox = try LedgerSandbox(store: store)
         let clock = TestClock()
         let ledger = try sandbox.open(clock: clock)
         try ledger.beginAttempt(Self.send(1))
@@ -58,9 +64,12 @@ struct SendLedgerContentDuplicateTests {
         #expect(try ledger.beginAttempt(other).status == .sending)
     }
 
-    @Test("two ledgers racing to begin the same content under two Message-IDs: exactly one wins, every time")
-    func race() async throws {
-        let sandbox = try LedgerSandbox()
+    @Test(
+        "two ledgers racing to begin the same content under two Message-IDs: exactly one wins, every time",
+        arguments: LedgerStore.available
+    )
+    func race(store: LedgerStore) async throws {
+        let sandbox = try LedgerSandbox(store: store)
         let first = try sandbox.open()
         let second = try sandbox.open()
         for iteration in 0..<30 {

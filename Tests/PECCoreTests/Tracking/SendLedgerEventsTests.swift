@@ -7,9 +7,12 @@ import Testing
 struct SendLedgerEventsTests {
     typealias Fixture = TrackingStatusDerivationTests
 
-    @Test("an event is stored once: the same receipt again (a resync, another folder) adds nothing")
-    func storedOnce() throws {
-        let sandbox = try LedgerSandbox()
+    @Test(
+        "an event is stored once: the same receipt again (a resync, another folder) adds nothing",
+        arguments: LedgerStore.available
+    )
+    func storedOnce(store: LedgerStore) throws {
+        let sandbox = try LedgerSandbox(store: store)
         let ledger = try sandbox.open()
         var delivery = Fixture.event(.delivery, after: 2, recipient: Fixture.anna, seq: 7)
         delivery.signature = SignatureCheck(status: .valid, signerEmail: "posta-certificata@pec.example.it")
@@ -31,9 +34,12 @@ struct SendLedgerEventsTests {
         #expect(read.at == delivery.at)
     }
 
-    @Test("one receipt about two recipients is two events; a deadline is stored once per recipient")
-    func uniqueKeys() throws {
-        let sandbox = try LedgerSandbox()
+    @Test(
+        "one receipt about two recipients is two events; a deadline is stored once per recipient",
+        arguments: LedgerStore.available
+    )
+    func uniqueKeys(store: LedgerStore) throws {
+        let sandbox = try LedgerSandbox(store: store)
         let ledger = try sandbox.open()
         let relayAnna = Fixture.event(.relay, after: 1, recipient: Fixture.anna, seq: 1)
         let relayLuca = Fixture.event(.relay, after: 1, recipient: Fixture.luca, seq: 1)
@@ -51,9 +57,12 @@ struct SendLedgerEventsTests {
         #expect(try ledger.recordEvents([timeout]).isEmpty)
     }
 
-    @Test("the sync position moves with the events of its batch, per account and folder")
-    func syncPosition() throws {
-        let sandbox = try LedgerSandbox()
+    @Test(
+        "the sync position moves with the events of its batch, per account and folder",
+        arguments: LedgerStore.available
+    )
+    func syncPosition(store: LedgerStore) throws {
+        let sandbox = try LedgerSandbox(store: store)
         let ledger = try sandbox.open()
         #expect(try ledger.syncedFolder(account: "mario", folder: "INBOX") == nil)
         try ledger.recordEvents(
@@ -68,9 +77,12 @@ struct SendLedgerEventsTests {
         #expect(try ledger.syncedFolder(account: "mario", folder: "INBOX") == SyncedFolder(uidValidity: 43, lastUID: 0))
     }
 
-    @Test("the watch cursor: nil before the first watch, never moves back; events after it in order")
-    func watchCursor() throws {
-        let sandbox = try LedgerSandbox()
+    @Test(
+        "the watch cursor: nil before the first watch, never moves back; events after it in order",
+        arguments: LedgerStore.available
+    )
+    func watchCursor(store: LedgerStore) throws {
+        let sandbox = try LedgerSandbox(store: store)
         let ledger = try sandbox.open()
         #expect(try ledger.printedSeq(account: "mario") == nil)
         #expect(try ledger.lastEventSeq() == 0)
@@ -87,9 +99,12 @@ struct SendLedgerEventsTests {
         #expect(try ledger.lastEventSeq() == 5)
     }
 
-    @Test("status: by Message-ID, by identificativo, recent sends with a filter; an unknown id is not_found")
-    func statusUseCase() throws {
-        let sandbox = try LedgerSandbox()
+    @Test(
+        "status: by Message-ID, by identificativo, recent sends with a filter; an unknown id is not_found",
+        arguments: LedgerStore.available
+    )
+    func statusUseCase(store: LedgerStore) throws {
+        let sandbox = try LedgerSandbox(store: store)
         let ledger = try sandbox.open()
         try ledger.beginAttempt(LedgerFixtures.newSend("<a@pec.example.it>", account: "mario"))
         try ledger.recordOutcome(
