@@ -11,7 +11,7 @@ public struct LoginHistory: Sendable {
     public var directory: URL
 
     public init(environment: [String: String]) {
-        directory = SendLedger.defaultLocation(environment: environment).deletingLastPathComponent()
+        directory = SendLedger.stateDirectory(environment: environment)
             .appendingPathComponent("logins", isDirectory: true)
     }
 

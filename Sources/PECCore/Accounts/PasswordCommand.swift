@@ -56,9 +56,7 @@ public struct PasswordCommand: Sendable, Equatable {
         }
         switch run.ending {
         case .timedOut:
-            let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-            let shown = seconds == seconds.rounded() ? "\(Int(seconds))" : "\(seconds)"
-            throw failure(account, "did not finish within \(shown) s and was stopped")
+            throw failure(account, "did not finish within \(NetworkFailure.seconds(timeout)) and was stopped")
         case .signal(let number):
             throw failure(account, "was killed by signal \(number)")
         case .exit(let status) where status != 0:

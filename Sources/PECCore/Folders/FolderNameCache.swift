@@ -7,7 +7,7 @@ public struct FolderNameCache: Sendable {
     public var directory: URL
 
     public init(environment: [String: String]) {
-        directory = SendLedger.defaultLocation(environment: environment).deletingLastPathComponent()
+        directory = SendLedger.stateDirectory(environment: environment)
             .appendingPathComponent("folders", isDirectory: true)
     }
 

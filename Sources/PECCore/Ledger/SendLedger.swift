@@ -23,16 +23,21 @@ public final class SendLedger: Sendable {
     /// `$XDG_STATE_HOME/pec/ledger.sqlite` when `XDG_STATE_HOME` is set and absolute (the XDG spec ignores relative
     /// values), else `$HOME/.local/state/pec/ledger.sqlite`.
     public static func defaultLocation(environment: [String: String]) -> URL {
-        let stateDirectory: URL
+        stateDirectory(environment: environment).appendingPathComponent("ledger.sqlite", isDirectory: false)
+    }
+
+    /// pec's own state directory, `$XDG_STATE_HOME/pec` (else `$HOME/.local/state/pec`): the ledger's file,
+    /// and beside it the login history and the folder names kept for completion.
+    static func stateDirectory(environment: [String: String]) -> URL {
+        let base: URL
         if let xdg = environment["XDG_STATE_HOME"], xdg.hasPrefix("/") {
-            stateDirectory = URL(fileURLWithPath: xdg, isDirectory: true)
+            base = URL(fileURLWithPath: xdg, isDirectory: true)
         } else {
-            stateDirectory = homeDirectory(environment)
+            base = homeDirectory(environment)
                 .appendingPathComponent(".local", isDirectory: true)
                 .appendingPathComponent("state", isDirectory: true)
         }
-        return stateDirectory.appendingPathComponent("pec", isDirectory: true)
-            .appendingPathComponent("ledger.sqlite", isDirectory: false)
+        return base.appendingPathComponent("pec", isDirectory: true)
     }
 
     /// Opens the ledger at `url`, creating it (directory 0700, file 0600) and bringing its schema up to date.
