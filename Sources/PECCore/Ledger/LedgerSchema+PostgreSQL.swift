@@ -180,5 +180,31 @@ extension LedgerSchema {
                 PRIMARY KEY (target, seq)
             );
             """
+
+        static let createPool = """
+            CREATE TABLE workers (
+                worker_id TEXT PRIMARY KEY,
+                host TEXT NOT NULL,
+                pid BIGINT NOT NULL,
+                started_at TIMESTAMPTZ NOT NULL,
+                renewed_at TIMESTAMPTZ NOT NULL,
+                max_accounts BIGINT
+            );
+            CREATE TABLE leases (
+                name TEXT PRIMARY KEY,
+                owner TEXT NOT NULL,
+                taken_at TIMESTAMPTZ NOT NULL,
+                expires_at TIMESTAMPTZ NOT NULL
+            );
+            CREATE INDEX leases_owner ON leases (owner);
+            CREATE TABLE shared_accounts (
+                name TEXT NOT NULL PRIMARY KEY,
+                address TEXT NOT NULL,
+                entry TEXT NOT NULL,
+                password_enc TEXT,
+                updated_at TIMESTAMPTZ NOT NULL
+            );
+            CREATE UNIQUE INDEX shared_accounts_lower_name ON shared_accounts (lower(name));
+            """
     }
 }

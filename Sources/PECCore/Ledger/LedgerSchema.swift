@@ -32,6 +32,7 @@ enum LedgerSchema {
         Migration(identifier: "v5-rem", sqlite: addREM, postgres: Postgres.addREM),
         Migration(identifier: "v6-ref", sqlite: addRef, postgres: Postgres.addRef),
         Migration(identifier: "v7-delivery", sqlite: createDelivery, postgres: Postgres.createDelivery),
+        Migration(identifier: "v8-pool", sqlite: createPool, postgres: Postgres.createPool),
     ]
 
     static func makeMigrator() -> DatabaseMigrator {
@@ -130,6 +131,39 @@ enum LedgerSchema {
                     parked_at REAL NOT NULL,
                     requeued INTEGER NOT NULL DEFAULT 0,
                     PRIMARY KEY (target, seq)
+                );
+                """
+        )
+    }
+
+    /// v8: what a pool of watch workers shares. `workers`: each worker's row, renewed while it runs (`pec workers`).
+    /// `leases`: who holds an account's watch or a delivery target's outbox (`account:NAME`, `delivery:TARGET`),
+    /// until when. `shared_accounts`: accounts stored for the whole team (`pec auth login --shared`), each an entry
+    /// of credentials.json as JSON and its password as a Fernet token whose key never enters the database.
+    private static func createPool(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE IF NOT EXISTS workers (
+                    worker_id TEXT PRIMARY KEY,
+                    host TEXT NOT NULL,
+                    pid INTEGER NOT NULL,
+                    started_at TEXT NOT NULL,
+                    renewed_at TEXT NOT NULL,
+                    max_accounts INTEGER
+                );
+                CREATE TABLE IF NOT EXISTS leases (
+                    name TEXT PRIMARY KEY,
+                    owner TEXT NOT NULL,
+                    taken_at TEXT NOT NULL,
+                    expires_at TEXT NOT NULL
+                );
+                CREATE INDEX IF NOT EXISTS leases_owner ON leases (owner);
+                CREATE TABLE IF NOT EXISTS shared_accounts (
+                    name TEXT NOT NULL PRIMARY KEY COLLATE NOCASE,
+                    address TEXT NOT NULL,
+                    entry TEXT NOT NULL,
+                    password_enc TEXT,
+                    updated_at TEXT NOT NULL
                 );
                 """
         )
