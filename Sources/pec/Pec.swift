@@ -18,7 +18,7 @@ struct Pec: AsyncParsableCommand {
             MarkUnreadCommand.self, MoveCommand.self, GetCommand.self, VerifyCommand.self, SendCommand.self,
             TraceCommand.self, SyncCommand.self, StatusCommand.self, WatchCommand.self, EventsCommand.self,
             EvidenceCommand.self,
-            ProvidersCommand.self, DoctorCommand.self,
+            ProvidersCommand.self, DoctorCommand.self, WorkersCommand.self,
         ]
     )
 

@@ -55,7 +55,7 @@ enum PecMain {
     /// Commands whose `run` never awaits (ParsableCommand, not AsyncParsableCommand).
     private static let synchronousCommands: [any ParsableCommand.Type] = [
         ProvidersCommand.self, StatusCommand.self, EventsCommand.self, VerifyCommand.self,
-        AuthCommand.Logout.self, AuthCommand.Default.self,
+        AuthCommand.Logout.self, AuthCommand.Default.self, WorkersCommand.self,
     ]
 
     /// The command and its outcome, handed between this thread and the task (the semaphore orders them).

@@ -188,6 +188,7 @@ extension LedgerSchema {
                 pid BIGINT NOT NULL,
                 started_at TIMESTAMPTZ NOT NULL,
                 renewed_at TIMESTAMPTZ NOT NULL,
+                lease_seconds BIGINT NOT NULL,
                 max_accounts BIGINT
             );
             CREATE TABLE leases (

@@ -149,6 +149,7 @@ enum LedgerSchema {
                     pid INTEGER NOT NULL,
                     started_at TEXT NOT NULL,
                     renewed_at TEXT NOT NULL,
+                    lease_seconds INTEGER NOT NULL,
                     max_accounts INTEGER
                 );
                 CREATE TABLE IF NOT EXISTS leases (

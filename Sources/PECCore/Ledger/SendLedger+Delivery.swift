@@ -31,47 +31,48 @@ public struct ParkedEvent: Encodable, Sendable, Equatable {
 /// The durable outbox (ledger v7): each delivery target's cursor moves only after the target
 /// acknowledged, so an event is delivered at least once, whatever stops pec and for however long.
 extension SendLedger {
-    /// The last event `target` acknowledged; nil before its first use.
-    public func deliveredSeq(target: String) throws(PECError) -> Int64? {
+    /// Every delivery cursor: the last event each target (each `<target> #<account>`) acknowledged.
+    public func deliveredSeqs() throws(PECError) -> [String: Int64] {
         try read { db in
-            try db.fetchValue(
-                Int64.self,
-                column: "delivered_seq",
-                "SELECT delivered_seq FROM delivery_cursors WHERE target = ?",
-                [target]
-            )
+            var cursors: [String: Int64] = [:]
+            for row in try db.fetchAll("SELECT target, delivered_seq FROM delivery_cursors", []) {
+                cursors[try row.decode(String.self, "target")] = try row.decode(Int64.self, "delivered_seq")
+            }
+            return cursors
         }
     }
 
-    /// Notes that `target` acknowledged every event up to `seq`. Never moves backwards.
-    public func setDeliveredSeq(_ seq: Int64, target: String) throws(PECError) {
+    /// Notes, in one transaction, that each target acknowledged every event up to its seq. Never moves backwards.
+    public func setDeliveredSeqs(_ cursors: [String: Int64]) throws(PECError) {
+        guard !cursors.isEmpty else { return }
         try write(action: "record the delivery position in") { db in
-            try db.execute(
-                """
-                INSERT INTO delivery_cursors (target, delivered_seq) VALUES (?, ?)
-                ON CONFLICT (target) DO UPDATE SET delivered_seq = CASE
-                    WHEN excluded.delivered_seq > delivery_cursors.delivered_seq THEN excluded.delivered_seq
-                    ELSE delivery_cursors.delivered_seq END
-                """,
-                [target, seq]
-            )
+            for (target, seq) in cursors.sorted(by: { $0.key < $1.key }) {
+                try db.execute(
+                    """
+                    INSERT INTO delivery_cursors (target, delivered_seq) VALUES (?, ?)
+                    ON CONFLICT (target) DO UPDATE SET delivered_seq = CASE
+                        WHEN excluded.delivered_seq > delivery_cursors.delivered_seq THEN excluded.delivered_seq
+                        ELSE delivery_cursors.delivered_seq END
+                    """,
+                    [target, seq]
+                )
+            }
         }
     }
 
-    /// The events `target` is to deliver next: those queued again first, then those after its cursor
-    /// (of `account` only), in `seq` order, at most `limit`.
-    public func outbox(target: String, account: String, limit: Int) throws(PECError) -> [TrackingEvent] {
-        let cursor = try deliveredSeq(target: target) ?? 0
-        return try read { db in
-            let requeued = try db.fetchAll(
-                Self.eventsSelect + """
-                     JOIN parked_events p ON p.seq = tracking_events.seq AND p.target = ? AND p.requeued = ?
-                     ORDER BY tracking_events.seq LIMIT ?
-                    """,
-                [target, true, limit]
-            ).map(Self.decodeEvent)
-            if !requeued.isEmpty { return requeued }
-            return try Self.events(db, after: cursor, limit: limit, account: account)
+    /// Events queued again by `pec events --retry`, each with the target it is queued for, in `seq` order, at most
+    /// `limit`: they go before new events.
+    public func requeuedEvents(limit: Int) throws(PECError) -> [(target: String, event: TrackingEvent)] {
+        try read { db in
+            try db.fetchAll(
+                """
+                SELECT tracking_events.*, sends.ref AS ref, p.target AS parked_target
+                FROM tracking_events LEFT JOIN sends USING (message_id)
+                JOIN parked_events p ON p.seq = tracking_events.seq AND p.requeued = ?
+                ORDER BY tracking_events.seq LIMIT ?
+                """,
+                [true, limit]
+            ).map { (try $0.decode(String.self, "parked_target"), try Self.decodeEvent($0)) }
         }
     }
 

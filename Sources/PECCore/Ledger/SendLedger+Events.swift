@@ -263,6 +263,17 @@ extension SendLedger {
         }
     }
 
+    /// Every account's watch position (``printedSeq(account:)``), in one read.
+    public func printedSeqs() throws(PECError) -> [String: Int64] {
+        try read { db in
+            var cursors: [String: Int64] = [:]
+            for row in try db.fetchAll("SELECT account, printed_seq FROM tracking_cursors", []) {
+                cursors[try row.decode(String.self, "account")] = try row.decode(Int64.self, "printed_seq")
+            }
+            return cursors
+        }
+    }
+
     /// Notes that `watch` printed every event of `account` up to `seq`. Never moves backwards.
     public func setPrintedSeq(_ seq: Int64, account: String) throws(PECError) {
         try write(action: "record the watch position in") { db in

@@ -8,7 +8,11 @@ public enum Interrupts {
     private struct State {
         var deferring = 0
         var pendingExit: Int32?
+        /// Run before the process exits on a signal: a pool worker hands its leases over.
+        var stopActions: [String: @Sendable () -> Void] = [:]
     }
+    /// How long the stop actions together may hold up the exit (a database that does not answer).
+    static let stopActionsLimit: DispatchTimeInterval = .seconds(5)
     private static let state = NIOLockedValueBox(State())
     nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
     private static let installed = NIOLockedValueBox(false)
@@ -48,6 +52,16 @@ public enum Interrupts {
         }
     }
 
+    /// Runs `action` (at most ``stopActionsLimit`` for all of them) before the process exits on SIGINT, SIGTERM
+    /// or a closed output, until ``removeStopAction(_:)``.
+    public static func addStopAction(_ key: String, _ action: @escaping @Sendable () -> Void) {
+        state.withLockedValue { $0.stopActions[key] = action }
+    }
+
+    public static func removeStopAction(_ key: String) {
+        state.withLockedValue { $0.stopActions[key] = nil }
+    }
+
     /// Ends the process now with `code`, deleting the temporary files first, as an interrupt does
     /// (for a reader that went away: `pec list | head`).
     public static func exitNow(_ code: Int32) -> Never {
@@ -55,6 +69,18 @@ public enum Interrupts {
     }
 
     private static func exit(removingFilesWith code: Int32) -> Never {
+        let actions = state.withLockedValue { state in
+            defer { state.stopActions = [:] }
+            return Array(state.stopActions.values)
+        }
+        if !actions.isEmpty {
+            let done = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                for action in actions { action() }
+                done.signal()
+            }
+            _ = done.wait(timeout: .now() + stopActionsLimit)
+        }
         TemporaryFiles.removeAll()
         Foundation.exit(code)
     }

@@ -57,7 +57,9 @@ public struct AccountsWatch: Sendable {
         }
     }
 
-    private func watch(
+    /// One account's watch, until cancelled: what ``run(_:deliver:report:)`` runs for each account, and what a pool
+    /// worker runs for each account it holds.
+    public func watch(
         _ context: PECContext,
         _ request: WatchRequest,
         trust: PECTrustStore,

@@ -21,6 +21,13 @@ struct WatchCommand: AsyncParsableCommand {
             while a receiver is down. 408, 425, 429, 5xx and network failures are retried (1 s doubling \
             to 5 min, with jitter; Retry-After honoured); other answers park the event (`pec events \
             --parked`, `pec events --retry`). A new webhook starts from now.
+
+            On a PostgreSQL ledger (PEC_LEDGER_URL), `watch --all-accounts` is one worker of a pool: \
+            the workers, on any number of machines, share the accounts through leases in the database \
+            (each account watched by one worker, as evenly as --max-accounts allows), renew them every \
+            third of --lease, and release them on SIGTERM or SIGINT for the others to take at once; a \
+            killed worker's accounts are taken over when its leases expire. Each webhook is delivered \
+            by one worker at a time, for every account of the pool. `pec workers` lists the pool.
             """
     )
 
@@ -79,8 +86,32 @@ struct WatchCommand: AsyncParsableCommand {
     )
     var webhookSecretFile: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "As a pool worker (--all-accounts on a PostgreSQL ledger), hold at most this many accounts.",
+            valueName: "count"
+        )
+    )
+    var maxAccounts: Int?
+
+    @Option(
+        help: ArgumentHelp(
+            "As a pool worker, how long its leases last unless renewed (default \(PoolSettings.defaultLeaseSeconds)).",
+            valueName: "seconds"
+        )
+    )
+    var lease: Int?
+
     func validate() throws {
         if allAccounts && !accounts.isEmpty { throw ValidationError("--account and --all-accounts do not go together") }
+        if !allAccounts && (maxAccounts != nil || lease != nil) {
+            throw ValidationError("--max-accounts and --lease are for a pool worker: `pec watch --all-accounts`")
+        }
+        do throws(PECError) {
+            _ = try PoolSettings(leaseSeconds: lease, maxAccounts: maxAccounts)
+        } catch {
+            throw ValidationError(error.message)
+        }
         do throws(PECError) {
             for context in try contexts() { _ = try context.account() }
         } catch {
@@ -121,18 +152,28 @@ struct WatchCommand: AsyncParsableCommand {
         request.stored = signal
         let watching = request
         do {
+            if allAccounts, ledger.isShared {
+                try await runPoolWorker(contexts[0], ledger: ledger, targets: targets, request: watching)
+                await sender?.shutdown()
+                return
+            }
+            if maxAccounts != nil || lease != nil {
+                throw PECError(
+                    .usage,
+                    "--max-accounts and --lease are for a pool worker, on a PostgreSQL ledger",
+                    hint: "set PEC_LEDGER_URL to the team's database"
+                )
+            }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for target in targets {
-                    for account in accounts {
-                        // One cursor per target, and per account when several are watched.
-                        let outbox = EventOutbox(
-                            ledger: ledger,
-                            account: account,
-                            scope: accounts.count > 1 ? account : nil,
-                            signal: signal
-                        )
-                        group.addTask { try await outbox.run(target) { Console.writeError("warning: \($0)\n") } }
-                    }
+                    // One cursor per target, and per account when several are watched.
+                    let outbox = EventOutbox(
+                        ledger: ledger,
+                        accounts: accounts,
+                        scoped: accounts.count > 1,
+                        signal: signal
+                    )
+                    group.addTask { try await outbox.run(target) { Console.writeError("warning: \($0)\n") } }
                 }
                 if contexts.count == 1 {
                     let service = try contexts[0].receipts(caFiles: caFile.map { [$0] } ?? [])
@@ -144,9 +185,7 @@ struct WatchCommand: AsyncParsableCommand {
                         try await watch.run(watching) {
                             try Self.print($0, json: json)
                         } report: { failure in
-                            Console.writeError("warning: \(failure.account): \(failure.error.message)\n")
-                            let line = (try? OutputRenderer(format: .json).render(record: failure)) ?? ""
-                            Console.write(json ? line : failure.textLine)
+                            Self.report(failure, json: json)
                         }
                     }
                 }
@@ -158,6 +197,61 @@ struct WatchCommand: AsyncParsableCommand {
             throw error
         }
         await sender?.shutdown()
+    }
+
+    /// One worker of the pool sharing the PostgreSQL ledger: the accounts it holds are watched as `--all-accounts`
+    /// watches them; the webhooks whose delivery it holds are delivered for every account of the pool.
+    private func runPoolWorker(
+        _ base: PECContext,
+        ledger: SendLedger,
+        targets: [DeliveryTarget],
+        request: WatchRequest
+    ) async throws {
+        let json = global.json
+        let worker = PoolWorker(
+            ledger: ledger,
+            settings: try PoolSettings(leaseSeconds: lease, maxAccounts: maxAccounts)
+        )
+        let trust = try PECTrustStore(caFiles: caFile.map { [$0] } ?? [])
+        let accountsWatch = AccountsWatch(contexts: [], caFiles: [])
+        var deliveries: [String: @Sendable () async -> Void] = [:]
+        for target in targets {
+            // Other workers store events too: the ledger is looked at more often than by a lone watch.
+            let outbox = EventOutbox(
+                ledger: ledger,
+                accounts: nil,
+                scoped: true,
+                signal: request.stored,
+                poll: .milliseconds(500)
+            )
+            deliveries[target.name] = {
+                do {
+                    try await outbox.run(target) { Console.writeError("warning: \($0)\n") }
+                } catch is CancellationError {
+                } catch {
+                    Console.writeError("warning: \(target.label): \(error); delivery starts again\n")
+                }
+            }
+        }
+        if global.verbose { Console.writeError("pool: worker \(worker.id) on \(ledger.displayName)\n") }
+        try await worker.run(
+            accounts: { try base.store.accounts().map(\.name) },
+            watch: { account in
+                try? await accountsWatch.watch(base.forAccount(account), request, trust: trust) {
+                    try Self.print($0, json: json)
+                } report: { failure in
+                    Self.report(failure, json: json)
+                }
+            },
+            deliveries: deliveries,
+            report: { Console.writeError("warning: pool: \($0)\n") }
+        )
+    }
+
+    static func report(_ failure: AccountFailure, json: Bool) {
+        Console.writeError("warning: \(failure.account): \(failure.error.message)\n")
+        let line = (try? OutputRenderer(format: .json).render(record: failure)) ?? ""
+        Console.write(json ? line : failure.textLine)
     }
 
     /// `--exec`: an outbox target like a webhook. Exit 0 acknowledges; a hook that cannot start, runs

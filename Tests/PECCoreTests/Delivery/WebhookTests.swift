@@ -114,26 +114,27 @@ struct WebhookTests {
         ])
         let account = try #require(stored.first?.account)
         let target = "webhook:https://example.com/x"
-        #expect(try ledger.deliveredSeq(target: target) == nil)
-        try ledger.setDeliveredSeq(0, target: target)
-        let pending = try ledger.outbox(target: target, account: account, limit: 10)
+        #expect(try ledger.deliveredSeqs()[target] == nil)
+        try ledger.setDeliveredSeqs([target: 0])
+        #expect(try ledger.deliveredSeqs() == [target: 0])
+        let pending = try ledger.feed(after: 0, limit: 10, account: account)
         #expect(pending.map(\.seq) == stored.map(\.seq))
         #expect(pending.allSatisfy { $0.eventID?.hasPrefix("evt_") == true && $0.eventID?.count == 36 })
         #expect(Set(pending.compactMap(\.eventID)).count == 2)
 
         try ledger.park([stored[0].seq], target: target, reason: "400 Bad Request")
-        try ledger.setDeliveredSeq(stored[1].seq, target: target)
-        try ledger.setDeliveredSeq(stored[0].seq, target: target)  // never backwards
-        #expect(try ledger.deliveredSeq(target: target) == stored[1].seq)
-        #expect(try ledger.outbox(target: target, account: account, limit: 10).isEmpty)
+        try ledger.setDeliveredSeqs([target: stored[1].seq])
+        try ledger.setDeliveredSeqs([target: stored[0].seq])  // never backwards
+        #expect(try ledger.deliveredSeqs() == [target: stored[1].seq])
         let parked = try ledger.parkedEvents()
         #expect(parked.map(\.event.seq) == [stored[0].seq] && parked.first?.reason == "400 Bad Request")
         #expect(parked.first?.requeued == false)
 
         #expect(try ledger.requeueParked() == 1)
-        #expect(try ledger.outbox(target: target, account: account, limit: 10).map(\.seq) == [stored[0].seq])
+        let queued = try ledger.requeuedEvents(limit: 10)
+        #expect(queued.map(\.event.seq) == [stored[0].seq] && queued.map(\.target) == [target])
         try ledger.unpark([stored[0].seq], target: target)
         #expect(try ledger.parkedEvents().isEmpty)
-        #expect(try ledger.outbox(target: target, account: account, limit: 10).isEmpty)
+        #expect(try ledger.requeuedEvents(limit: 10).isEmpty)
     }
 }
