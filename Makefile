@@ -16,7 +16,7 @@ TEST_SANDBOX = PEC_SANDBOX_IMAPS_PORT=29993 PEC_SANDBOX_IMAP_PORT=29143 PEC_SAND
 # `make test` also runs a second simulator in REM mode (PEC europea), beside the PEC one, for the REM tests
 # (they read $PEC_REM_SANDBOX_DIR/env). `make sandbox-test` uses REM_SANDBOX_DIR when a REM sandbox runs there.
 TEST_REM_SANDBOX_DIR ?= /tmp/pec-sandbox-rem-test
-TEST_REM_SANDBOX = PEC_SANDBOX_STANDARD=rem PEC_SANDBOX_IMAPS_PORT=29994 PEC_SANDBOX_IMAP_PORT=29144 \
+TEST_REM_SANDBOX = PEC_SANDBOX_STANDARD=rem PEC_SANDBOX_POOL_SIZE=0 PEC_SANDBOX_IMAPS_PORT=29994 PEC_SANDBOX_IMAP_PORT=29144 \
 	PEC_SANDBOX_SMTPS_PORT=29466 PEC_SANDBOX_SLOW_SECONDS=2
 REM_SANDBOX_DIR ?= /tmp/pec-sandbox-rem
 # `make test` also starts a throw-away PostgreSQL (scripts/postgres.sh) so the ledger suite runs on both stores.

@@ -13,7 +13,8 @@
 #
 # Mailboxes (password PEC_SANDBOX_PASSWORD): mario.rossi, anna.bianchi, luca.verdi (empty, for the
 # simulator's flows); archivio (seeded at `up`: 60 messages in INBOX and the folders "Fatture 2026",
-# "Ricevute già lette", "Archivio/2025"; read-only for tests); casella (seeded at `up`: 30 + the same
+# "Ricevute già lette", "Archivio/2025"; read-only for tests); pool001 … pool100 (empty, for pools of
+# watch workers; PEC_SANDBOX_POOL_SIZE changes how many, listed in PEC_SANDBOX_POOL_USERS); casella (seeded at `up`: 30 + the same
 # folders with 2 each; for tests that move and mark); bench (empty; `seed` it). All @pec.sandbox.
 #
 # Environment: PEC_SANDBOX_IMAPS_PORT (19993), PEC_SANDBOX_IMAP_PORT (19143: IMAP with STARTTLS
@@ -39,6 +40,10 @@ STANDARD=${PEC_SANDBOX_STANDARD:-pec}
 VENV=${PEC_SANDBOX_VENV:-$HERE/.venv}
 DOMAIN=pec.sandbox
 USERS="mario.rossi anna.bianchi luca.verdi archivio casella bench aruba legalmail"
+# Empty mailboxes for pools of watch workers (tests and bench of issue 20): pool001 … poolNNN.
+POOL_SIZE=${PEC_SANDBOX_POOL_SIZE:-100}
+case $POOL_SIZE in ''|*[!0-9]*) echo "sandbox: error: PEC_SANDBOX_POOL_SIZE must be a number" >&2; exit 1 ;; esac
+POOL_USERS=$(i=1; while [ "$i" -le "$POOL_SIZE" ]; do printf 'pool%03d ' "$i"; i=$((i + 1)); done)
 
 say() { echo "sandbox: $*" >&2; }
 die() { echo "sandbox: error: $*" >&2; exit 1; }
@@ -90,7 +95,7 @@ write_dovecot_conf() {
         mail_uid=$(id -u); mail_gid=$(id -g)
     fi
     : > "$DIR/users"
-    for u in $USERS; do
+    for u in $USERS $POOL_USERS; do
         home="$DIR/mail/$DOMAIN/$u"
         mkdir -p "$home/Maildir/cur" "$home/Maildir/new" "$home/Maildir/tmp"
         printf '%s@%s:{PLAIN}%s:%s:%s::%s::\n' "$u" "$DOMAIN" "$PASSWORD" "$mail_uid" "$mail_gid" "$home" >> "$DIR/users"
@@ -207,6 +212,7 @@ export PEC_SANDBOX_SMTPS_PORT=$SMTPS_PORT
 export PEC_SANDBOX_CA_FILE='$DIR/ca.pem'
 export PEC_SANDBOX_DOMAIN=$DOMAIN
 export PEC_SANDBOX_USERS='$(for u in $USERS; do printf '%s@%s ' "$u" "$DOMAIN"; done | sed 's/ $//')'
+export PEC_SANDBOX_POOL_USERS='$(for u in $POOL_USERS; do printf '%s@%s ' "$u" "$DOMAIN"; done | sed 's/ $//')'
 export PEC_SANDBOX_PASSWORD='$PASSWORD'
 export PEC_SANDBOX_SLOW_SECONDS=$SLOW_SECONDS
 export PEC_SANDBOX_PYTHON='$VENV/bin/python'

@@ -86,6 +86,7 @@ public struct AccountsWatch: Sendable {
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
+                try Task.checkCancellation()
                 let failure = (error as? PECError) ?? PECError(.internal, "\(error)")
                 if failure.kind == .notAuthenticated || failure.kind == .authenticationFailed {
                     let before = try? context.passwordFingerprint()

@@ -82,6 +82,8 @@ extension ReceiptSyncService {
                     }
                 }
             } catch let error as PECError where Self.reconnects(after: error) {
+                // A session cut by cancellation (a pool worker giving the account up) is no fault.
+                try Task.checkCancellation()
                 let failed = failures.withLockedValue { count in
                     count += 1
                     return count
