@@ -5,7 +5,8 @@
 #                          database, and write DIR/env (PEC_TEST_POSTGRES_URL, PEC_TEST_POSTGRES_CA)
 #   postgres.sh down DIR   stop it and remove DIR
 #
-# Environment: PEC_TEST_POSTGRES_PORT (29432). TLS is on, with a private CA (DIR/ca.pem) and a server certificate
+# Environment: PEC_TEST_POSTGRES_PORT (29432); PEC_POSTGRES_LOG_STATEMENTS=1 logs every statement to DIR/server.log
+# (the bench counts them). TLS is on, with a private CA (DIR/ca.pem) and a server certificate
 # for 127.0.0.1 and localhost, so `sslmode=verify-full` can be tested; password authentication (scram-sha-256)
 # over TCP only. The cluster belongs to Debian's postgres user (initdb refuses root); nothing in /etc is touched.
 set -eu
@@ -78,6 +79,10 @@ synchronous_commit = off
 full_page_writes = off
 max_connections = 200
 EOF
+    # The bench counts the statements pec sends (scripts/bench_pool.py): each one a line of server.log.
+    if [ "${PEC_POSTGRES_LOG_STATEMENTS:-0}" = 1 ]; then
+        printf "log_statement = 'all'\nlog_line_prefix = '%%m [%%p] %%a: '\n" >> "$DIR/data/postgresql.conf"
+    fi
     as_owner "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t "$WAIT_SECONDS" start >/dev/null \
         || { tail -20 "$DIR/server.log" >&2; die "the server did not start within $WAIT_SECONDS s"; }
     as_owner "$BIN/psql" -h "$DIR" -p "$PORT" -U postgres -d postgres -q -v ON_ERROR_STOP=1 <<EOF >/dev/null

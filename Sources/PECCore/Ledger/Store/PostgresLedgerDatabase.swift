@@ -117,11 +117,21 @@ final class PostgresLedgerDatabase: LedgerDatabase {
             tls: try makeTLS()
         )
         configuration.options.connectTimeout = Self.connectTimeout
+        // What a DBA sees in pg_stat_activity and the server's log: "pec watch", "pec-mcp".
+        configuration.options.additionalStartupParameters = [("application_name", Self.applicationName)]
         if let schema = settings.schema {
-            configuration.options.additionalStartupParameters = [("search_path", schema)]
+            configuration.options.additionalStartupParameters.append(("search_path", schema))
         }
         return configuration
     }
+
+    /// The program and its command, e.g. `pec watch`: the first argument that is not an option.
+    static let applicationName: String = {
+        let arguments = ProcessInfo.processInfo.arguments
+        let program = arguments.first.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "pec"
+        let command = arguments.dropFirst().first { !$0.hasPrefix("-") && $0.allSatisfy(\.isLetter) }
+        return String([program, command].compactMap { $0 }.joined(separator: " ").prefix(63))
+    }()
 
     private func makeTLS() throws -> PostgresConnection.Configuration.TLS {
         switch settings.tlsMode {
