@@ -27,6 +27,9 @@ final class SharedAccounts: Sendable {
         environment["PEC_LEDGER_URL"]?.isEmpty == false
     }
 
+    /// The ledger once opened, else nil (without opening it).
+    var openedLedger: SendLedger? { opened.withLockedValue { $0 } }
+
     private func ledger() throws(PECError) -> SendLedger {
         do {
             return try opened.withLockedValue { open in

@@ -183,7 +183,11 @@ struct SharedAccountsTests {
         try writer.store.save(sharedAccount("ufficio@pec.it", name: "ufficio"), password: Self.password)
 
         let reader = try PECContext(environment: second.environment, account: "ufficio")
+        #expect(reader.store.shared?.openedLedger == nil, "nothing is opened before it is needed")
         #expect(try reader.account().passwordStorage == .shared)
+        let opened = try #require(reader.store.shared?.openedLedger)
+        #expect(opened === (try reader.ledger()), "the accounts and the sends share the context's ledger")
+        #expect(reader.forAccount("ufficio").store.shared?.openedLedger === opened)
         #expect(try reader.store.password(for: try reader.account()) == Self.password)
         #expect(try reader.forAccount("ufficio").account().address == "ufficio@pec.it")
         let status = try AuthService(store: reader.store).status(account: nil)
