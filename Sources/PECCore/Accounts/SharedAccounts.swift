@@ -54,9 +54,7 @@ final class SharedAccounts: Sendable {
 
     /// The password of the shared account `account`, decrypted with the key of `PEC_SECRET_KEY_FILE`.
     func password(for account: Account) throws(PECError) -> String {
-        let rows = try ledger().sharedAccountRows()
-        guard let row = rows.first(where: { CredentialsDocument.sameName($0.name, account.name) }),
-            let token = row.passwordEnc, !token.isEmpty
+        guard let row = try ledger().sharedAccountRow(named: account.name), let token = row.passwordEnc, !token.isEmpty
         else {
             throw PECError(
                 .notAuthenticated,
@@ -147,7 +145,7 @@ final class SharedAccounts: Sendable {
         } catch {
             throw PECError(
                 kind,
-                purpose + "\(keyFileVariable) (\(path)): \(error.message)",
+                purpose + "\(keyFileVariable): \(error.message)",  // the message names the file
                 hint: error.hint,
                 remedy: .secretKeyFile
             )

@@ -22,6 +22,15 @@ extension SendLedger {
         }
     }
 
+    /// The shared account named `name` (in any case), or nil.
+    func sharedAccountRow(named name: String) throws(PECError) -> SharedAccountRow? {
+        try read { db in
+            try db.fetchOne(Self.sharedAccountSelect + " WHERE lower(name) = lower(?)", [name]).map(
+                Self.decodeSharedAccount
+            )
+        }
+    }
+
     /// Saves `row`, replacing the shared account of the same name (in any case).
     func saveSharedAccount(_ row: SharedAccountRow) throws(PECError) {
         try write(action: "save the shared account in") { db in
