@@ -50,6 +50,8 @@ extension PECError.Remedy {
             "call pec_send again after \(date.formatted(.iso8601))"
         case .acceptHandover:
             "only if the user wants the message handed over to them, call pec_get again with accept_handover: true"
+        case .secretKeyFile:
+            "the user must start pec-mcp with PEC_SECRET_KEY_FILE naming the team's key file (mode 0600)"
         }
     }
 }

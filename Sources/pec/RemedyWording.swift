@@ -48,6 +48,8 @@ extension PECError.Remedy {
             "run the same `pec send` again after \(date.formatted(.iso8601))"
         case .acceptHandover:
             "read it with `pec get`, which accepts the handover (`pec list` shows its headers without one)"
+        case .secretKeyFile:
+            "set PEC_SECRET_KEY_FILE to the team's key file (mode 0600); `pec auth keygen FILE` creates a new key"
         }
     }
 }

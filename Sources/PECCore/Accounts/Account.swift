@@ -7,6 +7,9 @@ public enum PasswordStorage: String, Codable, Sendable, CaseIterable {
     case file = "fernet"
     /// Not stored at all: the account's ``Account/passwordCommand`` prints it at every login.
     case command
+    /// In the team's PostgreSQL ledger (`pec auth login --shared`), Fernet-encrypted with the key in
+    /// `PEC_SECRET_KEY_FILE`; never in credentials.json (``SharedAccounts``).
+    case shared
 }
 
 /// One saved PEC mailbox: everything needed to connect except the password.

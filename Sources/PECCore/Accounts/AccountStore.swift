@@ -10,6 +10,9 @@ import Foundation
 /// tried), `PEC_CREDENTIAL_STORE` (`auto` (default), `keyring`: fail when it is unavailable, `file`)
 /// `PEC_KEYRING_TIMEOUT` (seconds one keyring call may take, default 20) and
 /// `PEC_PASSWORD_COMMAND_TIMEOUT` (seconds a password command may take, default 30).
+///
+/// With `PEC_LEDGER_URL`, the team's shared accounts (``SharedAccounts``) are read beside the local
+/// ones; a local account hides a shared one of the same name. Without it, no database is touched.
 public struct AccountStore: Sendable {
     /// Where passwords go, from `PEC_CREDENTIAL_STORE`.
     public enum StoreMode: String, Sendable, CaseIterable {
@@ -35,10 +38,20 @@ public struct AccountStore: Sendable {
     public var keyFile: URL { directory.appendingPathComponent("key.bin") }
 
     let environment: [String: String]
+    /// The team's accounts when `PEC_LEDGER_URL` selects a PostgreSQL ledger, else nil.
+    let shared: SharedAccounts?
 
     public init(environment: [String: String]) {
+        self.init(environment: environment) { () throws(PECError) in try SendLedger.open(environment: environment) }
+    }
+
+    /// `ledger` opens the ledger of the shared accounts, at most once and only when one is needed
+    /// (PECContext passes its own, so that a process opens one).
+    init(environment: [String: String], ledger: @escaping @Sendable () throws(PECError) -> SendLedger) {
         self.environment = environment
         directory = Self.configDirectory(environment).appendingPathComponent("mayai-cli/pec", isDirectory: true)
+        shared =
+            SharedAccounts.isConfigured(environment) ? SharedAccounts(environment: environment, ledger: ledger) : nil
     }
 
     /// `$XDG_CONFIG_HOME` when set and absolute (the XDG spec ignores relative values), else `$HOME/.config`.
@@ -73,23 +86,69 @@ public struct AccountStore: Sendable {
 
     // MARK: Reading
 
-    /// Every saved account, in login order (first = oldest).
+    /// Every saved account: the local ones in login order (first = oldest), then the shared ones by name.
     public func accounts() throws(PECError) -> [Account] {
-        try load()?.entries.map(\.account) ?? []
+        let local = try load()?.entries.map(\.account) ?? []
+        return local + (try sharedAccounts(besides: local))
     }
 
-    /// The one set with `pec auth default`, else the one logged in first; nil when none is saved.
+    /// The one set with `pec auth default`, else the local one logged in first, else the first shared
+    /// one; nil when none is saved.
     public func defaultAccount() throws(PECError) -> Account? {
-        guard let document = try load(), let index = document.defaultIndex else { return nil }
-        return document.entries[index].account
+        try defaultAccount(in: try load() ?? CredentialsDocument())
+    }
+
+    private func defaultAccount(in document: CredentialsDocument) throws(PECError) -> Account? {
+        let local = document.entries.map(\.account)
+        if let name = document.explicitDefault {
+            if let index = document.index(named: name) { return local[index] }
+            if shared != nil,
+                let team = try sharedAccounts(besides: local).first(where: {
+                    CredentialsDocument.sameName($0.name, name)
+                })
+            {
+                return team
+            }
+        }
+        if let first = local.first { return first }
+        return try sharedAccounts(besides: local).first
     }
 
     /// The account `--account NAME` names (nil = the default). Matches the name, then the name or the
-    /// address ignoring case.
+    /// address ignoring case: among the local accounts first, then among the shared ones.
     public func account(named name: String?) throws(PECError) -> Account {
         let document = try load() ?? CredentialsDocument()
-        let index = try Self.find(name, in: document)
-        return document.entries[index].account
+        guard let name else {
+            guard let account = try defaultAccount(in: document) else { throw Self.noAccount }
+            return account
+        }
+        let local = document.entries.map(\.account)
+        if let index = try Self.match(name, in: local) { return local[index] }
+        // Only now the database: a local account is found without it.
+        let team = try sharedAccounts(besides: local)
+        if let index = try Self.match(name, in: team) { return team[index] }
+        throw Self.notFound(name, known: local + team)
+    }
+
+    /// The shared accounts but those a local account of the same name hides; none without `PEC_LEDGER_URL`.
+    private func sharedAccounts(besides local: [Account]) throws(PECError) -> [Account] {
+        guard let shared else { return [] }
+        return try shared.accounts().filter { team in
+            !local.contains { CredentialsDocument.sameName($0.name, team.name) }
+        }
+    }
+
+    /// The shared accounts, or why there are none here.
+    private func sharedStore(for account: Account) throws(PECError) -> SharedAccounts {
+        guard let shared else {
+            throw PECError(
+                .usage,
+                "\(account.name) is a shared account, and shared accounts live in a PostgreSQL ledger: "
+                    + "PEC_LEDGER_URL is not set",
+                hint: "set PEC_LEDGER_URL to the team's postgresql:// URL"
+            )
+        }
+        return shared
     }
 
     /// The password of a saved account, from wherever it was saved.
@@ -102,6 +161,7 @@ public struct AccountStore: Sendable {
                 for: account.name,
                 timeout: try PasswordCommand.timeout(environment: environment)
             )
+        case .shared: try sharedStore(for: account).password(for: account)
         }
     }
 
@@ -184,13 +244,17 @@ public struct AccountStore: Sendable {
     // MARK: Writing
 
     /// Saves an account and its password: in the keyring when one answers and gives the password back,
-    /// else encrypted in credentials.json; for an account with a password command, only the command.
-    /// An account with the same name is replaced (keeping its place in the login order). Returns where
-    /// the password went.
+    /// else encrypted in credentials.json; for an account with a password command, only the command;
+    /// for a `.shared` account, in the team's ledger (``SharedAccounts``). An account with the same name
+    /// is replaced (keeping its place in the login order). Returns where the password went.
     @discardableResult
     public func save(_ account: Account, password: String) throws(PECError) -> PasswordStorage {
         try Self.validate(account)
         guard !password.isEmpty else { throw PECError(.invalidInput, "the password is empty") }
+        if account.passwordStorage == .shared {
+            try sharedStore(for: account).save(account, password: password)
+            return .shared
+        }
         let mode = try storeMode()
         return try withLock(create: true) { () throws(PECError) -> PasswordStorage in
             var document = try load() ?? CredentialsDocument()
@@ -260,12 +324,16 @@ public struct AccountStore: Sendable {
     }
 
     /// Removes an account: its keyring item and its data. credentials.json and key.bin are deleted
-    /// when no account is left (key.bin as soon as no account uses it).
+    /// when no account is left (key.bin as soon as no account uses it). A name no local account has
+    /// is looked for among the shared accounts, and removed from the team's ledger.
     @discardableResult
     public func remove(named name: String) throws(PECError) -> Removal {
         try withLock { () throws(PECError) -> Removal in
             var document = try load(lenient: true) ?? CredentialsDocument()
-            let index = try Self.find(name, in: document)
+            let local = document.entries.map(\.account)
+            guard let index = try Self.match(name, in: local) else {
+                return try removeShared(named: name, document: document)
+            }
             let account = document.entries.remove(at: index).account
             if let explicit = document.explicitDefault, CredentialsDocument.sameName(explicit, account.name) {
                 document.explicitDefault = nil
@@ -303,14 +371,35 @@ public struct AccountStore: Sendable {
         }
     }
 
-    /// Makes an account the default (`pec auth default NAME`).
+    private func removeShared(named name: String, document: CredentialsDocument) throws(PECError) -> Removal {
+        let local = document.entries.map(\.account)
+        let team = try sharedAccounts(besides: local)
+        guard let shared, let index = try Self.match(name, in: team) else {
+            throw Self.notFound(name, known: local + team)
+        }
+        let account = team[index]
+        _ = try shared.remove(named: account.name)
+        if let explicit = document.explicitDefault, CredentialsDocument.sameName(explicit, account.name) {
+            var document = document
+            document.explicitDefault = nil
+            try write(document)
+        }
+        return Removal(account: account, keyringItemRemoved: false)
+    }
+
+    /// Writes a new key for shared accounts to `url` (mode 0600), never over an existing file
+    /// (`pec auth keygen`).
+    public static func createSharedKey(at url: URL) throws(PECError) {
+        try SharedAccounts.createKey(at: url)
+    }
+
+    /// Makes an account the default (`pec auth default NAME`); a shared one is remembered in
+    /// credentials.json, which then may list no local account.
     public func setDefault(named name: String) throws(PECError) {
-        try withLock { () throws(PECError) in
-            guard var document = try load() else {
-                throw PECError(.notAuthenticated, "no PEC account is saved", remedy: .login(address: nil))
-            }
-            let index = try Self.find(name, in: document)
-            document.explicitDefault = document.entries[index].account.name
+        let target = try account(named: name)
+        try withLock(create: true) { () throws(PECError) in
+            var document = try load() ?? CredentialsDocument()
+            document.explicitDefault = target.name
             try write(document)
         }
     }
@@ -323,7 +412,7 @@ public struct AccountStore: Sendable {
     }
 
     private func write(_ document: CredentialsDocument) throws(PECError) {
-        if document.entries.isEmpty {
+        if document.entries.isEmpty && document.explicitDefault == nil {
             try SecureFiles.remove(credentialsFile)
             try SecureFiles.remove(keyFile)
             return
@@ -376,30 +465,28 @@ public struct AccountStore: Sendable {
 
     // MARK: Names
 
-    private static func find(_ name: String?, in document: CredentialsDocument) throws(PECError) -> Int {
-        guard !document.entries.isEmpty else {
-            throw PECError(.notAuthenticated, "no PEC account is saved", remedy: .login(address: nil))
+    static let noAccount = PECError(.notAuthenticated, "no PEC account is saved", remedy: .login(address: nil))
+
+    /// The account `name` names in `accounts`: the exact name, else the one whose name or address
+    /// matches ignoring case; nil when none does.
+    private static func match(_ name: String, in accounts: [Account]) throws(PECError) -> Int? {
+        if let exact = accounts.firstIndex(where: { $0.name == name }) { return exact }
+        let matches = accounts.indices.filter {
+            CredentialsDocument.sameName(accounts[$0].name, name)
+                || CredentialsDocument.sameName(accounts[$0].address, name)
         }
-        guard let name else { return document.defaultIndex! }
-        if let exact = document.entries.firstIndex(where: { $0.account.name == name }) { return exact }
-        let matches = document.entries.indices.filter {
-            CredentialsDocument.sameName(document.entries[$0].account.name, name)
-                || CredentialsDocument.sameName(document.entries[$0].account.address, name)
-        }
-        let known = document.entries.map(\.account.name).joined(separator: ", ")
-        switch matches.count {
-        case 1:
-            return matches[0]
-        case 0:
-            throw PECError(
-                .notAuthenticated,
-                "no saved account is named \(name); saved: \(known)",
-                remedies: [.chooseAccount, .login(address: nil)]
-            )
-        default:
-            let names = matches.map { document.entries[$0].account.name }.joined(separator: ", ")
-            throw PECError(.invalidInput, "\(name) matches several accounts: \(names)", hint: "use the exact name")
-        }
+        guard matches.count > 1 else { return matches.first }
+        let names = matches.map { accounts[$0].name }.joined(separator: ", ")
+        throw PECError(.invalidInput, "\(name) matches several accounts: \(names)", hint: "use the exact name")
+    }
+
+    private static func notFound(_ name: String, known accounts: [Account]) -> PECError {
+        guard !accounts.isEmpty else { return noAccount }
+        return PECError(
+            .notAuthenticated,
+            "no saved account is named \(name); saved: \(accounts.map(\.name).joined(separator: ", "))",
+            remedies: [.chooseAccount, .login(address: nil)]
+        )
     }
 
     static func validate(_ account: Account) throws(PECError) {

@@ -89,6 +89,12 @@ struct CredentialsDocument {
         } catch {
             throw corrupt(path, "account #\(position + 1) is incomplete or has a wrong value (\(describe(error)))")
         }
+        guard account.passwordStorage != .shared else {
+            throw corrupt(
+                path,
+                "account #\(position + 1) says \"shared\", but shared accounts live in the team's ledger"
+            )
+        }
         var passwordEnc: String?
         if let token = dictionary["password_enc"], !(token is NSNull) {
             guard let text = token as? String else {
@@ -109,7 +115,7 @@ struct CredentialsDocument {
         }
         var storage = PasswordStorage.file
         if let value = top["password_storage"], !(value is NSNull) {
-            guard let text = value as? String, let parsed = PasswordStorage(rawValue: text) else {
+            guard let text = value as? String, let parsed = PasswordStorage(rawValue: text), parsed != .shared else {
                 throw corrupt(path, "\"password_storage\" must be \"keyring\" or \"fernet\"")
             }
             storage = parsed
@@ -191,8 +197,9 @@ struct CredentialsDocument {
             list.append(dictionary)
         }
         top["accounts"] = list
-        if let name = explicitDefault, let index = index(named: name) {
-            top["default"] = entries[index].account.name
+        if let name = explicitDefault {
+            // Kept when no local account has the name: it may be a shared account's.
+            top["default"] = index(named: name).map { entries[$0].account.name } ?? name
         }
         do {
             var data = try JSONSerialization.data(

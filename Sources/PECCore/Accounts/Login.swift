@@ -12,10 +12,11 @@ public struct AuthService: Sendable {
     }
 
     /// Checks the password with a real IMAP login, then saves the account (keyring first, else
-    /// the encrypted file). Nothing is saved when the login fails. With a password command in the
-    /// request, `password` is nil: the command is run now, and saved instead of its output.
+    /// the encrypted file; with `shared`, the team's ledger). Nothing is saved when the login fails.
+    /// With a password command in the request, `password` is nil: the command is run now, and saved
+    /// instead of its output.
     public func login(_ request: LoginRequest, password given: String?) async throws -> AccountStatus {
-        let account = try Self.account(for: request)
+        let account = try prepare(request)
         let password =
             if let command = account.passwordCommand {
                 try PasswordCommand(command).password(
@@ -66,6 +67,23 @@ public struct AuthService: Sendable {
             throw PECError(.notAuthenticated, "not logged in", remedy: .login(address: nil))
         }
         return accounts.map(status)
+    }
+
+    /// The account `request` describes, and for a shared one that this machine can save it (a PostgreSQL
+    /// ledger, the key file): what can fail before the password is asked and the server contacted.
+    public func prepare(_ request: LoginRequest) throws -> Account {
+        let account = try Self.account(for: request)
+        if request.shared {
+            guard SharedAccounts.isConfigured(store.environment) else {
+                throw PECError(
+                    .usage,
+                    "--shared saves the account in the team's PostgreSQL ledger, and PEC_LEDGER_URL is not set",
+                    hint: "set PEC_LEDGER_URL to the team's postgresql:// URL, or log in without --shared"
+                )
+            }
+            _ = try SharedAccounts.key(store.environment, kind: .usage, using: nil)
+        }
+        return account
     }
 
     /// The account `request` describes, after checking every value.
@@ -126,6 +144,14 @@ public struct AuthService: Sendable {
             caFile = absolute
         }
         if let timeout = request.timeoutSeconds { _ = try ConnectionTimeout(seconds: timeout) }
+        if request.shared, request.passwordCommand != nil {
+            throw PECError(
+                .usage,
+                "--password-command cannot be used with --shared: a command runs on one machine, while a shared "
+                    + "account's password is saved, encrypted, for the whole team",
+                hint: "log in with --shared and type the password (or --password-stdin)"
+            )
+        }
         let passwordCommand = try request.passwordCommand.map { command throws(PECError) in
             try PasswordCommand(command).text
         }
@@ -139,7 +165,7 @@ public struct AuthService: Sendable {
             smtp: smtp,
             caFile: caFile,
             timeoutSeconds: request.timeoutSeconds,
-            passwordStorage: passwordCommand == nil ? .keyring : .command,
+            passwordStorage: request.shared ? .shared : passwordCommand == nil ? .keyring : .command,
             passwordCommand: passwordCommand
         )
     }

@@ -16,6 +16,8 @@ public struct LoginRequest: Sendable, Equatable {
     public var timeoutSeconds: Double?
     /// Saved instead of the password, and run at every login (``PasswordCommand``).
     public var passwordCommand: String?
+    /// Save the account for the team in the PostgreSQL ledger (``SharedAccounts``), not on this machine.
+    public var shared: Bool
 
     public init(
         address: String,
@@ -29,9 +31,11 @@ public struct LoginRequest: Sendable, Equatable {
         smtpSecurity: ServerEndpoint.Security? = nil,
         caFile: String? = nil,
         timeoutSeconds: Double? = nil,
-        passwordCommand: String? = nil
+        passwordCommand: String? = nil,
+        shared: Bool = false
     ) {
         self.passwordCommand = passwordCommand
+        self.shared = shared
         self.address = address
         self.name = name
         self.provider = provider
@@ -60,6 +64,8 @@ public struct AccountStatus: Codable, Sendable, Equatable {
     public var caFile: String?
     public var timeoutSeconds: Double?
     public var passwordStorage: String
+    /// Saved for the whole team in the PostgreSQL ledger (`pec auth login --shared`).
+    public var shared: Bool
     public var isDefault: Bool
     /// When the server last accepted this account's saved password (any command's login).
     public var lastLogin: Date?
@@ -75,6 +81,7 @@ public struct AccountStatus: Codable, Sendable, Equatable {
         case caFile = "ca_file"
         case timeoutSeconds = "timeout_seconds"
         case passwordStorage = "password_storage"
+        case shared
         case isDefault = "default"
         case lastLogin = "last_login"
     }
@@ -96,7 +103,9 @@ public struct AccountStatus: Codable, Sendable, Equatable {
             case .keyring: "keyring"
             case .file: "file"
             case .command: "command"
+            case .shared: "shared"
             }
+        shared = account.passwordStorage == .shared
         self.isDefault = isDefault
         self.lastLogin = lastLogin
     }

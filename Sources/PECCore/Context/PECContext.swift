@@ -10,28 +10,37 @@ public final class PECContext: Sendable {
     public let accountName: String?
     public let timeout: ConnectionTimeout?
     public let store: AccountStore
-    private let openLedger = NIOLockedValueBox<SendLedger?>(nil)
+    /// Shared with the contexts ``forAccount(_:)`` makes and with `store` (shared accounts): one ledger a process.
+    private let openLedger: NIOLockedValueBox<SendLedger?>
 
     public init(environment: [String: String], account: String? = nil, timeout: Double? = nil) throws(PECError) {
         self.environment = environment
         accountName = account ?? environment["PEC_ACCOUNT"].flatMap { $0.isEmpty ? nil : $0 }
         self.timeout = try timeout.map { seconds throws(PECError) in try ConnectionTimeout(seconds: seconds) }
-        store = AccountStore(environment: environment)
+        let openLedger = NIOLockedValueBox<SendLedger?>(nil)
+        self.openLedger = openLedger
+        store = AccountStore(environment: environment) { () throws(PECError) in
+            try Self.ledger(in: openLedger, environment: environment)
+        }
     }
 
     /// The same settings and the same open ledger, for another account (a watch of several accounts).
     public func forAccount(_ name: String) -> PECContext {
-        let other = PECContext(environment: environment, accountName: name, timeout: timeout, store: store)
-        other.openLedger.withLockedValue { $0 = openLedger.withLockedValue { $0 } }
-        return other
+        PECContext(environment: environment, accountName: name, timeout: timeout, store: store, openLedger: openLedger)
     }
 
-    private init(environment: [String: String], accountName: String?, timeout: ConnectionTimeout?, store: AccountStore)
-    {
+    private init(
+        environment: [String: String],
+        accountName: String?,
+        timeout: ConnectionTimeout?,
+        store: AccountStore,
+        openLedger: NIOLockedValueBox<SendLedger?>
+    ) {
         self.environment = environment
         self.accountName = accountName
         self.timeout = timeout
         self.store = store
+        self.openLedger = openLedger
     }
 
     /// A digest of the chosen account's saved password, read anew: how a watch notices a `pec auth
@@ -116,11 +125,24 @@ public final class PECContext: Sendable {
     /// The send ledger, opened on first use and then shared: the PostgreSQL database `PEC_LEDGER_URL` names,
     /// else the file at its default place.
     public func ledger() throws -> SendLedger {
-        try openLedger.withLockedValue { open in
-            if let open { return open }
-            let ledger = try SendLedger.open(environment: environment)
-            open = ledger
-            return ledger
+        try Self.ledger(in: openLedger, environment: environment)
+    }
+
+    private static func ledger(
+        in openLedger: NIOLockedValueBox<SendLedger?>,
+        environment: [String: String]
+    ) throws(PECError) -> SendLedger {
+        do {
+            return try openLedger.withLockedValue { open in
+                if let open { return open }
+                let ledger = try SendLedger.open(environment: environment)
+                open = ledger
+                return ledger
+            }
+        } catch let error as PECError {
+            throw error
+        } catch {
+            throw PECError(.internal, "cannot open the ledger: \(error)")
         }
     }
 }

@@ -56,6 +56,7 @@ extension DoctorService {
             case .file:
                 "the password is in \(store.credentialsFile.path), encrypted with \(store.keyFile.lastPathComponent) (mode 600)"
             case .command: "the password command runs and prints a password"
+            case .shared: "the password is in the team's ledger, decrypted with the key in PEC_SECRET_KEY_FILE"
             }
         if problems.isEmpty {
             return (DoctorResult("credentials", .ok, source, details: details), password)

@@ -46,6 +46,8 @@ extension PECError {
         case sendAfter(Date)
         /// Fetch the REM dispatch anyway, knowing that doing so is its legal handover to the recipient.
         case acceptHandover
+        /// Point `PEC_SECRET_KEY_FILE` at the team's key file (mode 0600), which shared accounts need.
+        case secretKeyFile
 
         /// The stable name of the action, the `action` of its JSON form.
         public var action: String {
@@ -70,6 +72,7 @@ extension PECError {
             case .removeAttachment: "remove_attachment"
             case .sendAfter: "send_after"
             case .acceptHandover: "accept_handover"
+            case .secretKeyFile: "secret_key_file"
             }
         }
 
@@ -123,6 +126,7 @@ extension PECError {
                 self = .fewerRecipients(atMost: try container.decode(Int.self, forKey: .maxRecipients))
             case "remove_attachment": self = .removeAttachment(file: try container.decode(String.self, forKey: .file))
             case "accept_handover": self = .acceptHandover
+            case "secret_key_file": self = .secretKeyFile
             case "send_after":
                 let text = try container.decode(String.self, forKey: .after)
                 guard let date = try? Date(text, strategy: .iso8601) else {

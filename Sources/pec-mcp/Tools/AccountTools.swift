@@ -27,6 +27,9 @@ enum AccountTools {
                                 "imap_host": Schema.string(),
                                 "smtp_host": Schema.string(),
                                 "password_storage": Schema.string(),
+                                "shared": Schema.boolean(
+                                    "Saved for the whole team in the PostgreSQL ledger (`pec auth login --shared`)."
+                                ),
                                 "default": Schema.boolean(),
                                 "last_login": Schema.string(
                                     "When the server last accepted this account's password (ISO 8601); absent: not yet."

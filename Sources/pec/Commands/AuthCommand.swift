@@ -6,7 +6,7 @@ struct AuthCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "auth",
         abstract: "Log in, see and remove saved PEC accounts.",
-        subcommands: [Login.self, Status.self, Logout.self, Default.self]
+        subcommands: [Login.self, Status.self, Logout.self, Default.self, Keygen.self]
     )
 
     struct Login: AsyncParsableCommand {
@@ -23,6 +23,10 @@ struct AuthCommand: AsyncParsableCommand {
                 run at every login: the first line it prints is the password.
                 Give --provider (see `pec providers`), or --imap-host and --smtp-host for any other \
                 server. Nothing is saved if the login fails.
+                With --shared, the account is saved for the whole team in the PostgreSQL ledger of \
+                PEC_LEDGER_URL, its password encrypted with the key in PEC_SECRET_KEY_FILE (which never \
+                enters the database; `pec auth keygen FILE` makes one). Every machine with the same URL and \
+                key file sees the account; a local account of the same name wins over it.
                 """
         )
 
@@ -61,6 +65,9 @@ struct AuthCommand: AsyncParsableCommand {
         )
         var passwordCommand: String?
 
+        @Flag(help: "Save the account for the team in the PostgreSQL ledger (PEC_LEDGER_URL, PEC_SECRET_KEY_FILE).")
+        var shared = false
+
         func validate() throws {
             if passwordStdin && passwordCommand != nil {
                 throw ValidationError("--password-stdin and --password-command cannot be used together")
@@ -80,20 +87,32 @@ struct AuthCommand: AsyncParsableCommand {
                 smtpSecurity: smtpSecurity,
                 caFile: caFile,
                 timeoutSeconds: timeout,
-                passwordCommand: passwordCommand
+                passwordCommand: passwordCommand,
+                shared: shared
             )
-            _ = try AuthService.account(for: request)  // bad flags fail before the password is asked
+            let store = AccountStore(environment: ProcessInfo.processInfo.environment)
+            let service = AuthService(store: store)
+            _ = try service.prepare(request)  // bad flags fail before the password is asked
             let password =
                 passwordCommand == nil
                 ? try PasswordInput.read(fromStdin: passwordStdin, prompt: "Password for \(address): ") : nil
-            let status = try await AuthService(store: AccountStore(environment: ProcessInfo.processInfo.environment))
-                .login(request, password: password)
+            let status = try await service.login(request, password: password)
             try Console.write(global.renderer.render(record: status))
             if !global.json {
+                let saved =
+                    if shared {
+                        "the account is saved for the team in the ledger, the password encrypted with PEC_SECRET_KEY_FILE"
+                    } else if passwordCommand == nil {
+                        "password stored in \(status.passwordStorage)"
+                    } else {
+                        "the password command is saved, not the password"
+                    }
+                Console.writeError("logged in as \(TextFormatter.oneLine(status.address)); \(saved)\n")
+            }
+            if shared, let local = try? store.account(named: status.name), local.passwordStorage != .shared {
                 Console.writeError(
-                    passwordCommand == nil
-                        ? "logged in as \(TextFormatter.oneLine(status.address)); password stored in \(status.passwordStorage)\n"
-                        : "logged in as \(TextFormatter.oneLine(status.address)); the password command is saved, not the password\n"
+                    "warning: on this machine the local account \(TextFormatter.oneLine(local.name)) hides the shared "
+                        + "one; `pec auth logout --account \(ShellQuoting.quoted(local.name))` removes the local one\n"
                 )
             }
         }
@@ -130,7 +149,11 @@ struct AuthCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "logout",
             abstract: "Forget an account: its keyring entry and saved data.",
-            discussion: "Without --account, the default account; with --all, every account."
+            discussion: """
+                Without --account, the default account; with --all, every local account. A name that \
+                only a shared account has removes that account from the team's ledger, for everyone; \
+                when a local account has the name, the local one is removed.
+                """
         )
 
         @OptionGroup var global: GlobalOptions
@@ -143,7 +166,10 @@ struct AuthCommand: AsyncParsableCommand {
 
         func run() throws {
             let store = AccountStore(environment: ProcessInfo.processInfo.environment)
-            let targets = all ? try store.accounts() : [try store.account(named: account)]
+            // --all never empties the team's ledger: a shared account goes only when named.
+            let targets =
+                all
+                ? try store.accounts().filter { $0.passwordStorage != .shared } : [try store.account(named: account)]
             for target in targets {
                 try store.remove(named: target.name)
                 try Console.write(global.renderer.render(record: LoggedOut(name: target.name, address: target.address)))
@@ -154,6 +180,34 @@ struct AuthCommand: AsyncParsableCommand {
             var name: String
             var address: String
             var status = "logged-out"
+        }
+    }
+
+    struct Keygen: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "keygen",
+            abstract: "Create a key file for shared accounts (PEC_SECRET_KEY_FILE).",
+            discussion: """
+                Writes a new Fernet key to FILE, mode 0600; an existing file is never replaced. Give the \
+                file to each teammate through a safe channel and point PEC_SECRET_KEY_FILE at it: it \
+                decrypts the passwords `pec auth login --shared` saves, and never enters the database.
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: ArgumentHelp("Where to write the key.", valueName: "file"), completion: .file())
+        var file: String
+
+        func run() throws {
+            let url = URL(fileURLWithPath: file).standardizedFileURL
+            try AccountStore.createSharedKey(at: url)
+            try Console.write(global.renderer.render(record: KeyCreated(path: url.path)))
+        }
+
+        struct KeyCreated: Encodable {
+            var path: String
+            var status = "created"
         }
     }
 
