@@ -58,7 +58,8 @@ public struct LedgerTransferReport: Encodable, Sendable, Equatable {
 public struct LedgerTableCount: Encodable, Sendable, Equatable {
     public var table: String
     public var copied: Int
-    public var alreadyPresent: Int
+    /// Nil on export: a new file has nothing already.
+    public var alreadyPresent: Int?
 
     enum CodingKeys: String, CodingKey {
         case copied
@@ -98,7 +99,7 @@ extension SendLedger {
             to: destination.path,
             account: account,
             tables: LedgerTransfer.tables.map {
-                LedgerTableCount(table: $0.name, copied: snapshot.rows($0).count, alreadyPresent: 0)
+                LedgerTableCount(table: $0.name, copied: snapshot.rows($0).count, alreadyPresent: nil)
             },
             notCopied: LedgerTransfer.notExported
         )

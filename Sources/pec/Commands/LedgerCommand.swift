@@ -154,7 +154,7 @@ struct LedgerCommand: ParsableCommand {
         let scope = report.account.map { " (account \($0))" } ?? ""
         var lines = ["\(verb) \(report.from) → \(report.to)\(scope):"]
         for count in report.tables {
-            let present = report.operation == .import ? ", \(count.alreadyPresent) already present" : ""
+            let present = count.alreadyPresent.map { ", \($0) already present" } ?? ""
             lines.append("  \(count.table): \(count.copied)\(present)")
         }
         for (table, reason) in report.notCopied.sorted(by: { $0.key < $1.key }) {

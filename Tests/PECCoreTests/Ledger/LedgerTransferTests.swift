@@ -101,23 +101,39 @@ struct LedgerTransferTests {
         )
     }
 
-    /// What a ledger holds, through its public reads: what must survive a trip through a file.
+    /// What a ledger holds, through its public reads: what must survive a trip through a file. As JSON with dates
+    /// to the millisecond, the precision both stores keep (the same instant decodes to a Double a few ulps apart
+    /// from PostgreSQL's microseconds and from SQLite's text).
     struct Contents: Equatable {
-        var sends: [LedgerSend]
+        var sends: String
         /// Without `seq`, which an import renumbers.
-        var events: [TrackingEvent]
+        var events: String
         var folder: SyncedFolder?
-        var parked: [String]
+        var parked: String
 
         init(_ ledger: SendLedger) throws {
-            sends = try ledger.recentSends(account: nil, limit: 100)
-            events = try ledger.feed(after: 0, limit: 100).map { event in
-                var event = event
-                event.seq = 0
-                return event
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            encoder.dateEncodingStrategy = .custom { date, encoder in
+                var container = encoder.singleValueContainer()
+                try container.encode(Int64((date.timeIntervalSince1970 * 1000).rounded()))
             }
+            func json(_ value: some Encodable) throws -> String {
+                String(decoding: try encoder.encode(value), as: UTF8.self)
+            }
+            sends = try json(try ledger.recentSends(account: nil, limit: 100))
+            events = try json(
+                try ledger.feed(after: 0, limit: 100).map { event in
+                    var event = event
+                    event.seq = 0
+                    return event
+                }
+            )
             folder = try ledger.syncedFolder(account: mario, folder: "INBOX")
-            parked = try ledger.parkedEvents().map { "\($0.target) \($0.reason) \($0.event.uniqueKey) \($0.parkedAt)" }
+            parked =
+                try json(
+                    try ledger.parkedEvents().map { [$0.target, $0.reason, $0.event.uniqueKey, "\($0.requeued)"] }
+                ) + (try json(try ledger.parkedEvents().map(\.parkedAt)))
         }
     }
 
@@ -183,9 +199,9 @@ struct LedgerTransferTests {
         #expect(Set(seqs).count == 4)
         // The parked event follows its event to its new number.
         let parked = try #require(try ledger.parkedEvents().first)
-        let source = try #require(try user.parkedEvents().first)
-        #expect(parked.event.uniqueKey == source.event.uniqueKey)
-        #expect(parked.event.seq != source.event.seq)
+        let original = try #require(try user.parkedEvents().first)
+        #expect(parked.event.uniqueKey == original.event.uniqueKey)
+        #expect(parked.event.seq != original.event.seq)
     }
 
     @Test("--account: only that account's sends and events, both ways", arguments: LedgerStore.available)

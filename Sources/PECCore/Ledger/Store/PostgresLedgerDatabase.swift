@@ -313,8 +313,11 @@ enum PostgresDialect {
         return PostgresQuery(unsafeSQL: text, binds: bindings)
     }
 
-    /// GRDB's precision: whole milliseconds, rounded down.
+    /// GRDB's precision: whole milliseconds, rounded down. Rounded to the microsecond first: a date read back from
+    /// either store (e.g. `…23.456`) is a Double a hair below it, which must not lose a millisecond each time it is
+    /// written again (`pec ledger import` of an exported file).
     static func millisecond(_ date: Date) -> Date {
-        Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+        let microseconds = (date.timeIntervalSince1970 * 1_000_000).rounded()
+        return Date(timeIntervalSince1970: (microseconds / 1000).rounded(.down) / 1000)
     }
 }
