@@ -58,7 +58,7 @@ enum GlobalFlagNormalizer {
             } else if argument.hasPrefix(ledgerOption + "=") {
                 ledger = String(argument.dropFirst(ledgerOption.count + 1))
             } else if argument == ledgerOption {
-                guard index < end, !arguments[index].hasPrefix("-") || arguments[index] == "-" else {
+                guard index < end, !arguments[index].hasPrefix("-") else {
                     ledgerWithoutValue = true
                     continue
                 }

@@ -2,6 +2,40 @@ import Foundation
 import Testing
 
 @testable import PECTestSupport
+@testable import pec
+
+/// `--ledger URL` and `--ledger=URL` join `--json` and `--verbose`: taken from anywhere before `--`, put back after
+/// the subcommand path.
+@Suite("GlobalFlagNormalizer and --ledger")
+struct LedgerOptionNormalizerTests {
+    @Test(
+        "in any position, in both forms; the last one wins",
+        arguments: [
+            ["--ledger", "/a.sqlite", "ledger", "migrate", "--status"],
+            ["ledger", "--ledger=/a.sqlite", "migrate", "--status"],
+            ["ledger", "migrate", "--status", "--ledger", "/a.sqlite"],
+            ["--ledger", "/b.sqlite", "ledger", "migrate", "--ledger=/a.sqlite", "--status"],
+        ]
+    )
+    func positions(arguments: [String]) {
+        let result = GlobalFlagNormalizer.normalize(arguments, root: Pec.self)
+        #expect(result.ledger == "/a.sqlite")
+        #expect(result.arguments == ["ledger", "migrate", "--ledger", "/a.sqlite", "--status"])
+        #expect(!result.ledgerWithoutValue)
+    }
+
+    @Test("after `--` it is a value; without a value it is reported, not swallowed")
+    func edges() {
+        let after = GlobalFlagNormalizer.normalize(["send", "--json", "--", "--ledger", "x"], root: Pec.self)
+        #expect(after.ledger == nil)
+        #expect(after.arguments == ["send", "--json", "--", "--ledger", "x"])
+        for arguments in [["ledger", "migrate", "--ledger"], ["--ledger", "--json", "providers"]] {
+            let missing = GlobalFlagNormalizer.normalize(arguments, root: Pec.self)
+            #expect(missing.ledgerWithoutValue, "\(arguments)")
+            #expect(missing.ledger == nil)
+        }
+    }
+}
 
 /// `pec ledger migrate|export|import` and the global `--ledger`, through the real binary.
 @Suite("pec ledger and --ledger")

@@ -57,19 +57,19 @@ extension SendLedger {
 
     /// The steps applied to the ledger at `location`, found without changing it.
     private static func appliedSteps(_ location: LedgerLocation) throws(PECError) -> [String] {
-        let store: any LedgerDatabase
         switch location.store {
         case .file(let url):
             guard FileManager.default.fileExists(atPath: url.path) else { return [] }
-            store = try SQLiteLedgerDatabase(readingOnly: url)
+            return try orderedSteps(SQLiteLedgerDatabase(readingOnly: url))
         case .postgres(let settings):
-            store = try PostgresLedgerDatabase(settings: settings, migrating: false)
+            return try orderedSteps(PostgresLedgerDatabase(settings: settings, migrating: false))
         }
-        return try SendLedger(store: store, url: location.file ?? URL(fileURLWithPath: "/")).orderedSteps()
     }
 
     /// The identifiers of the schema steps applied, in the order they run.
-    func orderedSteps() throws(PECError) -> [String] {
+    func orderedSteps() throws(PECError) -> [String] { try Self.orderedSteps(store) }
+
+    private static func orderedSteps(_ store: any LedgerDatabase) throws(PECError) -> [String] {
         do {
             let applied = try store.appliedSteps()
             return LedgerSchema.migrations.map(\.identifier).filter(applied.contains)

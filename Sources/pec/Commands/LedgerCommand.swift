@@ -77,7 +77,7 @@ struct LedgerCommand: ParsableCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Option(help: "The kind of file to write (only sqlite).")
+        @Option(help: ArgumentHelp("The kind of file to write: sqlite (the only one).", valueName: "format"))
         var to: Format = .sqlite
 
         @Argument(help: ArgumentHelp("The new ledger file.", valueName: "file"), completion: .file())
