@@ -47,7 +47,7 @@ public struct LedgerLocation: Sendable, Equatable {
         switch text[..<schemeEnd.lowerBound].lowercased() {
         case "postgresql", "postgres":
             store = .postgres(try PostgresLedgerSettings(url: text, source: source))
-        case "sqlite", "file":
+        case "sqlite":
             let path = String(text[schemeEnd.upperBound...])
             guard path.hasPrefix("/"), URL(string: text) != nil else {
                 throw PECError(
