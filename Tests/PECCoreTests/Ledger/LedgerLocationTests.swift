@@ -96,6 +96,18 @@ struct LedgerLocationTests {
         #expect(applied.pending.isEmpty && applied.isUpToDate)
         let again = try SendLedger.migrate(location, environment: environment, applying: true)
         #expect(again.applied.isEmpty && again.stepsBefore == known.count)
+
+        // A step of a newer pec: refused by --status as by migrate, and left there.
+        let table = store == .sqlite ? "grdb_migrations" : "ledger_migrations"
+        try SendLedger.open(location, environment: environment).write(action: "test") { db in
+            try db.execute("INSERT INTO \(table) (identifier) VALUES (?)", ["v99-future"])
+        }
+        for applying in [false, true] {
+            let newer = try #require(throws: PECError.self) {
+                try SendLedger.migrate(location, environment: environment, applying: applying)
+            }
+            #expect(newer.message.contains("newer version of pec") && newer.message.contains("v99-future"))
+        }
     }
 
     @Test("a ledger one step behind: --status shows the step, migrate applies only it")
