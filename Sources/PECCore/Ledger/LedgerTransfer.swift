@@ -161,8 +161,8 @@ enum LedgerTransfer {
     struct Table: Sendable {
         var name: String
         var columns: [Column]
-        /// `rowid` keeps the order of sends of the same second, and of each message's recipients as given: the
-        /// target numbers them anew, in that order.
+        /// The order rows are read and inserted in. `rowid` keeps the order of sends of the same second, and of each
+        /// message's recipients as given: the target numbers them anew, in that order.
         var order: String
         /// The condition on `?`, an account's name, that selects that account's rows.
         var ofAccount: String
