@@ -22,6 +22,7 @@ struct PecMCP: AsyncParsableCommand {
               PEC_MCP_ALLOWED_RECIPIENTS    --allow-recipient (several, separated by ',')
               PEC_MCP_CA_FILES              --ca-file (several, separated by ':')
               PEC_MCP_BODY_LIMIT            --body-limit
+              PEC_LEDGER_URL                --ledger
             Options given on the command line are added to (lists) or win over (single values) the environment.
             """,
         version: "pec-mcp \(PECVersion.current)",
@@ -57,6 +58,11 @@ struct PecMCP: AsyncParsableCommand {
             )
         }
         do {
+            if let ledger = command.options.ledger {
+                // As `pec --ledger`: the environment every tool call reads the ledger's location from.
+                let location = try LedgerLocation(ledger, source: "--ledger")
+                setenv(LedgerLocation.environmentKey, location.environmentValue(original: ledger), 1)
+            }
             let configuration = try ServerConfiguration(command, environment: ProcessInfo.processInfo.environment)
             try await PECServer(configuration: configuration).run(
                 transport: LineStdioTransport(logger: Logger(label: "pec-mcp.stdio"))

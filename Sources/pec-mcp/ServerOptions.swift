@@ -55,6 +55,14 @@ struct ServerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds to wait for the server on each step (default 30).", valueName: "seconds"))
     var timeout: Double?
 
+    @Option(
+        help: ArgumentHelp(
+            "The send ledger: postgresql://…, sqlite:///PATH or a file path (default: PEC_LEDGER_URL, else the local file).",
+            valueName: "url"
+        )
+    )
+    var ledger: String?
+
     @Flag(help: "Log protocol steps and timings on stderr.")
     var verbose = false
 
@@ -70,6 +78,7 @@ struct ServerOptions: ParsableArguments {
         for file in caFile { list += ["--ca-file", file] }
         if let bodyLimit { list += ["--body-limit", String(bodyLimit)] }
         if let timeout { list += ["--timeout", timeout == timeout.rounded() ? String(Int(timeout)) : String(timeout)] }
+        if let ledger { list += ["--ledger", ledger] }
         if verbose { list.append("--verbose") }
         return list
     }

@@ -8,7 +8,7 @@ struct Pec: AsyncParsableCommand {
         abstract: "Italian PEC (Posta Elettronica Certificata) from the terminal.",
         discussion: """
             Reads, verifies, sends and traces certified email over IMAP and SMTP.
-            --json and --verbose work before or after any subcommand.
+            --json, --verbose and --ledger work before or after any subcommand.
 
             Exit codes: 0 ok, 1 error, 2 not authenticated, 3 refused to send.
             """,
@@ -18,7 +18,7 @@ struct Pec: AsyncParsableCommand {
             MarkUnreadCommand.self, MoveCommand.self, GetCommand.self, VerifyCommand.self, SendCommand.self,
             TraceCommand.self, SyncCommand.self, StatusCommand.self, WatchCommand.self, EventsCommand.self,
             EvidenceCommand.self,
-            ProvidersCommand.self, DoctorCommand.self, WorkersCommand.self,
+            ProvidersCommand.self, DoctorCommand.self, WorkersCommand.self, LedgerCommand.self,
         ]
     )
 

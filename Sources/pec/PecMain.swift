@@ -27,6 +27,11 @@ enum PecMain {
         }
         let log = Logger(label: "pec")
         defer { log.debug("done") }
+        do {
+            try useLedger(options)
+        } catch {
+            return report(error, json: options.json)
+        }
         if options.verbose, options.arguments.contains("--version") {
             let libraries = PECVersion.libraries.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)\n" }
             Console.write(PECVersion.current + "\n" + libraries.joined())
@@ -52,10 +57,26 @@ enum PecMain {
         }
     }
 
+    /// `--ledger` selects the ledger as `PEC_LEDGER_URL` does, for this process and the commands it runs (hooks):
+    /// set before any command reads the environment, it is the one place the option takes effect.
+    private static func useLedger(_ options: GlobalFlagNormalizer.Result) throws(PECError) {
+        if options.ledgerWithoutValue {
+            throw PECError(
+                .usage,
+                "--ledger needs a value",
+                hint: "give --ledger postgresql://USER@HOST/DATABASE, --ledger sqlite:///PATH or --ledger PATH"
+            )
+        }
+        guard let value = options.ledger else { return }
+        let location = try LedgerLocation(value, source: "--ledger")
+        setenv(LedgerLocation.environmentKey, location.environmentValue(original: value), 1)
+    }
+
     /// Commands whose `run` never awaits (ParsableCommand, not AsyncParsableCommand).
     private static let synchronousCommands: [any ParsableCommand.Type] = [
         ProvidersCommand.self, StatusCommand.self, EventsCommand.self, VerifyCommand.self,
-        AuthCommand.Logout.self, AuthCommand.Default.self, WorkersCommand.self,
+        AuthCommand.Logout.self, AuthCommand.Default.self, WorkersCommand.self, LedgerCommand.Migrate.self,
+        LedgerCommand.Export.self, LedgerCommand.Import.self,
     ]
 
     /// The command and its outcome, handed between this thread and the task (the semaphore orders them).

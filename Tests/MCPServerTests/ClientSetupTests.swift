@@ -60,13 +60,14 @@ struct ClientSetupTests {
         let install = try #require(
             try PecMCP.parseAsRoot([
                 "install", "--client", "zed", "--account", "x", "--allow-send", "--allow-recipient", "@pec.it",
-                "--timeout", "10",
+                "--timeout", "10", "--ledger", "/srv/pec/ledger.sqlite",
             ]) as? Install
         )
         #expect(install.selection.client == .zed)
         #expect(
             install.server.arguments == [
                 "--account", "x", "--allow-send", "--allow-recipient", "@pec.it", "--timeout", "10",
+                "--ledger", "/srv/pec/ledger.sqlite",
             ]
         )
         #expect(try PecMCP.parseAsRoot(["uninstall", "--client", "cursor"]) is Uninstall)

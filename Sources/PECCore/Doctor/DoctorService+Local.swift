@@ -78,8 +78,13 @@ extension DoctorService {
 
     /// The send ledger opens with the current schema, its directory is writable, the disk has room.
     func ledgerCheck() -> DoctorResult {
-        if environment["PEC_LEDGER_URL"]?.isEmpty == false { return sharedLedgerCheck() }
-        let url = SendLedger.defaultLocation(environment: environment)
+        let location: LedgerLocation
+        do {
+            location = try LedgerLocation(environment: environment)
+        } catch {
+            return .failed("ledger", error, details: DoctorDetails())
+        }
+        guard let url = location.file else { return sharedLedgerCheck() }
         let directory = url.deletingLastPathComponent().path
         var details = DoctorDetails()
         details.path = url.path

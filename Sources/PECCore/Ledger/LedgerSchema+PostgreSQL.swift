@@ -4,12 +4,33 @@ extension LedgerSchema {
     /// Refuses a database whose tables pec did not create, or one migrated by a newer pec; otherwise brings the
     /// schema up to date. Runs in a write transaction: under its lock, two workers starting at once migrate once.
     static func preparePostgres(_ db: any LedgerConnection, settings: PostgresLedgerSettings) throws {
-        let name = settings.displayName
         if let schema = settings.schema {
             // A validated SQL name (PostgresLedgerSettings): safe to splice.
             try db.execute("CREATE SCHEMA IF NOT EXISTS \(schema)", [])
         }
+        let applied = try appliedPostgresSteps(db, settings: settings)
         if try !exists(db, table: "ledger_migrations") {
+            try db.execute(
+                "CREATE TABLE ledger_migrations (identifier TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                []
+            )
+        }
+        for migration in migrations where !applied.contains(migration.identifier) {
+            // One statement at a time: the extended protocol takes no more. No statement here holds a ';'.
+            for statement in migration.postgres.split(separator: ";") {
+                let statement = statement.trimmingCharacters(in: .whitespacesAndNewlines)
+                if !statement.isEmpty { try db.execute(statement, []) }
+            }
+            try db.execute("INSERT INTO ledger_migrations (identifier) VALUES (?)", [migration.identifier])
+        }
+    }
+
+    /// The schema steps applied to the database (none for an empty one); refuses one whose tables pec did not
+    /// create, or one migrated by a newer pec. Changes nothing: a read transaction may call it.
+    static func appliedPostgresSteps(_ db: any LedgerConnection, settings: PostgresLedgerSettings) throws -> Set<String>
+    {
+        let name = settings.displayName
+        guard try exists(db, table: "ledger_migrations") else {
             guard try !exists(db, table: "sends") else {
                 throw PECError(
                     .io,
@@ -18,10 +39,7 @@ extension LedgerSchema {
                         + "own with schema=NAME"
                 )
             }
-            try db.execute(
-                "CREATE TABLE ledger_migrations (identifier TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
-                []
-            )
+            return []
         }
         let applied = Set(
             try db.fetchAll("SELECT identifier FROM ledger_migrations", []).map {
@@ -37,14 +55,7 @@ extension LedgerSchema {
                 hint: "update pec to the newest version; an older pec cannot use this ledger safely"
             )
         }
-        for migration in migrations where !applied.contains(migration.identifier) {
-            // One statement at a time: the extended protocol takes no more. No statement here holds a ';'.
-            for statement in migration.postgres.split(separator: ";") {
-                let statement = statement.trimmingCharacters(in: .whitespacesAndNewlines)
-                if !statement.isEmpty { try db.execute(statement, []) }
-            }
-            try db.execute("INSERT INTO ledger_migrations (identifier) VALUES (?)", [migration.identifier])
-        }
+        return applied
     }
 
     private static func exists(_ db: any LedgerConnection, table: String) throws -> Bool {

@@ -246,11 +246,7 @@ enum LedgerSchema {
     /// brings the schema up to date.
     static func prepare(_ pool: DatabasePool, path: String) throws(PECError) {
         let migrator = makeMigrator()
-        do {
-            try pool.read { db in try checkIdentity(db, migrator: migrator, path: path) }
-        } catch {
-            throw LedgerErrors.map(error, path: path, action: "open")
-        }
+        try checkIdentity(pool, path: path)
         do {
             try migrator.migrate(pool)
         } catch {
@@ -264,6 +260,16 @@ enum LedgerSchema {
                 if (try? migrator.migrate(pool)) != nil { return }
             }
             throw LedgerErrors.map(error, path: path, action: "update the schema of")
+        }
+    }
+
+    /// Refuses a file that is some other SQLite database, or a ledger migrated by a newer pec; changes nothing.
+    static func checkIdentity(_ database: any DatabaseReader, path: String) throws(PECError) {
+        let migrator = makeMigrator()
+        do {
+            try database.read { db in try checkIdentity(db, migrator: migrator, path: path) }
+        } catch {
+            throw LedgerErrors.map(error, path: path, action: "open")
         }
     }
 

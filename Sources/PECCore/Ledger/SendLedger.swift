@@ -53,23 +53,29 @@ public final class SendLedger: Sendable {
     /// The schema steps applied to this ledger, and those this pec knows (equal once opened).
     public func schemaSteps() throws(PECError) -> (applied: Int, known: Int) {
         do {
-            let applied = try store.read { db in
-                try db.fetchValue(Int64.self, column: "n", "SELECT count(*) AS n FROM \(store.migrationsTable)", [])
-            }
-            return (Int(applied ?? 0), LedgerSchema.migrations.count)
+            return (try store.appliedSteps().count, LedgerSchema.migrations.count)
         } catch {
             throw store.ledgerError(error, action: "read")
         }
     }
 
-    /// The ledger `environment` selects: the PostgreSQL database of `PEC_LEDGER_URL` when it is set (postgres-nio
-    /// is touched only then), else the file at ``defaultLocation(environment:)``.
+    /// The ledger `environment` selects (``LedgerLocation``): the PostgreSQL database of `PEC_LEDGER_URL` when it
+    /// names one (postgres-nio is touched only then), the file it names, else the file at
+    /// ``defaultLocation(environment:)``.
     static func open(environment: [String: String]) throws(PECError) -> SendLedger {
-        let location = defaultLocation(environment: environment)
-        guard let settings = try PostgresLedgerSettings.fromEnvironment(environment) else {
-            return try SendLedger(at: location)
+        try open(try LedgerLocation(environment: environment), environment: environment)
+    }
+
+    static func open(_ location: LedgerLocation, environment: [String: String]) throws(PECError) -> SendLedger {
+        switch location.store {
+        case .file(let url):
+            return try SendLedger(at: url)
+        case .postgres(let settings):
+            return SendLedger(
+                store: try PostgresLedgerDatabase(settings: settings),
+                url: defaultLocation(environment: environment)
+            )
         }
-        return SendLedger(store: try PostgresLedgerDatabase(settings: settings), url: location)
     }
 
     /// The ledger in `store`; `url` is where a file ledger would be (see ``url``).

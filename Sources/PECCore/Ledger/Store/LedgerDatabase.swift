@@ -17,8 +17,8 @@ protocol LedgerDatabase: Sendable {
     func ledgerError(_ error: any Error, action: String) -> PECError
     /// The ledger in messages: a file's path, or `postgresql://user@host:port/database`.
     var displayName: String { get }
-    /// The table listing the schema steps applied (one row each).
-    var migrationsTable: String { get }
+    /// The identifiers of the schema steps applied (``LedgerSchema/migrations``), in no particular order.
+    func appliedSteps() throws -> Set<String>
 }
 
 /// The statements of one transaction.

@@ -36,11 +36,17 @@ final class PostgresLedgerDatabase: LedgerDatabase {
     /// postgres-nio's logs stay out of pec's output: they can name the user and the database.
     static let logger = Logger(label: "pec.ledger.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    /// Connects, and brings the schema up to date (creating `settings.schema` when missing).
-    init(settings: PostgresLedgerSettings) throws(PECError) {
+    /// Connects, and brings the schema up to date (creating `settings.schema` when missing); with `migrating`
+    /// false, only checks that the database is a ledger this pec can use, and changes nothing
+    /// (`pec ledger migrate --status`).
+    init(settings: PostgresLedgerSettings, migrating: Bool = true) throws(PECError) {
         self.settings = settings
         do {
-            try write { db in try LedgerSchema.preparePostgres(db, settings: settings) }
+            if migrating {
+                try write { db in try LedgerSchema.preparePostgres(db, settings: settings) }
+            } else {
+                _ = try read { db in try LedgerSchema.appliedPostgresSteps(db, settings: settings) }
+            }
         } catch {
             throw ledgerError(error, action: "open")
         }
@@ -56,7 +62,10 @@ final class PostgresLedgerDatabase: LedgerDatabase {
     }
 
     var displayName: String { settings.displayName }
-    var migrationsTable: String { "ledger_migrations" }
+
+    func appliedSteps() throws -> Set<String> {
+        try read { db in try LedgerSchema.appliedPostgresSteps(db, settings: settings) }
+    }
 
     func read<T>(_ body: (any LedgerConnection) throws -> T) throws -> T {
         try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", locked: false, body)
@@ -314,8 +323,11 @@ enum PostgresDialect {
         return PostgresQuery(unsafeSQL: text, binds: bindings)
     }
 
-    /// GRDB's precision: whole milliseconds, rounded down.
+    /// GRDB's precision: whole milliseconds, rounded down. Rounded to the microsecond first: a date read back from
+    /// either store (e.g. `…23.456`) is a Double a hair below it, which must not lose a millisecond each time it is
+    /// written again (`pec ledger import` of an exported file).
     static func millisecond(_ date: Date) -> Date {
-        Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+        let microseconds = (date.timeIntervalSince1970 * 1_000_000).rounded()
+        return Date(timeIntervalSince1970: (microseconds / 1000).rounded(.down) / 1000)
     }
 }

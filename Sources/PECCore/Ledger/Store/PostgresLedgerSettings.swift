@@ -27,19 +27,14 @@ struct PostgresLedgerSettings: Sendable, Equatable {
     /// The environment variable that selects a PostgreSQL ledger.
     static let environmentKey = "PEC_LEDGER_URL"
 
-    /// The settings `PEC_LEDGER_URL` gives, or nil when it is unset or empty (the ledger is the local file).
-    static func fromEnvironment(_ environment: [String: String]) throws(PECError) -> PostgresLedgerSettings? {
-        guard let value = environment[environmentKey], !value.isEmpty else { return nil }
-        return try PostgresLedgerSettings(url: value)
-    }
-
-    init(url text: String) throws(PECError) {
+    /// `source` names where `text` came from in messages (`PEC_LEDGER_URL`, `--ledger`).
+    init(url text: String, source: String = environmentKey) throws(PECError) {
         let example = "postgresql://USER:PASSWORD@HOST:5432/DATABASE?sslmode=verify-full&sslrootcert=/path/ca.pem"
         // Never the URL itself in a message: it holds the password.
         func invalid(_ problem: String) -> PECError {
             PECError(
                 .usage,
-                "\(Self.environmentKey) is not a usable PostgreSQL URL: \(problem)",
+                "\(source) is not a usable PostgreSQL URL: \(problem)",
                 hint: "set it to \(example)"
             )
         }

@@ -10,7 +10,8 @@ import GRDB
 /// The embedded ledger: one SQLite file in WAL mode, shared by every `pec` and `pec-mcp` process of the user.
 final class SQLiteLedgerDatabase: LedgerDatabase {
     let url: URL
-    private let pool: DatabasePool
+    /// A pool in WAL mode; a plain queue for a ledger opened read-only (``init(readingOnly:)``).
+    private let database: any DatabaseWriter
 
     /// How long a process waits for another one's write transaction before giving up.
     static let busyTimeout: TimeInterval = 5
@@ -27,27 +28,55 @@ final class SQLiteLedgerDatabase: LedgerDatabase {
         configuration.foreignKeysEnabled = true
         // Another pec process may hold the write lock for a moment: wait for it instead of failing at once.
         configuration.busyMode = .timeout(Self.busyTimeout)
-        pool = try Self.openPool(path: url.path, configuration: configuration)
+        let pool = try Self.openPool(path: url.path, configuration: configuration)
         try LedgerSchema.prepare(pool, path: url.path)
+        database = pool
+    }
+
+    /// Opens the existing ledger file at `url` without changing it, not even its schema (`pec ledger import` reads a
+    /// ledger from elsewhere, `pec ledger migrate --status` only looks). Refuses a missing file, another kind of
+    /// SQLite database, or one migrated by a newer pec; its schema may be older than this pec's.
+    init(readingOnly url: URL) throws(PECError) {
+        self.url = url
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw PECError(
+                .notFound,
+                "there is no send ledger at \(url.path)",
+                hint: "name an existing ledger file"
+            )
+        }
+        var configuration = Configuration()
+        configuration.label = "pec.ledger.readonly"
+        configuration.readonly = true
+        configuration.busyMode = .timeout(Self.busyTimeout)
+        do {
+            database = try DatabaseQueue(path: url.path, configuration: configuration)
+        } catch {
+            throw LedgerErrors.map(error, path: url.path, action: "open")
+        }
+        try LedgerSchema.checkIdentity(database, path: url.path)
     }
 
     var displayName: String { url.path }
-    /// GRDB's migrator keeps its own list.
-    var migrationsTable: String { "grdb_migrations" }
+
+    /// GRDB's migrator keeps its own list (none in a file never migrated).
+    func appliedSteps() throws -> Set<String> {
+        try database.read { db in try LedgerSchema.makeMigrator().appliedIdentifiers(db) }
+    }
 
     func ledgerError(_ error: any Error, action: String) -> PECError {
         LedgerErrors.map(error, path: url.path, action: action)
     }
 
     func read<T>(_ body: (any LedgerConnection) throws -> T) throws -> T {
-        try pool.read { db in try body(SQLiteLedgerConnection(db: db)) }
+        try database.read { db in try body(SQLiteLedgerConnection(db: db)) }
     }
 
     /// An IMMEDIATE transaction: the write lock is taken before the first read, so what `body` reads cannot change
     /// before it writes (and SQLite's busy timeout applies; a deferred transaction upgraded to a write fails at once
     /// with SQLITE_BUSY when another process wrote meanwhile).
     func write<T>(_ body: (any LedgerConnection) throws -> T) throws -> T {
-        try pool.writeWithoutTransaction { db in
+        try database.writeWithoutTransaction { db in
             var result: T?
             try db.inTransaction(.immediate) {
                 result = try body(SQLiteLedgerConnection(db: db))
@@ -57,6 +86,18 @@ final class SQLiteLedgerDatabase: LedgerDatabase {
                 throw PECError(.internal, "a ledger transaction committed without a result")
             }
             return result
+        }
+    }
+
+    /// Takes the closed ledger file at `url` out of WAL mode, so that it is complete on its own, without -wal and
+    /// -shm files beside it: a copy to move (`pec ledger export`). Opening it as a ledger again turns WAL back on.
+    static func leaveWAL(at url: URL) throws(PECError) {
+        do {
+            let queue = try DatabaseQueue(path: url.path)
+            try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = DELETE") }
+            try queue.close()
+        } catch {
+            throw LedgerErrors.map(error, path: url.path, action: "finish")
         }
     }
 
