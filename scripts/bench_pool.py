@@ -51,7 +51,7 @@ def run(args, env, stdin=b""):
     return done.stdout
 
 
-def login_all(env):
+def login_all(env, *extra):
     addresses = os.environ.get("PEC_SANDBOX_POOL_USERS", "").split()[:ACCOUNTS]
     if len(addresses) < ACCOUNTS:
         sys.exit(f"bench: the sandbox has {len(addresses)} pool mailboxes, {ACCOUNTS} needed")
@@ -60,7 +60,7 @@ def login_all(env):
         run(["auth", "login", "--address", address,
              "--imap-host", os.environ["PEC_SANDBOX_HOST"], "--imap-port", os.environ["PEC_SANDBOX_IMAPS_PORT"],
              "--smtp-host", os.environ["PEC_SANDBOX_HOST"], "--smtp-port", os.environ["PEC_SANDBOX_SMTPS_PORT"],
-             "--ca-file", os.environ["PEC_SANDBOX_CA_FILE"], "--password-stdin"], env, stdin=password)
+             "--ca-file", os.environ["PEC_SANDBOX_CA_FILE"], "--password-stdin", *extra], env, stdin=password)
     return addresses
 
 
@@ -159,16 +159,21 @@ def sqlite_default(config, addresses):
         receiver.shutdown()
 
 
-def postgres_pool(config, addresses, url):
-    base = {**config, "PEC_LEDGER_URL": url + f"?schema=bench_{uuid.uuid4().hex[:8]}"}
-    client = {**base, "XDG_STATE_HOME": tempfile.mkdtemp(prefix="pec-bench-pool-client-")}
+def postgres_pool(url):
+    """The accounts are shared ones, in the database; each worker has a HOME of its own, without local accounts."""
+    key = os.path.join(tempfile.mkdtemp(prefix="pec-bench-pool-key-"), "team.key")
+    base = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "PEC_WEBHOOK_SECRET": "bench-secret",
+            "PEC_LEDGER_URL": url + f"?schema=bench_{uuid.uuid4().hex[:8]}", "PEC_SECRET_KEY_FILE": key}
+    client = {**base, "HOME": tempfile.mkdtemp(prefix="pec-bench-pool-client-")}
+    run(["auth", "keygen", key], client)
+    addresses = login_all(client, "--shared")
     receiver, hook = serve()
     args = ["--lease", str(LEASE), "--webhook", hook, "--ca-file", os.environ["PEC_SANDBOX_CA_FILE"]]
     workers = []
     try:
         started = time.monotonic()
         for n in range(WORKERS):
-            env = {**base, "XDG_STATE_HOME": tempfile.mkdtemp(prefix=f"pec-bench-pool-worker{n}-")}
+            env = {**base, "HOME": tempfile.mkdtemp(prefix=f"pec-bench-pool-worker{n}-")}
             workers.append(start(env, args))
 
         def balanced():
@@ -226,7 +231,7 @@ def main():
               "LANG": "C.UTF-8", "PEC_WEBHOOK_SECRET": "bench-secret", "PEC_CREDENTIAL_STORE": "file"}
     addresses = login_all({**config, "XDG_STATE_HOME": os.path.join(home, "state")})
     sqlite_default(config, addresses)
-    postgres_pool(config, addresses, url)
+    postgres_pool(url)
     return 0
 
 

@@ -92,12 +92,13 @@ class Home:
         """`pec --json …` of a command that prints one object (the last line)."""
         return self.ndjson(*args)[-1]
 
-    def login(self, user="mario.rossi"):
+    def login(self, user="mario.rossi", *extra):
         s = self.sandbox
         self.pec("auth", "login", "--address", f"{user}@{s['PEC_SANDBOX_DOMAIN']}",
                  "--imap-host", s["PEC_SANDBOX_HOST"], "--imap-port", s["PEC_SANDBOX_IMAPS_PORT"],
                  "--smtp-host", s["PEC_SANDBOX_HOST"], "--smtp-port", s["PEC_SANDBOX_SMTPS_PORT"],
-                 "--ca-file", s["PEC_SANDBOX_CA_FILE"], "--password-stdin", stdin=s["PEC_SANDBOX_PASSWORD"] + "\n")
+                 "--ca-file", s["PEC_SANDBOX_CA_FILE"], "--password-stdin", *extra,
+                 stdin=s["PEC_SANDBOX_PASSWORD"] + "\n")
 
     def ledger(self, message_id=None) -> list:
         """Every stored event (`pec --json events`, paged with --after), or those of one message."""

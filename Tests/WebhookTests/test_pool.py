@@ -8,8 +8,8 @@ processes, 12 sandbox accounts, one HTTPS webhook.
 - another worker is stopped with SIGTERM: its accounts are held by the last one at once;
 - no event is missing; an event posted twice always has the same event_id.
 
-The workers share the accounts (the same config directory, as machines under one configuration management
-would) and nothing else: each has its own state directory. Needs the sandbox, the built pec, and the test
+The accounts are shared ones (`pec auth login --shared`: in the database, passwords under the key of
+PEC_SECRET_KEY_FILE); each worker has a HOME of its own, as on a machine of its own, with no local account. Needs the sandbox, the built pec, and the test
 PostgreSQL (`scripts/postgres.sh`, PEC_TEST_POSTGRES_URL); each test has a schema of its own.
 """
 
@@ -103,17 +103,21 @@ def test_three_workers_share_twelve_accounts_and_survive_sigkill_and_sigterm(tmp
                                                                             secret, ledger_url):
     addresses = pool_addresses(sandbox)
     client = Home(tmp_path / "client", sandbox)
-    client.env["PEC_LEDGER_URL"] = ledger_url
+    key = tmp_path / "team.key"
+    client.pec("auth", "keygen", str(key))
+    client.env.update({"PEC_LEDGER_URL": ledger_url, "PEC_SECRET_KEY_FILE": str(key)})
     for address in addresses:
-        client.login(address.split("@")[0])
+        client.login(address.split("@")[0], "--shared")
+    listed = client.ndjson("auth", "status")
+    assert sorted(a["address"] for a in listed if a.get("shared")) == sorted(addresses), listed
 
     args = ["--all-accounts", "--json", "--lease", str(LEASE_SECONDS), "--ca-file", sandbox["PEC_SANDBOX_CA_FILE"],
             "--webhook", receiver.url("/pool"), "--webhook-ca-file", str(receiver.certificates.ca)]
     pool = []
     for n in range(WORKERS):
-        env = {"PEC_LEDGER_URL": ledger_url, "PEC_WEBHOOK_SECRET": secret,
-               "XDG_STATE_HOME": str(tmp_path / f"worker-{n + 1}-state")}
-        pool.append(watches(client, args, env))
+        machine = Home(tmp_path / f"worker-{n + 1}", sandbox)
+        env = {"PEC_LEDGER_URL": ledger_url, "PEC_SECRET_KEY_FILE": str(key), "PEC_WEBHOOK_SECRET": secret}
+        pool.append(watches(machine, args, env))
         time.sleep(1)
 
     def describe():

@@ -128,16 +128,15 @@ extension SendLedger {
         }
     }
 
-    /// Forgets workers silent since before `cutoff` (killed long ago) that hold no lease any more.
+    /// Forgets workers silent since before `cutoff` (killed long ago), with the leases they still hold, long
+    /// expired.
     public func removeWorkers(silentSince cutoff: Date) throws(PECError) {
         try write(action: "clean the worker list in") { db in
             try db.execute(
-                """
-                DELETE FROM workers WHERE renewed_at < ?
-                    AND NOT EXISTS (SELECT 1 FROM leases WHERE leases.owner = workers.worker_id)
-                """,
+                "DELETE FROM leases WHERE owner IN (SELECT worker_id FROM workers WHERE renewed_at < ?)",
                 [cutoff]
             )
+            try db.execute("DELETE FROM workers WHERE renewed_at < ?", [cutoff])
         }
     }
 

@@ -112,6 +112,8 @@ struct WatchCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.message)
         }
+        // --all-accounts: checked in run, where a pool worker may start before any account is saved.
+        guard !allAccounts else { return }
         do throws(PECError) {
             for context in try contexts() { _ = try context.account() }
         } catch {
@@ -139,24 +141,28 @@ struct WatchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let contexts = try contexts()
         let webhooks = try webhookTargets()
         let json = global.json
         let sender = webhooks.isEmpty ? nil : try WebhookSender(caFile: webhookCaFile)
         var targets = webhooks.compactMap { sender?.target($0) }
         if let exec { targets.append(Self.execTarget(exec)) }
-        let ledger = try contexts[0].ledger()
-        let accounts = try contexts.map { context throws(PECError) in try context.account().name }
         let signal = EventSignal()
         var request = WatchRequest(folder: folder)
         request.stored = signal
         let watching = request
         do {
-            if allAccounts, ledger.isShared {
-                try await runPoolWorker(contexts[0], ledger: ledger, targets: targets, request: watching)
-                await sender?.shutdown()
-                return
+            if allAccounts {
+                let base = try PECContext(environment: ProcessInfo.processInfo.environment, timeout: timeout)
+                let ledger = try base.ledger()
+                if ledger.isShared {
+                    try await runPoolWorker(base, ledger: ledger, targets: targets, request: watching)
+                    await sender?.shutdown()
+                    return
+                }
             }
+            let contexts = try contexts()
+            let ledger = try contexts[0].ledger()
+            let accounts = try contexts.map { context throws(PECError) in try context.account().name }
             if maxAccounts != nil || lease != nil {
                 throw PECError(
                     .usage,

@@ -30,6 +30,7 @@ struct WorkersCommand: ParsableCommand {
         let workers = try ledger.poolStatus()
         try Console.write(global.renderer.render(workers, layout: .table(columns: PoolWorkerStatus.textColumns)))
         guard !global.json else { return }
+        if workers.isEmpty { Console.write("no worker in the pool\n") }
         let held = Set(workers.filter(\.live).flatMap(\.accounts))
         let unheld = try context.store.accounts().map(\.name).filter { !held.contains($0) }
         if !unheld.isEmpty {

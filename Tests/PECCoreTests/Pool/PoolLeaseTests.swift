@@ -71,11 +71,12 @@ struct PoolLeaseTests {
         try ledger.removeWorker("two")
         #expect(try ledger.poolSnapshot().leases.map(\.name) == ["account:a"])
         #expect(try ledger.poolSnapshot().workers.map(\.id) == ["one"])
-        // A silent worker is forgotten only once it holds nothing.
+        // A worker silent since before the cutoff is forgotten, with its leases; the others stay.
+        try ledger.registerWorker(worker("three", at: start + 2000))
         try ledger.removeWorkers(silentSince: start + 1000)
-        #expect(try ledger.poolSnapshot().workers.map(\.id) == ["one"])
-        try ledger.releaseLeases(owner: "one")
-        try ledger.removeWorkers(silentSince: start + 1000)
+        #expect(try ledger.poolSnapshot().leases.isEmpty)
+        #expect(try ledger.poolSnapshot().workers.map(\.id) == ["three"])
+        try ledger.removeWorker("three")
         #expect(try ledger.poolSnapshot().workers.isEmpty)
     }
 
