@@ -75,9 +75,23 @@ def statements():
     return count
 
 
+LOGS = tempfile.mkdtemp(prefix="pec-bench-pool-logs-")
+
+
 def start(env, args):
+    """A watch whose stderr goes to a file in LOGS, shown when the bench fails."""
+    err = open(os.path.join(LOGS, f"watch-{len(os.listdir(LOGS)) + 1}.stderr"), "wb")
     return subprocess.Popen([PEC, "watch", "--all-accounts", "--json", *args], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+                            stderr=err, start_new_session=True)
+
+
+def fail(message):
+    for name in sorted(os.listdir(LOGS)):
+        with open(os.path.join(LOGS, name), errors="replace") as f:
+            tail = f.read()[-1500:]
+        if tail:
+            print(f"--- {name} (last 1500 characters)\n{tail}", file=sys.stderr)
+    sys.exit(message)
 
 
 def stop(process, sig=signal.SIGTERM):
@@ -104,7 +118,7 @@ def wait_for(predicate, timeout, what):
         if result:
             return result
         time.sleep(0.2)
-    sys.exit(f"bench: after {timeout} s, still not: {what}")
+    fail(f"bench: after {timeout} s, still not: {what}")
 
 
 def send_and_measure(env, receiver, addresses, label):
@@ -122,7 +136,7 @@ def send_and_measure(env, receiver, addresses, label):
                 break
             time.sleep(0.05)
         else:
-            sys.exit(f"bench: the acceptance of {message_id} never reached the webhook ({label})")
+            fail(f"bench: the acceptance of {message_id} (from {account}) never reached the webhook ({label})")
         arrived = arrival(message_id, "accettazione")
         if arrived is not None:
             samples.append(got["pec_acceptance"] - arrived)
@@ -225,6 +239,9 @@ def postgres_pool(url):
 
 
 def main():
+    if os.environ.get("PEC_BENCH_POOL_ONLY") == "1":  # the pool alone, when working on it
+        postgres_pool(read_env(os.path.join(POSTGRES_DIR, "env"))["PEC_TEST_POSTGRES_URL"])
+        return 0
     url = read_env(os.path.join(POSTGRES_DIR, "env"))["PEC_TEST_POSTGRES_URL"]
     home = tempfile.mkdtemp(prefix="pec-bench-pool-")
     config = {"PATH": os.environ["PATH"], "HOME": home, "XDG_CONFIG_HOME": os.path.join(home, "config"),

@@ -202,3 +202,42 @@ def test_three_workers_share_twelve_accounts_and_survive_sigkill_and_sigterm(tmp
     stored = {(e["message_id"], kind(e)): e["event_id"] for e in client.ledger() if e["message_id"] in all_sent}
     assert {k: {v} for k, v in stored.items()} == ids, "the posted events are not the ledger's"
     assert pool[[w.process.pid for w in pool].index(last["pid"])].alive, describe()
+
+
+def test_a_teammate_makes_the_dossier_of_a_pec_another_machine_sent_and_recorded(tmp_path, sandbox, ledger_url):
+    """The receipts recorded on machine A (its evidence store) are fetched again by `pec evidence` on machine B,
+    checked against the ledger's SHA-256, and go into B's dossier; only the message as sent stays on A."""
+    address = pool_addresses(sandbox)[-1]
+    key = tmp_path / "team.key"
+    machines = [Home(tmp_path / name, sandbox) for name in ("machine-a", "machine-b")]
+    machines[0].pec("auth", "keygen", str(key))
+    for machine in machines:
+        machine.env.update({"PEC_LEDGER_URL": ledger_url, "PEC_SECRET_KEY_FILE": str(key)})
+    a, b = machines
+    a.login(address.split("@")[0], "--shared")
+    ca = sandbox["PEC_SANDBOX_CA_FILE"]
+    a.pec("--json", "sync", "--account", address, "--ca-file", ca)  # the mailbox's old receipts: history
+    message_id = send_from(a, address, f"pool-dossier-{uuid.uuid4().hex[:8]}")
+
+    def delivered():
+        a.pec("--json", "sync", "--account", address, "--ca-file", ca)
+        status = a.json("status", message_id)
+        return all(r["status"] == "delivered" for r in status["recipients"]) and status
+    wait_until(delivered, 60, f"{message_id} delivered, recorded by machine A", lambda: a.json("status", message_id))
+    a_store = tmp_path / "machine-a" / "state" / "pec" / "receipts"
+    recorded = {path.stem: path.read_bytes() for path in a_store.rglob("*.eml")}
+    assert len(recorded) >= 2, "machine A keeps the receipts it read"
+    # Another machine: the paths the ledger has for them lead nowhere there.
+    a_store.rename(a_store.with_name("receipts-elsewhere"))
+
+    out = tmp_path / "dossier-on-b"
+    run = b.pec("evidence", message_id, "--account", address, "--out", str(out), "--ca-file", ca)
+    report = json.loads((out / "report.json").read_text())
+    kinds = sorted(r["pec_type"] for r in report["receipts"])
+    assert kinds == ["accettazione", "avvenuta-consegna"], (kinds, report.get("warnings"), run.stderr)
+    assert all(r["signature"]["status"] == "valid" for r in report["receipts"]), report["receipts"]
+    for receipt in report["receipts"]:
+        raw = (out / receipt["file"]).read_bytes()
+        assert recorded.get(receipt["sha256"]) == raw, "B's copy is not the bytes A recorded"
+    assert any("not in this machine's evidence store" in w for w in report.get("warnings", [])), report["warnings"]
+    assert not (out / "01-messaggio-inviato.eml").exists()

@@ -131,13 +131,19 @@ public struct DossierService: Sendable {
             }
         } else {
             warnings.append(
-                "the message as sent is not in the evidence store (sent by an older pec, or the store was cleared): "
+                "the message as sent is not in this machine's evidence store (sent by an older pec or from another "
+                    + "machine, or the store was cleared): "
                     + "the dossier holds its receipts only"
             )
         }
 
         let events = try ledger.events(messageID: send.messageID)
-        let receipts = try readReceipts(events, messageID: send.messageID, firstNumber: entries.count + 1)
+        let receipts = try readReceipts(
+            events,
+            messageID: send.messageID,
+            firstNumber: entries.count + 1,
+            store: store
+        )
         entries += receipts.files.map { DossierWriter.Entry(name: $0.name, source: .file($0.url, sha256: $0.sha256)) }
         warnings += receipts.warnings
 
@@ -214,7 +220,12 @@ public struct DossierService: Sendable {
 
     /// Each stored receipt of the message once (a receipt may record several events), read and verified
     /// again now; only those a gestore vouches for go in, numbered from `firstNumber` in the gestore's order.
-    func readReceipts(_ events: [TrackingEvent], messageID: String, firstNumber: Int) throws -> ReadReceipts {
+    ///
+    /// A receipt is looked for in this machine's store by its SHA-256 first: one a teammate's worker recorded
+    /// (a shared ledger) has that worker's path, and `trace` downloads its bytes again into this store.
+    func readReceipts(_ events: [TrackingEvent], messageID: String, firstNumber: Int, store: EvidenceStore) throws
+        -> ReadReceipts
+    {
         var result = ReadReceipts()
         var seen: Set<String> = []
         var left = 0
@@ -224,7 +235,7 @@ public struct DossierService: Sendable {
             guard let evidence = event.evidence, let sha256 = evidence.sha256, let path = evidence.path,
                 seen.insert(sha256).inserted
             else { continue }
-            let url = URL(fileURLWithPath: path)
+            let url = store.file(sha256: sha256) ?? URL(fileURLWithPath: path)
             guard FileManager.default.fileExists(atPath: url.path) else {
                 result.warnings.append("the receipt \(sha256) is no longer in the evidence store")
                 continue
