@@ -32,6 +32,10 @@ extension SendLedger {
                 event.seq = seq
                 stored.append(event)
             }
+            // Delivered at commit: a pool's delivery worker hears of them at once.
+            if !stored.isEmpty, let channel = store.eventsChannel {
+                try db.execute("SELECT pg_notify(?, '')", [channel])
+            }
             if let folder {
                 try db.execute(
                     """

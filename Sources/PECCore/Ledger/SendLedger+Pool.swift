@@ -37,6 +37,12 @@ extension SendLedger {
     /// True for a ledger several machines share (PostgreSQL): `watch --all-accounts` then runs as a pool worker.
     public var isShared: Bool { store is PostgresLedgerDatabase }
 
+    /// Wakes the caller each time a process stores events in this ledger (PostgreSQL's LISTEN / NOTIFY); nil on
+    /// the SQLite file.
+    public func eventNotifications() -> AsyncStream<Void>? {
+        (store as? PostgresLedgerDatabase)?.eventNotifications()
+    }
+
     /// The ledger in messages: its file, or `postgresql://user@host:port/database` (never a password).
     public var displayName: String { store.displayName }
 

@@ -221,14 +221,21 @@ struct WatchCommand: AsyncParsableCommand {
         let trust = try PECTrustStore(caFiles: caFile.map { [$0] } ?? [])
         let accountsWatch = AccountsWatch(contexts: [], caFiles: [])
         var deliveries: [String: @Sendable () async -> Void] = [:]
+        // Events other workers store wake the outboxes too (NOTIFY); the poll is for a listening connection
+        // that broke.
+        let listening = ledger.eventNotifications().map { notifications in
+            Task { [signal = request.stored] in
+                for await _ in notifications { signal?.notify() }
+            }
+        }
+        defer { listening?.cancel() }
         for target in targets {
-            // Other workers store events too: the ledger is looked at more often than by a lone watch.
             let outbox = EventOutbox(
                 ledger: ledger,
                 accounts: nil,
                 scoped: true,
                 signal: request.stored,
-                poll: .milliseconds(500)
+                poll: .seconds(2)
             )
             deliveries[target.name] = {
                 do {

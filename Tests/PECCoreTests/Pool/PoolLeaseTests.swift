@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import Testing
 
 @testable import PECCore
@@ -121,6 +122,40 @@ struct PoolLeaseTests {
         let line = try OutputRenderer(format: .json).render(record: workers[1])
         let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect(record["accounts_held"] as? Int == 2 && record["live"] as? Bool == true)
+    }
+
+    @Test(
+        "events stored through one connection wake a listener on another (NOTIFY); none on the SQLite file",
+        .enabled(if: LedgerStore.postgresURL != nil)
+    )
+    func notifications() async throws {
+        let sandbox = try LedgerSandbox(store: .postgres)
+        let listener = try sandbox.open()
+        let writer = try sandbox.open()
+        let notifications = try #require(listener.eventNotifications())
+        let woken = NIOLockedValueBox(false)
+        let listening = Task {
+            for await _ in notifications {
+                woken.withLockedValue { $0 = true }
+                return
+            }
+        }
+        // The LISTEN is on its way: store events until one wakes it (each attempt a new receipt), 10 s at most.
+        var stored = 0
+        for attempt in 1...20 where !woken.withLockedValue({ $0 }) {
+            stored += try writer.recordEvents([
+                TrackingStatusDerivationTests.event(
+                    .delivery,
+                    after: TimeInterval(attempt),
+                    recipient: "r\(attempt)@pec.example.it",
+                    seq: Int64(attempt)
+                )
+            ]).count
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        listening.cancel()
+        #expect(woken.withLockedValue { $0 }, "no notification after \(stored) stored events")
+        #expect(try SendLedger(at: sandbox.ledgerURL).eventNotifications() == nil)
     }
 
     private func worker(_ id: String, at date: Date) -> PoolWorkerRow {

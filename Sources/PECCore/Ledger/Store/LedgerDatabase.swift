@@ -17,6 +17,9 @@ protocol LedgerDatabase: Sendable {
     func ledgerError(_ error: any Error, action: String) -> PECError
     /// The ledger in messages: a file's path, or `postgresql://user@host:port/database`.
     var displayName: String { get }
+    /// The channel a write that stored events notifies (PostgreSQL's NOTIFY), for workers of other processes
+    /// waiting on it; nil where nothing listens (SQLite: one machine's processes poll the file).
+    var eventsChannel: String? { get }
     /// The identifiers of the schema steps applied (``LedgerSchema/migrations``), in no particular order.
     func appliedSteps() throws -> Set<String>
 }

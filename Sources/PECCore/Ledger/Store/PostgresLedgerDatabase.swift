@@ -63,6 +63,37 @@ final class PostgresLedgerDatabase: LedgerDatabase {
 
     var displayName: String { settings.displayName }
 
+    /// One channel per ledger (its schema: a validated SQL name), so two ledgers in one database do not wake
+    /// each other.
+    var eventsChannel: String? { "pec_events_\(settings.schema ?? "public")" }
+
+    /// A wake-up each time another connection commits new events (``eventsChannel``), on a connection of its
+    /// own: LISTEN holds it. A broken connection is opened again a second later; meanwhile callers keep their
+    /// own polling, which this only shortens. Ends when the stream's consumer goes away.
+    func eventNotifications() -> AsyncStream<Void> {
+        let channel = eventsChannel ?? "pec_events_public"
+        let configuration = Result { try makeConfiguration() }
+        return AsyncStream(bufferingPolicy: .bufferingNewest(1)) { continuation in
+            let task = Task {
+                while !Task.isCancelled {
+                    if let connection = try? await PostgresConnection.connect(
+                        on: Self.eventLoops.next(),
+                        configuration: configuration.get(),
+                        id: 2,
+                        logger: Self.logger
+                    ) {
+                        do {
+                            for try await _ in try await connection.listen(channel) { continuation.yield() }
+                        } catch {}
+                        try? await connection.close()
+                    }
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
     func appliedSteps() throws -> Set<String> {
         try read { db in try LedgerSchema.appliedPostgresSteps(db, settings: settings) }
     }

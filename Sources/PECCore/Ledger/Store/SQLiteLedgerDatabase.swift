@@ -59,6 +59,8 @@ final class SQLiteLedgerDatabase: LedgerDatabase {
 
     var displayName: String { url.path }
 
+    var eventsChannel: String? { nil }
+
     /// GRDB's migrator keeps its own list (none in a file never migrated).
     func appliedSteps() throws -> Set<String> {
         try database.read { db in try LedgerSchema.makeMigrator().appliedIdentifiers(db) }
