@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 
 /// How a pool worker holds its leases (`pec watch --all-accounts` on a shared ledger).
 public struct PoolSettings: Sendable {
@@ -154,7 +155,9 @@ public struct PoolWorker: Sendable {
         _ deliveries: [String: @Sendable () async -> Void],
         _ jobs: inout Jobs
     ) async throws {
-        var live = snapshot.workers.filter { $0.id == id || $0.isLive(at: now) }.map { (id: $0.id, limit: $0.maxAccounts) }
+        var live = snapshot.workers.filter { $0.id == id || $0.isLive(at: now) }.map {
+            (id: $0.id, limit: $0.maxAccounts)
+        }
         if !live.contains(where: { $0.id == id }) { live.append((id, settings.maxAccounts)) }
         let share = PoolShare.targets(accounts: accounts.count, workers: live)[id] ?? 0
         let wanted = Set(accounts.map(Self.accountLease))
@@ -197,14 +200,16 @@ public struct PoolWorker: Sendable {
     }
 
     private func giveUp(_ names: [String], _ jobs: inout Jobs) async throws {
-        for name in names { await jobs.stop(name) }
+        await jobs.stop(names)
         try ledger.releaseLeases(owner: id, names: names)
     }
 
     /// The work run under the leases held, by lease name.
     struct Jobs {
         private var tasks: [String: Task<Void, Never>] = [:]
-        /// How long a stopped job may take to end before it is left to end on its own.
+        /// The jobs whose task has not ended yet (a cancelled one ends at its next suspension point).
+        private let running = NIOLockedValueBox<Set<String>>([])
+        /// How long stopped jobs may take to end before they are left to end on their own.
         static let stopLimit: Duration = .seconds(10)
 
         var names: [String] { Array(tasks.keys) }
@@ -212,7 +217,10 @@ public struct PoolWorker: Sendable {
 
         /// `body` is to run until cancelled; one that ends before is started again a second later.
         mutating func start(_ name: String, _ body: @escaping @Sendable () async -> Void) {
+            let running = running
+            running.withLockedValue { _ = $0.insert(name) }
             tasks[name] = Task {
+                defer { running.withLockedValue { _ = $0.remove(name) } }
                 while !Task.isCancelled {
                     await body()
                     try? await Task.sleep(for: .seconds(1))
@@ -220,20 +228,21 @@ public struct PoolWorker: Sendable {
             }
         }
 
-        mutating func stop(_ name: String) async {
-            guard let task = tasks.removeValue(forKey: name) else { return }
-            task.cancel()
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await task.value }
-                group.addTask { try? await Task.sleep(for: Self.stopLimit) }
-                await group.next()
-                group.cancelAll()
+        mutating func stop(_ name: String) async { await stop([name]) }
+
+        /// Cancels them all at once, then waits until they have ended, ``stopLimit`` at most: a job that does not
+        /// end (a server that never answers) is left to end on its own, and its lease is given up anyway.
+        mutating func stop(_ names: [String]) async {
+            let stopping = Set(names.filter { tasks[$0] != nil })
+            for name in stopping { tasks.removeValue(forKey: name)?.cancel() }
+            let deadline = ContinuousClock.now + Self.stopLimit
+            // Polled: awaiting a task's value cannot be given up on.
+            while ContinuousClock.now < deadline, !running.withLockedValue({ $0.isDisjoint(with: stopping) }) {
+                // A cancelled caller (the worker stopping) still waits: its sleep would return at once.
+                if Task.isCancelled { usleep(20_000) } else { try? await Task.sleep(for: .milliseconds(20)) }
             }
         }
 
-        mutating func stopAll() async {
-            for task in tasks.values { task.cancel() }
-            for name in names { await stop(name) }
-        }
+        mutating func stopAll() async { await stop(names) }
     }
 }
