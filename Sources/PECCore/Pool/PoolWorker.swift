@@ -125,6 +125,10 @@ public struct PoolWorker: Sendable {
                         report("\(name) was taken over by another worker after its lease expired; stopped here")
                         await jobs.stop(name)
                     }
+                    // Held with nothing running (its watches stopped while the ledger did not answer): renewed, it
+                    // would stay out of every other worker's reach.
+                    let idle = held.subtracting(jobs.names)
+                    if !idle.isEmpty { try ledger.releaseLeases(owner: id, names: idle.sorted()) }
                     do { accounts = try read() } catch { report("cannot read the accounts: \(error)") }
                     try? ledger.removeWorkers(silentSince: now.addingTimeInterval(-10 * settings.lease))
                 } catch {
@@ -179,7 +183,7 @@ public struct PoolWorker: Sendable {
             let free = accounts.shuffled().filter { account in
                 let name = Self.accountLease(account)
                 guard !jobs.contains(name) else { return false }
-                return leases[name].map { $0.expiresAt < now } ?? true
+                return leases[name].map { $0.expiresAt < now || $0.owner == id } ?? true
             }
             for account in free.prefix(share - held.count) {
                 let name = Self.accountLease(account)
@@ -191,7 +195,9 @@ public struct PoolWorker: Sendable {
         }
         for (target, deliver) in deliveries.sorted(by: { $0.key < $1.key }) {
             let name = Self.deliveryLease(target)
-            guard !jobs.contains(name), leases[name].map({ $0.expiresAt < now }) ?? true else { continue }
+            guard !jobs.contains(name), leases[name].map({ $0.expiresAt < now || $0.owner == id }) ?? true else {
+                continue
+            }
             if try ledger.takeLease(name, owner: id, until: expiry, now: now) {
                 logger.debug("took \(name)")
                 jobs.start(name, deliver)
