@@ -42,12 +42,12 @@ public struct AccountStore: Sendable {
     let shared: SharedAccounts?
 
     public init(environment: [String: String]) {
-        self.init(environment: environment) { () throws(PECError) in try SendLedger.open(environment: environment) }
+        self.init(environment: environment, ledger: LedgerHandle(environment: environment))
     }
 
-    /// `ledger` opens the ledger of the shared accounts, at most once and only when one is needed
-    /// (PECContext passes its own, so that a process opens one).
-    init(environment: [String: String], ledger: @escaping @Sendable () throws(PECError) -> SendLedger) {
+    /// `ledger` holds the ledger of the shared accounts, opened only when one is needed (PECContext passes its
+    /// own, so that a process opens one).
+    init(environment: [String: String], ledger: LedgerHandle) {
         self.environment = environment
         directory = Self.configDirectory(environment).appendingPathComponent("mayai-cli/pec", isDirectory: true)
         shared =

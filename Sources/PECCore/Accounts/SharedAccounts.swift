@@ -1,5 +1,4 @@
 import Foundation
-import NIOConcurrencyHelpers
 
 /// The team's accounts, saved by `pec auth login --shared` in the PostgreSQL ledger (`PEC_LEDGER_URL`):
 /// each account's entry in a row of `shared_accounts`, its password Fernet-encrypted (the format of the
@@ -13,13 +12,12 @@ final class SharedAccounts: Sendable {
     static let keyFileVariable = "PEC_SECRET_KEY_FILE"
 
     let environment: [String: String]
-    private let openLedger: @Sendable () throws(PECError) -> SendLedger
-    private let opened = NIOLockedValueBox<SendLedger?>(nil)
+    /// PECContext's, so a process opens one ledger.
+    let handle: LedgerHandle
 
-    /// `ledger`: how to open the ledger (PECContext gives its own, so a process opens one).
-    init(environment: [String: String], ledger: @escaping @Sendable () throws(PECError) -> SendLedger) {
+    init(environment: [String: String], ledger handle: LedgerHandle) {
         self.environment = environment
-        openLedger = ledger
+        self.handle = handle
     }
 
     /// Whether `environment` selects a PostgreSQL ledger, the only place shared accounts live.
@@ -28,22 +26,9 @@ final class SharedAccounts: Sendable {
     }
 
     /// The ledger once opened, else nil (without opening it).
-    var openedLedger: SendLedger? { opened.withLockedValue { $0 } }
+    var openedLedger: SendLedger? { handle.openedLedger }
 
-    private func ledger() throws(PECError) -> SendLedger {
-        do {
-            return try opened.withLockedValue { open in
-                if let open { return open }
-                let ledger = try openLedger()
-                open = ledger
-                return ledger
-            }
-        } catch let error as PECError {
-            throw error
-        } catch {
-            throw PECError(.internal, "cannot open the ledger: \(error)")
-        }
-    }
+    private func ledger() throws(PECError) -> SendLedger { try handle.ledger() }
 
     // MARK: Reading
 

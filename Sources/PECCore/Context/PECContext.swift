@@ -1,5 +1,4 @@
 import Foundation
-import NIOConcurrencyHelpers
 
 /// The one place `pec` and `pec-mcp` build their use-cases from: which account, how long to wait,
 /// the ledger (opened once per process), and every service over them. The environment is given,
@@ -11,17 +10,14 @@ public final class PECContext: Sendable {
     public let timeout: ConnectionTimeout?
     public let store: AccountStore
     /// Shared with the contexts ``forAccount(_:)`` makes and with `store` (shared accounts): one ledger a process.
-    private let openLedger: NIOLockedValueBox<SendLedger?>
+    private let openLedger: LedgerHandle
 
     public init(environment: [String: String], account: String? = nil, timeout: Double? = nil) throws(PECError) {
         self.environment = environment
         accountName = account ?? environment["PEC_ACCOUNT"].flatMap { $0.isEmpty ? nil : $0 }
         self.timeout = try timeout.map { seconds throws(PECError) in try ConnectionTimeout(seconds: seconds) }
-        let openLedger = NIOLockedValueBox<SendLedger?>(nil)
-        self.openLedger = openLedger
-        store = AccountStore(environment: environment) { () throws(PECError) in
-            try Self.ledger(in: openLedger, environment: environment)
-        }
+        openLedger = LedgerHandle(environment: environment)
+        store = AccountStore(environment: environment, ledger: openLedger)
     }
 
     /// The same settings and the same open ledger, for another account (a watch of several accounts).
@@ -34,7 +30,7 @@ public final class PECContext: Sendable {
         accountName: String?,
         timeout: ConnectionTimeout?,
         store: AccountStore,
-        openLedger: NIOLockedValueBox<SendLedger?>
+        openLedger: LedgerHandle
     ) {
         self.environment = environment
         self.accountName = accountName
@@ -125,24 +121,6 @@ public final class PECContext: Sendable {
     /// The send ledger, opened on first use and then shared: the PostgreSQL database `PEC_LEDGER_URL` names,
     /// else the file at its default place.
     public func ledger() throws -> SendLedger {
-        try Self.ledger(in: openLedger, environment: environment)
-    }
-
-    private static func ledger(
-        in openLedger: NIOLockedValueBox<SendLedger?>,
-        environment: [String: String]
-    ) throws(PECError) -> SendLedger {
-        do {
-            return try openLedger.withLockedValue { open in
-                if let open { return open }
-                let ledger = try SendLedger.open(environment: environment)
-                open = ledger
-                return ledger
-            }
-        } catch let error as PECError {
-            throw error
-        } catch {
-            throw PECError(.internal, "cannot open the ledger: \(error)")
-        }
+        try openLedger.ledger()
     }
 }
