@@ -23,7 +23,7 @@ import threading
 import time
 import uuid
 
-from bench_webhooks import Receiver, arrival
+from bench_webhooks import Receiver, acceptance_latency
 
 PEC = sys.argv[1]
 POSTGRES_DIR = sys.argv[2]
@@ -126,20 +126,10 @@ def send_and_measure(env, receiver, addresses, label):
     samples = []
     for index in range(SENDS):
         account = addresses[(index * 37) % len(addresses)]
-        out = run(["--json", "send", "--account", account, "--to", "anna.bianchi@pec.sandbox", "--subject",
-                   f"bench pool {label} {index} {uuid.uuid4().hex[:6]}", "--body", "bench", "--yes"], env)
-        message_id = json.loads(out.splitlines()[0])["message_id"]
-        for _ in range(600):
-            with receiver.lock:
-                got = dict(receiver.acked.get(message_id, []))
-            if "pec_acceptance" in got:
-                break
-            time.sleep(0.05)
-        else:
-            fail(f"bench: the acceptance of {message_id} (from {account}) never reached the webhook ({label})")
-        arrived = arrival(message_id, "accettazione")
-        if arrived is not None:
-            samples.append(got["pec_acceptance"] - arrived)
+        sample = acceptance_latency(env, receiver, account, f"bench pool {label} {index} {uuid.uuid4().hex[:6]}",
+                                    wait_seconds=30, fail=lambda message: fail(f"{message} ({label})"))
+        if sample is not None:
+            samples.append(sample)
     return samples
 
 

@@ -95,6 +95,25 @@ def arrival(message_id, kind):
     return None
 
 
+def acceptance_latency(env, receiver, account, subject, wait_seconds=15, fail=sys.exit):
+    """Sends from `account`; the seconds from its acceptance receipt's arrival in the mailbox to the webhook's
+    acknowledgement of its event (None when the arrival is unknown). `fail` is called after `wait_seconds`
+    without it."""
+    out = run(["--json", "send", "--account", account, "--to", "anna.bianchi@pec.sandbox", "--subject", subject,
+               "--body", "bench", "--yes"], env)
+    message_id = json.loads(out.splitlines()[0])["message_id"]
+    for _ in range(int(wait_seconds / 0.05)):
+        with receiver.lock:
+            got = dict(receiver.acked.get(message_id, []))
+        if "pec_acceptance" in got:
+            break
+        time.sleep(0.05)
+    else:
+        fail(f"bench: the acceptance of {message_id} (from {account}) never reached the webhook")
+    arrived = arrival(message_id, "accettazione")
+    return None if arrived is None else got["pec_acceptance"] - arrived
+
+
 def latency(accounts):
     home = tempfile.mkdtemp(prefix="pec-bench-webhooks-")
     env = environment(home)
@@ -111,20 +130,9 @@ def latency(accounts):
         samples = []
         for index in range(SENDS):
             name, _ = names[index % len(names)]
-            out = run(["--json", "send", "--account", name, "--to", "anna.bianchi@pec.sandbox", "--subject",
-                       f"bench webhook {accounts} {index} {time.time()}", "--body", "bench", "--yes"], env)
-            message_id = json.loads(out.splitlines()[0])["message_id"]
-            for _ in range(300):
-                with receiver.lock:
-                    got = dict(receiver.acked.get(message_id, []))
-                if "pec_acceptance" in got:
-                    break
-                time.sleep(0.05)
-            else:
-                sys.exit(f"bench: the acceptance of {message_id} never reached the webhook")
-            arrived = arrival(message_id, "accettazione")
-            if arrived is not None:
-                samples.append(got["pec_acceptance"] - arrived)
+            sample = acceptance_latency(env, receiver, name, f"bench webhook {accounts} {index} {time.time()}")
+            if sample is not None:
+                samples.append(sample)
         samples.sort()
         p95 = samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))]
         print(f"{'webhook latency, ' + str(accounts) + ' account(s)':<44} median {statistics.median(samples) * 1000:7.1f} ms"

@@ -23,6 +23,7 @@ import pytest
 
 from conftest import Home
 from test_webhooks import ANNA, about, expected_kinds, kind
+from test_webhooks_accounts import wait_until
 
 POOL_ACCOUNTS = 12
 WORKERS = 3
@@ -62,17 +63,6 @@ def holders(records) -> dict:
             for account in record.get("accounts", []):
                 held.setdefault(account, []).append(record["worker"])
     return held
-
-
-def wait_until(predicate, timeout, what, describe):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"after {timeout} s, still not: {what}\n{describe()}")
-        time.sleep(0.5)
 
 
 def send_from(client, account, ref) -> str:
